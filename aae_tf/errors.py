@@ -1,0 +1,29 @@
+"""Exceptions that carry a message meant for the user.
+
+The command line prints ``str(error)`` of any :class:`AAEError` on one line and exits
+non-zero; everything else is a bug and keeps its traceback.
+"""
+
+
+class AAEError(Exception):
+  """Base class of every error whose message tells the user what to do."""
+
+
+class ConfigError(AAEError, ValueError):
+  """An invalid configuration value or combination of values."""
+
+
+class DataError(AAEError):
+  """A data set that is missing, damaged or of the wrong kind."""
+
+
+class CheckpointError(AAEError):
+  """A checkpoint that does not exist, is damaged or belongs to another model."""
+
+
+class OutputError(AAEError):
+  """SAVE_PATH cannot be written or holds another run's results."""
+
+
+class TrainingError(AAEError):
+  """Training cannot go on (for example a loss became NaN or Inf)."""
