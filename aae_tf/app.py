@@ -1,0 +1,242 @@
+"""What the command line does: train, generate and visualise a run.
+
+Every function takes an :class:`ExperimentConfig`; a run lives in
+`config.save_path` (SAVE_PATH), which holds config.json, checkpoints/,
+tensorboard/, saved_model/ and the figures.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from typing import Optional
+
+from absl import logging
+import numpy as np
+import tensorflow as tf
+
+from aae_tf import data as data_lib
+from aae_tf import evaluation, export, figures, trainer as trainer_lib
+from aae_tf.config import CONFIG_FILENAME, ExperimentConfig
+from aae_tf.errors import CheckpointError, ConfigError, OutputError
+from aae_tf.models import build_model
+from aae_tf.priors import GaussianMixturePrior
+
+GENERATE_FILENAME = "generate_im.png"
+LATENT_FILENAME = "latent.png"
+MANIFOLD_FILENAME = "manifold.png"
+MANIFOLD_COMPONENT_FILENAME = "manifold_{}.png"
+GENERATE_GRID = 10  # generate_im.png is GRID x GRID samples.
+MANIFOLD_GRID = 20  # Manifold images per side.
+MANIFOLD_EXTENT = 3.0  # Gaussian manifold covers [-E, E]^2 (in prior stds).
+COMPONENT_EXTENT = 2.0  # Mixture manifolds cover +-E stds along each axis.
+LATEST = "latest"
+# Fields that may change between a run and its resumption.
+RESUMABLE_FIELDS = {("train", "max_epoch"), ("train", "progress_bar"),
+                    ("train", "steps_per_loop"), ("data", "data_dir"),
+                    ("data", "source"), ("data", "cache_dir")}
+
+
+def prepare_save_path(config: ExperimentConfig) -> bool:
+  """Creates SAVE_PATH and writes config.json; True when resuming a run.
+
+  A SAVE_PATH that holds a run with a different configuration is refused, so
+  no run overwrites another's checkpoints.
+  """
+  path = config.save_path
+  try:
+    os.makedirs(path, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path):
+      pass
+  except OSError as e:
+    raise OutputError(f"Cannot write to SAVE_PATH {path!r} ({e.strerror}); "
+                      "choose a writable --save_path.") from e
+  config_path = os.path.join(path, CONFIG_FILENAME)
+  resuming = os.path.exists(config_path)
+  if resuming:
+    previous = ExperimentConfig.load(config_path)
+    diff = _differences(previous, config)
+    if diff:
+      raise OutputError(
+          f"SAVE_PATH {path!r} holds a run with another configuration "
+          f"({'; '.join(diff)}); use a new --save_path to start a new run, or "
+          "the same flags to resume it.")
+  config.save(config_path)
+  return resuming
+
+
+def _differences(old: ExperimentConfig, new: ExperimentConfig) -> list:
+  out = []
+  for section in ("data", "prior", "model", "train"):
+    a = dataclasses.asdict(getattr(old, section))
+    b = dataclasses.asdict(getattr(new, section))
+    for key in sorted(set(a) | set(b)):
+      if (section, key) in RESUMABLE_FIELDS:
+        continue
+      if a.get(key) != b.get(key):
+        out.append(f"{section}.{key}: {a.get(key)!r} -> {b.get(key)!r}")
+  if old.mode != new.mode:
+    out.append(f"mode: {old.mode!r} -> {new.mode!r}")
+  return out
+
+
+# Command-line flag -> (section, field) of the config it sets.
+FLAG_FIELDS = {"ncode": ("model", "ncode"), "dist_type": ("prior", "dist_type"),
+               "posterior": ("model", "posterior")}
+
+
+def run_config(config: ExperimentConfig,
+               explicit: frozenset = frozenset()) -> ExperimentConfig:
+  """The configuration a run in `config.save_path` was trained with.
+
+  Sampling and figures must use the trained model's shape, so they read it
+  from SAVE_PATH/config.json. Flags given explicitly (`explicit`) that
+  contradict it are an error; data settings come from `config`.
+  """
+  path = os.path.join(config.save_path, CONFIG_FILENAME)
+  if not os.path.exists(path):
+    raise CheckpointError(f"No run in {config.save_path} ({CONFIG_FILENAME} is "
+                          "missing); train first or fix --save_path.")
+  saved = ExperimentConfig.load(path)
+  for flag, (section, field) in FLAG_FIELDS.items():
+    given = getattr(getattr(config, section), field)
+    trained = getattr(getattr(saved, section), field)
+    if flag in explicit and given != trained:
+      raise ConfigError(f"--{flag} {given} contradicts the run in "
+                        f"{config.save_path}, trained with {trained}.")
+  return dataclasses.replace(saved, save_path=config.save_path,
+                             data=config.data)
+
+
+def load_data(config: ExperimentConfig) -> data_lib.MnistSplits:
+  """MNIST as configured, optionally cut to the first max_train_examples."""
+  d = config.data
+  splits = data_lib.load_mnist(d.data_dir, d.source, d.cache_dir,
+                               d.verify_checksums, d.validation_size)
+  logging.info("MNIST from %s", splits.source)
+  if d.max_train_examples is not None:
+    n = d.max_train_examples
+    splits = dataclasses.replace(
+        splits, train=data_lib.Split(splits.train.images[:n],
+                                     splits.train.labels[:n]))
+  return splits
+
+
+def steps_per_epoch(config: ExperimentConfig, num_train: int) -> int:
+  steps = num_train // config.train.batch_size
+  if steps < 1:
+    raise ConfigError(f"--bsize {config.train.batch_size} is larger than the "
+                      f"{num_train} training images.")
+  return steps
+
+
+def train(config: ExperimentConfig) -> str:
+  """Trains (resuming when SAVE_PATH holds this run) and exports; returns the
+  SavedModel path."""
+  config.validate()
+  splits = load_data(config)
+  n_steps = steps_per_epoch(config, len(splits.train.labels))
+  resuming = prepare_save_path(config)
+  model = build_model(config)
+  trainer = trainer_lib.Trainer(model, config, n_steps)
+  restored = trainer.restore()
+  if resuming and not restored:
+    logging.info("No checkpoint in %s yet: starting from epoch 0.",
+                 config.save_path)
+  trainer.fit(splits)
+  path = export.export_saved_model(model, config.save_path)
+  logging.info("SavedModel written to %s", path)
+  return path
+
+
+def restore_model(config: ExperimentConfig, load: str):
+  """Builds the mode and restores checkpoint `load` (an epoch or 'latest')."""
+  config.validate()
+  model = build_model(config)
+  directory = trainer_lib.checkpoint_dir(config.save_path)
+  state = tf.train.get_checkpoint_state(directory)
+  available = list(state.all_model_checkpoint_paths) if state else []
+  if load == LATEST:
+    if not available:
+      raise CheckpointError(f"No checkpoint in {directory}; train first "
+                            "(--train) with this --save_path.")
+    path = available[-1]
+  else:
+    if not str(load).isdigit():
+      raise ConfigError(f"--load takes an epoch number or 'latest', got "
+                        f"{load!r}.")
+    path = os.path.join(directory, f"{trainer_lib.CHECKPOINT_PREFIX}-{load}")
+    if path not in available and not tf.io.gfile.exists(path + ".index"):
+      ids = [p.rsplit("-", 1)[-1] for p in available]
+      raise CheckpointError(
+          f"No checkpoint {load} in {directory}; available: "
+          f"{', '.join(ids) or 'none'}.")
+  checkpoint = tf.train.Checkpoint(**model.networks)
+  try:
+    checkpoint.restore(path).expect_partial().assert_existing_objects_matched()
+  except (tf.errors.OpError, AssertionError, ValueError) as e:
+    raise CheckpointError(f"Checkpoint {path} is damaged or does not match "
+                          f"this model ({type(e).__name__}: "
+                          f"{str(e).splitlines()[0]}).") from e
+  logging.info("Restored %s", path)
+  return model
+
+
+def generate(config: ExperimentConfig, load: str) -> str:
+  """Writes SAVE_PATH/generate_im.png: images decoded from prior samples."""
+  model = restore_model(config, load)
+  n = GENERATE_GRID * GENERATE_GRID
+  images = model.decode_fn(model.sample_prior(n)).numpy()
+  path = os.path.join(config.save_path, GENERATE_FILENAME)
+  figures.save_image_grid(
+      path, images, GENERATE_GRID, GENERATE_GRID,
+      title=f"Samples from the {config.prior.dist_type} prior")
+  logging.info("Wrote %s", path)
+  return path
+
+
+def visualize(config: ExperimentConfig, load: str,
+              splits: Optional[data_lib.MnistSplits] = None) -> list:
+  """Writes latent.png (test codes by digit) and the learned manifold(s)."""
+  if config.model.ncode != 2:
+    raise ConfigError(f"--viz needs a 2-D code (--ncode 2), this run has "
+                      f"--ncode {config.model.ncode}.")
+  model = restore_model(config, load)
+  splits = splits or load_data(config)
+  test = splits.test
+  codes = evaluation.encode_split(model, test, config.train.batch_size)
+  written = [os.path.join(config.save_path, LATENT_FILENAME)]
+  figures.latent_scatter(
+      written[0], codes, test.labels,
+      prior_samples=model.sample_prior(len(codes)).numpy(),
+      title=f"Test-set codes, {config.prior.dist_type} prior")
+  for path, grid, xs, ys, title in _manifold_grids(model, config):
+    images = model.decode_fn(tf.constant(grid, tf.float32)).numpy()
+    figures.manifold_figure(path, images, MANIFOLD_GRID, MANIFOLD_GRID, xs, ys,
+                            title)
+    written.append(path)
+  logging.info("Wrote %s", ", ".join(written))
+  return written
+
+
+def _manifold_grids(model, config: ExperimentConfig):
+  """(path, codes [G*G, 2], x values, y values, title) per manifold figure."""
+  n = MANIFOLD_GRID
+  prior = model.prior
+  if isinstance(prior, GaussianMixturePrior):
+    stds = np.asarray(prior.stds)
+    steps = figures.grid_coordinates(-COMPONENT_EXTENT, COMPONENT_EXTENT, n)
+    for k, (mean, rot) in enumerate(zip(prior.means(), prior.rotations())):
+      grid = figures.component_grid(mean, rot, stds, n, COMPONENT_EXTENT)
+      yield (os.path.join(config.save_path,
+                          MANIFOLD_COMPONENT_FILENAME.format(k)), grid,
+             steps * stds[0], steps * stds[1],
+             f"Manifold of component {k} (along its axes)")
+    return
+  extent = MANIFOLD_EXTENT * config.prior.gaussian_std
+  xs = figures.grid_coordinates(-extent, extent, n)
+  ys = xs[::-1]
+  grid = np.array([[x, y] for y in ys for x in xs])
+  yield (os.path.join(config.save_path, MANIFOLD_FILENAME), grid, xs, xs,
+         f"Learned manifold over [-{extent:g}, {extent:g}]^2")

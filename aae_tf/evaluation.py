@@ -1,0 +1,67 @@
+"""Held-out metrics: reconstruction error and how close codes are to the prior."""
+
+from __future__ import annotations
+
+from typing import Dict
+
+import numpy as np
+
+from aae_tf import data as data_lib
+from aae_tf.priors import GaussianMixturePrior
+
+NUM_DIGITS = 10
+
+
+def encode_split(model, split: data_lib.Split, batch_size: int,
+                 limit: int | None = None) -> np.ndarray:
+  """Posterior-mean codes of the first `limit` images of a split, [N, ncode]."""
+  if limit is not None:
+    split = data_lib.Split(split.images[:limit], split.labels[:limit])
+  codes = [model.encode_fn(batch["image"]).numpy()
+           for batch in data_lib.eval_dataset(split, batch_size)]
+  return np.concatenate(codes, axis=0)
+
+
+def reconstruction_error(model, split: data_lib.Split,
+                         batch_size: int) -> float:
+  """Mean squared error per pixel, images in [-1, 1], code = posterior mean."""
+  total, count = 0.0, 0
+  for batch in data_lib.eval_dataset(split, batch_size):
+    images = batch["image"]
+    recon = model.decode_fn(model.encode_fn(images))
+    total += float(np.sum(np.square(recon.numpy() - images.numpy())))
+    count += int(np.prod(images.shape))
+  return total / count
+
+
+def gaussian_code_stats(codes: np.ndarray) -> Dict[str, list]:
+  """Per-dimension mean and standard deviation of codes."""
+  return {"mean": codes.mean(axis=0).tolist(),
+          "std": codes.std(axis=0).tolist()}
+
+
+def component_assignments(prior: GaussianMixturePrior,
+                          codes: np.ndarray) -> np.ndarray:
+  """Most likely mixture component of each 2-D code (first two dimensions)."""
+  return np.argmax(prior.log_density_2d(codes[:, :2]), axis=1)
+
+
+def digit_component_share(prior: GaussianMixturePrior, codes: np.ndarray,
+                          labels: np.ndarray) -> Dict[str, float]:
+  """For each digit, the share of its codes in its most common component.
+
+  Also returns the mean over digits and how many distinct components are the
+  most common one of some digit (10 means every digit has its own).
+  """
+  comps = component_assignments(prior, codes)
+  shares, modes = {}, set()
+  for digit in range(NUM_DIGITS):
+    c = comps[labels == digit]
+    if not len(c):
+      continue
+    counts = np.bincount(c, minlength=prior.num_components)
+    shares[str(digit)] = float(counts.max() / len(c))
+    modes.add(int(counts.argmax()))
+  return {"per_digit": shares,
+          "mean": float(np.mean(list(shares.values()))) if shares else 0.0,
+          "distinct_components": len(modes)}

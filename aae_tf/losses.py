@@ -1,0 +1,36 @@
+"""Losses named by role. Each returns a scalar averaged over the batch."""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+
+def reconstruction_loss(images: tf.Tensor, reconstructions: tf.Tensor) -> tf.Tensor:
+  """Mean squared error over pixels and batch (images in [-1, 1])."""
+  return tf.reduce_mean(tf.square(reconstructions - images))
+
+
+def discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:
+  """Sigmoid cross-entropy: prior samples are real (1), codes are fake (0).
+
+  Equals mean(softplus(-real)) + mean(softplus(fake)).
+  """
+  real = tf.nn.sigmoid_cross_entropy_with_logits(
+      labels=tf.ones_like(real_logits), logits=real_logits)
+  fake = tf.nn.sigmoid_cross_entropy_with_logits(
+      labels=tf.zeros_like(fake_logits), logits=fake_logits)
+  return tf.reduce_mean(real) + tf.reduce_mean(fake)
+
+
+def generator_loss(fake_logits: tf.Tensor) -> tf.Tensor:
+  """Non-saturating generator loss: the encoder wants its codes called real."""
+  return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(
+      labels=tf.ones_like(fake_logits), logits=fake_logits))
+
+
+def discriminator_accuracy(real_logits: tf.Tensor,
+                           fake_logits: tf.Tensor) -> tf.Tensor:
+  """Share of prior samples and codes the discriminator classifies right."""
+  correct = tf.concat([tf.cast(real_logits > 0, tf.float32),
+                       tf.cast(fake_logits <= 0, tf.float32)], axis=0)
+  return tf.reduce_mean(correct)

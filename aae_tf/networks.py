@@ -1,0 +1,111 @@
+"""Keras subclassed networks of the MLP adversarial autoencoder."""
+
+from __future__ import annotations
+
+from typing import Dict, Sequence
+
+import keras
+import tensorflow as tf
+
+HE_INIT = "he_normal"
+
+
+class MLPEncoder(keras.Model):
+  """Images [B, D] to a code: ReLU layers, optional dropout and input noise.
+
+  With `posterior="gaussian"` it returns a mean (linear) and a standard
+  deviation (softplus); with "deterministic" only the mean (the code itself).
+  """
+
+  def __init__(self, ncode: int, units: Sequence[int] = (1000, 1000),
+               posterior: str = "gaussian", keep_prob: float = 1.0,
+               input_noise_std: float = 0.0, min_stddev: float = 1e-6,
+               name: str = "encoder", **kwargs):
+    super().__init__(name=name, **kwargs)
+    self.ncode = ncode
+    self.units = tuple(units)
+    self.posterior = posterior
+    self.keep_prob = keep_prob
+    self.input_noise_std = input_noise_std
+    self.min_stddev = min_stddev
+    self.noise = keras.layers.GaussianNoise(input_noise_std, name="input_noise")
+    self.hidden = [keras.layers.Dense(u, activation="relu",
+                                      kernel_initializer=HE_INIT,
+                                      name=f"hidden_{i}")
+                   for i, u in enumerate(self.units)]
+    self.dropouts = [keras.layers.Dropout(1.0 - keep_prob, name=f"dropout_{i}")
+                     for i in range(len(self.units))]
+    self.mean = keras.layers.Dense(ncode, name="mean")
+    self.stddev = (keras.layers.Dense(ncode, activation="softplus",
+                                      name="stddev")
+                   if posterior == "gaussian" else None)
+
+  def call(self, images, training=False) -> Dict[str, tf.Tensor]:
+    h = self.noise(images, training=training) if self.input_noise_std else images
+    for dense, dropout in zip(self.hidden, self.dropouts):
+      h = dropout(dense(h), training=training)
+    out = {"mean": self.mean(h)}
+    if self.stddev is not None:
+      out["stddev"] = self.stddev(h) + self.min_stddev
+    return out
+
+  def get_config(self):
+    return {"ncode": self.ncode, "units": list(self.units),
+            "posterior": self.posterior, "keep_prob": self.keep_prob,
+            "input_noise_std": self.input_noise_std,
+            "min_stddev": self.min_stddev, "name": self.name}
+
+
+class MLPDecoder(keras.Model):
+  """Codes [B, C] to images [B, D] in [-1, 1] (tanh) or logits (linear)."""
+
+  def __init__(self, output_size: int = 784,
+               units: Sequence[int] = (1000, 1000),
+               output_activation: str = "tanh", name: str = "decoder",
+               **kwargs):
+    super().__init__(name=name, **kwargs)
+    self.output_size = output_size
+    self.units = tuple(units)
+    self.output_activation = output_activation
+    self.hidden = [keras.layers.Dense(u, activation="relu",
+                                      kernel_initializer=HE_INIT,
+                                      name=f"hidden_{i}")
+                   for i, u in enumerate(self.units)]
+    self.out = keras.layers.Dense(output_size, activation=output_activation,
+                                  name="output")
+
+  def call(self, codes, training=False):
+    h = codes
+    for dense in self.hidden:
+      h = dense(h)
+    return self.out(h)
+
+  def get_config(self):
+    return {"output_size": self.output_size, "units": list(self.units),
+            "output_activation": self.output_activation, "name": self.name}
+
+
+class MLPDiscriminator(keras.Model):
+  """Codes [B, C] to one logit per code: LeakyReLU hidden layers."""
+
+  def __init__(self, units: Sequence[int] = (1000, 1000),
+               leaky_relu_slope: float = 0.2, name: str = "discriminator",
+               **kwargs):
+    super().__init__(name=name, **kwargs)
+    self.units = tuple(units)
+    self.leaky_relu_slope = leaky_relu_slope
+    self.hidden = [keras.layers.Dense(u, kernel_initializer=HE_INIT,
+                                      name=f"hidden_{i}")
+                   for i, u in enumerate(self.units)]
+    self.activation = keras.layers.LeakyReLU(leaky_relu_slope)
+    self.logit = keras.layers.Dense(1, name="logit")
+
+  def call(self, codes, training=False):
+    h = codes
+    for dense in self.hidden:
+      h = self.activation(dense(h))
+    return self.logit(h)[:, 0]
+
+  def get_config(self):
+    return {"units": list(self.units),
+            "leaky_relu_slope": self.leaky_relu_slope, "name": self.name}

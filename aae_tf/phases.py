@@ -1,0 +1,56 @@
+"""Training phases and the one generic step that runs them in order.
+
+A mode is its networks plus an ordered list of :class:`Phase`: a loss, the
+networks whose variables it trains, a weight and an optimiser. The step runs
+each phase with its own `GradientTape` and optimiser, so every phase sees the
+weights the previous phase just updated (the paper's per-minibatch order).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Dict, Sequence, Tuple
+
+import keras
+import tensorflow as tf
+
+Batch = Dict[str, tf.Tensor]
+Metrics = Dict[str, tf.Tensor]
+# A phase loss maps a batch to (unweighted loss, extra metrics).
+LossFn = Callable[[Batch], Tuple[tf.Tensor, Metrics]]
+
+
+@dataclasses.dataclass
+class Phase:
+  """One optimisation phase of a minibatch step."""
+  name: str
+  loss_fn: LossFn
+  networks: Sequence[keras.Model]  # It trains exactly their variables.
+  optimizer: keras.optimizers.Optimizer
+  weight: float = 1.0
+
+  @property
+  def variables(self) -> list:
+    return [v for net in self.networks for v in net.trainable_variables]
+
+  def build(self) -> None:
+    """Creates the optimiser's slots (networks must be built)."""
+    self.optimizer.build(self.variables)
+
+
+def run_phases(phases: Sequence[Phase], batch: Batch) -> Metrics:
+  """Applies every phase once, in order; returns '<phase>/<metric>' scalars."""
+  replicas = tf.distribute.get_strategy().num_replicas_in_sync
+  outputs = {}
+  for phase in phases:
+    variables = phase.variables
+    with tf.GradientTape() as tape:
+      loss, metrics = phase.loss_fn(batch)
+      # Losses are batch means per replica; gradients are summed over replicas.
+      scaled = phase.weight * loss / replicas
+    grads = tape.gradient(scaled, variables)
+    phase.optimizer.apply_gradients(zip(grads, variables))
+    outputs[f"{phase.name}/loss"] = loss
+    for key, value in metrics.items():
+      outputs[f"{phase.name}/{key}"] = value
+  return outputs

@@ -1,0 +1,195 @@
+"""The one training loop for every mode.
+
+Compiled multi-step calls (`for _ in tf.range(n)` around an XLA-compiled step),
+`keras.metrics.Mean` per phase metric written at loop boundaries, a
+`tf.train.Checkpoint` of networks, optimisers, random state and epoch, managed
+by a `tf.train.CheckpointManager` that restores automatically.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Callable, Dict, Optional
+
+from absl import logging
+import keras
+import numpy as np
+import tensorflow as tf
+
+from aae_tf import data as data_lib
+from aae_tf import summaries
+from aae_tf.config import ExperimentConfig
+from aae_tf.errors import CheckpointError, TrainingError
+from aae_tf.phases import run_phases
+
+CHECKPOINT_DIR = "checkpoints"
+CHECKPOINT_PREFIX = "ckpt"
+SUMMARY_DIR = "tensorboard"
+
+
+def checkpoint_dir(save_path: str) -> str:
+  return os.path.join(save_path, CHECKPOINT_DIR)
+
+
+def learning_rate_schedule(config: ExperimentConfig, steps_per_epoch: int):
+  """Piecewise constant: lr divided at each `lr_decay_epochs` boundary."""
+  train = config.train
+  boundaries = [int(e * steps_per_epoch) for e in train.lr_decay_epochs]
+  values = [train.lr * train.lr_decay_factor**i
+            for i in range(len(boundaries) + 1)]
+  if not boundaries:
+    return train.lr
+  return keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
+
+
+class Trainer:
+  """Trains a mode (see `aae_tf.models`) and keeps its checkpoints."""
+
+  def __init__(self, model, config: ExperimentConfig, steps_per_epoch: int):
+    self.model = model
+    self.config = config
+    self.steps_per_epoch = steps_per_epoch
+    schedule = learning_rate_schedule(config, steps_per_epoch)
+    self.optimizers: Dict[str, keras.optimizers.Optimizer] = {}
+
+    def make_optimizer(name: str) -> keras.optimizers.Optimizer:
+      opt = keras.optimizers.Adam(schedule, beta_1=config.train.adam_beta1,
+                                  name=f"{name}_adam")
+      self.optimizers[name] = opt
+      return opt
+
+    self.phases = model.phases(make_optimizer)
+    for phase in self.phases:
+      phase.build()
+    self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+    self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+    self.checkpoint = tf.train.Checkpoint(
+        epoch=self.epoch, step=self.step, rng=model.rng,
+        optimizers=dict(self.optimizers), **model.networks)
+    self.manager = tf.train.CheckpointManager(
+        self.checkpoint, checkpoint_dir(config.save_path),
+        max_to_keep=config.train.max_checkpoints,
+        checkpoint_name=CHECKPOINT_PREFIX)
+    self._step_fn = tf.function(self._train_step,
+                                jit_compile=config.train.jit_compile)
+    self._loop_fn = tf.function(self._train_loop)
+    self._eval_fn = tf.function(self._eval_step)
+    self.metrics: Dict[str, keras.metrics.Mean] = {}
+
+  # -- Compiled functions. --
+
+  def _train_step(self, batch):
+    return run_phases(self.phases, batch)
+
+  def _train_loop(self, iterator, num_steps):
+    for _ in tf.range(num_steps):
+      outputs = self._step_fn(next(iterator))
+      for key, value in outputs.items():
+        self.metrics[key].update_state(value)
+    self.step.assign_add(tf.cast(num_steps, tf.int64))
+
+  def _eval_step(self, batch):
+    return self.model.eval_metrics(batch)
+
+  def _create_metrics(self, element_spec) -> None:
+    """One Mean per step output, named after the step's output keys."""
+    if self.metrics:
+      return
+    outputs = self._step_fn.get_concrete_function(element_spec)
+    for key in outputs.structured_outputs:
+      self.metrics[key] = keras.metrics.Mean(f"train/{key}")
+
+  # -- Host-side loop. --
+
+  def restore(self) -> Optional[str]:
+    """Restores the latest checkpoint, if any; returns its path."""
+    latest = self.manager.latest_checkpoint
+    if latest:
+      try:
+        self.checkpoint.restore(latest).assert_existing_objects_matched()
+      except (tf.errors.OpError, AssertionError, ValueError) as e:
+        raise CheckpointError(
+            f"Checkpoint {latest} is damaged or belongs to another model "
+            f"({type(e).__name__}); use another --save_path.") from e
+      logging.info("Restored %s (epoch %d).", latest, int(self.epoch.numpy()))
+    return latest
+
+  def evaluate(self, split: data_lib.Split) -> Dict[str, float]:
+    """Means of `model.eval_metrics` over a split, weighted by batch size."""
+    totals, count = {}, 0
+    for batch in data_lib.eval_dataset(split, self.config.train.batch_size):
+      n = int(batch["label"].shape[0])
+      for key, value in self._eval_fn(batch).items():
+        totals[key] = totals.get(key, 0.0) + float(value) * n
+      count += n
+    return {k: v / count for k, v in totals.items()}
+
+  def fit(self, splits: data_lib.MnistSplits,
+          on_epoch_end: Optional[Callable[[int], None]] = None) -> None:
+    """Trains from the current epoch to `max_epoch`, writing summaries."""
+    train = self.config.train
+    writer = tf.summary.create_file_writer(
+        os.path.join(self.config.save_path, SUMMARY_DIR))
+    start = int(self.epoch.numpy())
+    if start >= train.max_epoch:
+      logging.info("Already trained for %d epochs.", start)
+      return
+    eval_images = summaries.fixed_eval_batch(splits.validation, train)
+    for epoch in range(start, train.max_epoch):
+      dataset = data_lib.train_dataset(splits.train, train.batch_size,
+                                       seed=train.seed + epoch)
+      self._create_metrics(dataset.element_spec)
+      self._run_epoch(iter(dataset), epoch, writer)
+      self.epoch.assign(epoch + 1)
+      with writer.as_default(step=self.step):
+        validation = self.evaluate(splits.validation)
+        for key, value in validation.items():
+          tf.summary.scalar(f"validation/{key}", value)
+        summaries.write_epoch_summaries(self.model, eval_images,
+                                        splits.validation, train)
+      writer.flush()
+      logging.info("Epoch %d/%d: %s", epoch + 1, train.max_epoch,
+                   ", ".join(f"validation/{k}={v:.4f}"
+                             for k, v in validation.items()))
+      last = epoch + 1 == train.max_epoch
+      if last or (epoch + 1) % train.checkpoint_every_epochs == 0:
+        path = self.manager.save(checkpoint_number=epoch + 1)
+        logging.info("Saved %s", path)
+      if on_epoch_end is not None:
+        on_epoch_end(epoch + 1)
+    writer.close()
+
+  def _run_epoch(self, iterator, epoch: int, writer) -> None:
+    train = self.config.train
+    progbar = (keras.utils.Progbar(self.steps_per_epoch,
+                                   stateful_metrics=list(self.metrics))
+               if train.progress_bar else None)
+    done = 0
+    while done < self.steps_per_epoch:
+      n = min(train.steps_per_loop, self.steps_per_epoch - done)
+      self._loop_fn(iterator, tf.constant(n, tf.int32))
+      done += n
+      values = {k: float(m.result()) for k, m in self.metrics.items()}
+      bad = [k for k, v in values.items() if not math.isfinite(v)]
+      if bad:
+        raise TrainingError(
+            f"{', '.join(bad)} became NaN or Inf in epoch {epoch + 1} (step "
+            f"{int(self.step.numpy())}); training stopped and the last good "
+            f"checkpoint ({self.manager.latest_checkpoint or 'none'}) is kept. "
+            "Lower --lr or the loss weights and run again.")
+      with writer.as_default(step=self.step):
+        for key, value in values.items():
+          tf.summary.scalar(f"train/{key}", value)
+        for name, opt in self.optimizers.items():
+          tf.summary.scalar(f"learning_rate/{name}",
+                            _current_learning_rate(opt))
+      for metric in self.metrics.values():
+        metric.reset_state()
+      if progbar is not None:
+        progbar.update(done, list(values.items()))
+
+
+def _current_learning_rate(optimizer) -> float:
+  lr = optimizer.learning_rate
+  return float(np.asarray(lr))

