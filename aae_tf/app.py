@@ -175,7 +175,7 @@ def restore_model(config: ExperimentConfig, load: str):
   checkpoint = tf.train.Checkpoint(**model.networks)
   try:
     checkpoint.restore(path).expect_partial().assert_existing_objects_matched()
-  except (tf.errors.OpError, AssertionError, ValueError) as e:
+  except trainer_lib.CHECKPOINT_ERRORS as e:
     raise CheckpointError(f"Checkpoint {path} is damaged or does not match "
                           f"this model ({type(e).__name__}: "
                           f"{str(e).splitlines()[0]}).") from e

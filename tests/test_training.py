@@ -1,0 +1,144 @@
+"""The training loop end to end on tiny data (library level)."""
+
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from tensorboard.backend.event_processing import event_accumulator
+
+from aae_tf import app, export, trainer as trainer_lib
+from aae_tf.errors import OutputError, TrainingError
+from aae_tf.models import build_model
+from conftest import small_config
+
+
+def _tags(save_path):
+  acc = event_accumulator.EventAccumulator(
+      os.path.join(save_path, trainer_lib.SUMMARY_DIR),
+      size_guidance={event_accumulator.TENSORS: 0})
+  acc.Reload()
+  return acc
+
+
+def _fit(config, splits):
+  app.prepare_save_path(config)
+  model = build_model(config)
+  trainer = trainer_lib.Trainer(model, config, steps_per_epoch=5)
+  trainer.restore()
+  trainer.fit(splits)
+  return model, trainer
+
+
+def test_fit_writes_checkpoint_and_summaries(tmp_path, tiny_splits):
+  config = small_config(tmp_path / "run")
+  model, trainer = _fit(config, tiny_splits)
+  assert trainer.manager.latest_checkpoint.endswith("ckpt-1")
+  assert int(trainer.step.numpy()) == 5
+  tags = set(_tags(config.save_path).Tags()["tensors"])
+  for tag in ("train/reconstruction/loss", "train/discriminator/loss",
+              "train/generator/loss", "train/discriminator/accuracy",
+              "learning_rate/reconstruction",
+              "validation/reconstruction_loss", "images/prior_samples",
+              "images/latent", "codes/encoder_dim0", "codes/prior_dim1"):
+    assert tag in tags, tag
+  assert any(t.startswith("images/reconstructions") for t in tags)
+
+
+def test_resume_continues_from_checkpoint(tmp_path, tiny_splits):
+  config = small_config(tmp_path / "run", max_epoch=1)
+  _fit(config, tiny_splits)
+  longer = small_config(tmp_path / "run", max_epoch=2)
+  _, trainer = _fit(longer, tiny_splits)
+  assert int(trainer.epoch.numpy()) == 2
+  assert int(trainer.step.numpy()) == 10
+  assert sorted(os.path.basename(p) for p in
+                glob.glob(os.path.join(config.save_path, "checkpoints",
+                                       "*.index"))) == ["ckpt-1.index",
+                                                        "ckpt-2.index"]
+
+
+def test_other_configuration_is_refused(tmp_path, tiny_splits):
+  _fit(small_config(tmp_path / "run"), tiny_splits)
+  other = small_config(tmp_path / "run", lr=1e-3)
+  with pytest.raises(OutputError, match="another configuration"):
+    app.prepare_save_path(other)
+
+
+def test_nan_stops_training_and_keeps_checkpoint(tmp_path, tiny_splits):
+  config = small_config(tmp_path / "run")
+  _fit(config, tiny_splits)
+  longer = small_config(tmp_path / "run", max_epoch=2)
+  model = build_model(longer)
+  original = model._reconstruction
+  model._reconstruction = lambda batch: (original(batch)[0] * np.nan, {})
+  trainer = trainer_lib.Trainer(model, longer, steps_per_epoch=5)
+  trainer.restore()
+  with pytest.raises(TrainingError, match="NaN or Inf.*ckpt-1"):
+    trainer.fit(tiny_splits)
+  assert trainer.manager.latest_checkpoint.endswith("ckpt-1")
+
+
+RELOAD_SCRIPT = """
+import json, sys
+import numpy as np
+import tensorflow as tf
+loaded = tf.saved_model.load(sys.argv[1])
+images = np.load(sys.argv[2])
+codes = loaded.signatures["encode"](images=tf.constant(images))["codes"]
+decoded = loaded.signatures["decode"](codes=codes)["images"]
+sampled = loaded.signatures["sample"](count=tf.constant(3))
+default = loaded.signatures["serving_default"](images=tf.constant(images))
+assert "aae_tf" not in sys.modules
+json.dump({"codes": codes.numpy().tolist(), "decoded": decoded.numpy().tolist(),
+           "sample_shape": list(sampled["images"].shape),
+           "default": default["codes"].numpy().tolist(),
+           "signatures": sorted(loaded.signatures)}, sys.stdout)
+"""
+
+
+def test_saved_model_reloads_without_aae_tf(tmp_path, tiny_splits):
+  config = small_config(tmp_path / "run")
+  model, _ = _fit(config, tiny_splits)
+  path = export.export_saved_model(model, config.save_path)
+  images = (tiny_splits.test.images[:4].reshape(4, -1) / 127.5 - 1).astype(
+      np.float32)
+  np.save(tmp_path / "images.npy", images)
+  script = tmp_path / "reload.py"
+  script.write_text(RELOAD_SCRIPT)
+  env = dict(os.environ, PYTHONPATH="", TF_CPP_MIN_LOG_LEVEL="2")
+  out = subprocess.run([sys.executable, str(script), path,
+                        str(tmp_path / "images.npy")], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, check=True)
+  result = json.loads(out.stdout)
+  assert result["signatures"] == ["decode", "encode", "sample",
+                                  "serving_default"]
+  expected_codes = model.encode(images).numpy()
+  np.testing.assert_allclose(result["codes"], expected_codes, atol=1e-5)
+  np.testing.assert_allclose(result["default"], expected_codes, atol=1e-5)
+  np.testing.assert_allclose(result["decoded"],
+                             model.decode(expected_codes).numpy(), atol=1e-5)
+  assert result["sample_shape"] == [3, 784]
+
+
+def test_saved_model_rejects_wrong_shape(tmp_path, tiny_splits):
+  config = small_config(tmp_path / "run")
+  model, _ = _fit(config, tiny_splits)
+  loaded = tf.saved_model.load(export.export_saved_model(model,
+                                                         config.save_path))
+  encode, decode = loaded.signatures["encode"], loaded.signatures["decode"]
+  # The signature names the expected shape and dtype (checked by the
+  # signature's binding or, when that passes, by its own assertions).
+  bad = (TypeError, ValueError, tf.errors.InvalidArgumentError)
+  with pytest.raises(bad, match="784"):
+    encode(images=tf.zeros([2, 28, 28]))
+  with pytest.raises(bad, match="784"):
+    encode(images=tf.zeros([2, 10]))
+  with pytest.raises(bad, match="float"):
+    encode(images=tf.zeros([2, 784], tf.int32))
+  with pytest.raises(bad, match=r"\(None, 2\)|\[N, 2\]"):
+    decode(codes=tf.zeros([2, 3]))
