@@ -42,8 +42,8 @@ class UnsupervisedAAE:
     self.decoder(tf.zeros([1, model.ncode]))
     self.discriminator(tf.zeros([1, model.ncode]))
     # Compiled inference for figures, summaries and evaluation.
-    self.encode_fn = tf.function(self.encode)
-    self.decode_fn = tf.function(self.decode)
+    self.encode_fn = tf.function(self.encode, reduce_retracing=True)
+    self.decode_fn = tf.function(self.decode, reduce_retracing=True)
 
   @property
   def networks(self) -> Dict[str, keras.Model]:

@@ -67,9 +67,14 @@ class Trainer:
       phase.build()
     self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
     self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+    # Keras keeps dropout and noise seeds in non-trainable variables that a
+    # Checkpoint of the models alone misses; list them so resumption is exact.
+    layer_state = [v for net in model.networks.values()
+                   for v in net.non_trainable_variables]
     self.checkpoint = tf.train.Checkpoint(
         epoch=self.epoch, step=self.step, rng=model.rng,
-        optimizers=dict(self.optimizers), **model.networks)
+        layer_state=layer_state, optimizers=dict(self.optimizers),
+        **model.networks)
     self.manager = tf.train.CheckpointManager(
         self.checkpoint, checkpoint_dir(config.save_path),
         max_to_keep=config.train.max_checkpoints,

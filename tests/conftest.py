@@ -58,6 +58,11 @@ def tiny_idx_dir(tmp_path):
 
 @pytest.fixture
 def tiny_splits():
+  return make_tiny_splits()
+
+
+def make_tiny_splits() -> data_lib.MnistSplits:
+  """`tiny_mnist` as splits, without going through files."""
   train_x, train_y, test_x, test_y = tiny_mnist()
   n = TINY_TRAIN - TINY_VALIDATION
   return data_lib.MnistSplits(
