@@ -17,7 +17,8 @@ import numpy as np
 import tensorflow as tf
 
 from aae_tf import data as data_lib
-from aae_tf import evaluation, export, figures, trainer as trainer_lib
+from aae_tf import evaluation, export, figures, summaries
+from aae_tf import trainer as trainer_lib
 from aae_tf.config import CONFIG_FILENAME, ExperimentConfig
 from aae_tf.errors import CheckpointError, ConfigError, OutputError
 from aae_tf.models import build_model
@@ -25,6 +26,7 @@ from aae_tf.priors import GaussianMixturePrior
 
 GENERATE_FILENAME = "generate_im.png"
 LATENT_FILENAME = "latent.png"
+LOSS_CURVES_FILENAME = "loss_curves.png"
 MANIFOLD_FILENAME = "manifold.png"
 MANIFOLD_COMPONENT_FILENAME = "manifold_{}.png"
 GENERATE_GRID = 10  # generate_im.png is GRID x GRID samples.
@@ -147,7 +149,18 @@ def train(config: ExperimentConfig) -> str:
   trainer.fit(splits)
   path = export.export_saved_model(model, config.save_path)
   logging.info("SavedModel written to %s", path)
+  write_run_figures(model, config, splits)
   return path
+
+
+def write_run_figures(model, config: ExperimentConfig,
+                      splits: data_lib.MnistSplits) -> None:
+  """After training: loss_curves.png and the test codes for the projector."""
+  logdir = os.path.join(config.save_path, trainer_lib.SUMMARY_DIR)
+  summaries.write_loss_curves(logdir, os.path.join(config.save_path,
+                                                   LOSS_CURVES_FILENAME))
+  codes = evaluation.encode_split(model, splits.test, config.train.batch_size)
+  summaries.write_projector(logdir, codes, splits.test.labels)
 
 
 def restore_model(config: ExperimentConfig, load: str):

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import os
 
 import numpy as np
+from tensorboard.backend.event_processing import event_accumulator
+from tensorboard.plugins import projector
+from tensorboard.plugins.hparams import api as hp
 import tensorflow as tf
 
 from aae_tf import data as data_lib
@@ -12,6 +17,9 @@ from aae_tf import evaluation, figures
 from aae_tf.config import TrainConfig
 
 MAX_HISTOGRAM_DIMS = 10  # Code dimensions with their own histogram.
+PROJECTOR_DIR = "projector"  # Under the summary folder.
+PROJECTOR_METADATA = "metadata.tsv"
+PROJECTOR_CHECKPOINT = "embedding.ckpt"
 
 
 def fixed_eval_batch(split: data_lib.Split, train: TrainConfig) -> tf.Tensor:
@@ -53,3 +61,61 @@ def write_epoch_summaries(model, eval_images: tf.Tensor,
         None, codes, validation.labels[:limit], prior_samples=prior,
         title="Validation codes")
     tf.summary.image("images/latent", scatter[None])
+
+
+def hparams_dict(config) -> dict:
+  """Flat, TensorBoard-friendly hyperparameters of a run."""
+  flat = {"mode": config.mode}
+  for section in ("data", "prior", "model", "train"):
+    for key, value in dataclasses.asdict(getattr(config, section)).items():
+      if isinstance(value, (list, tuple)):
+        value = ",".join(str(v) for v in value)
+      elif value is None:
+        value = "none"
+      flat[f"{section}.{key}"] = value
+  return flat
+
+
+def write_hparams(config) -> None:
+  """The run's hyperparameters for the HParams dashboard (under a writer)."""
+  hp.hparams(hparams_dict(config), trial_id=os.path.basename(
+      os.path.normpath(config.save_path)))
+
+
+def write_projector(logdir: str, codes: np.ndarray, labels: np.ndarray) -> str:
+  """Codes for TensorBoard's embedding projector, with digits as metadata."""
+  os.makedirs(logdir, exist_ok=True)
+  with open(os.path.join(logdir, PROJECTOR_METADATA), "w") as f:
+    f.write("".join(f"{int(label)}\n" for label in labels))
+  embedding = tf.Variable(codes, name="codes")
+  checkpoint = tf.train.Checkpoint(embedding=embedding)
+  checkpoint.save(os.path.join(logdir, PROJECTOR_CHECKPOINT))
+  config = projector.ProjectorConfig()
+  entry = config.embeddings.add()
+  entry.tensor_name = "embedding/.ATTRIBUTES/VARIABLE_VALUE"
+  entry.metadata_path = PROJECTOR_METADATA
+  projector.visualize_embeddings(logdir, config)
+  return logdir
+
+
+def read_scalars(logdir: str) -> dict:
+  """All scalar series of a run's event files: {tag: (steps, values)}."""
+  acc = event_accumulator.EventAccumulator(
+      logdir, size_guidance={event_accumulator.TENSORS: 0})
+  acc.Reload()
+  series = {}
+  for tag in acc.Tags().get("tensors", []):
+    events = acc.Tensors(tag)
+    if events and tf.make_ndarray(events[0].tensor_proto).ndim == 0:
+      series[tag] = (np.array([e.step for e in events]),
+                     np.array([float(tf.make_ndarray(e.tensor_proto))
+                               for e in events]))
+  return series
+
+
+def write_loss_curves(logdir: str, path: str) -> None:
+  """loss_curves.png: every phase loss and the validation loss against step."""
+  series = {tag: value for tag, value in read_scalars(logdir).items()
+            if tag.endswith("loss")}
+  if series:
+    figures.loss_curves(path, series, title="Training and validation losses")

@@ -20,7 +20,7 @@ import tensorflow as tf
 from aae_tf import data as data_lib
 from aae_tf import summaries
 from aae_tf.config import ExperimentConfig
-from aae_tf.errors import CheckpointError, TrainingError
+from aae_tf.errors import CheckpointError, OutputError, TrainingError
 from aae_tf.phases import run_phases
 
 CHECKPOINT_DIR = "checkpoints"
@@ -123,6 +123,20 @@ class Trainer:
       logging.info("Restored %s (epoch %d).", latest, int(self.epoch.numpy()))
     return latest
 
+  def save(self, epoch: int) -> str:
+    """Writes ckpt-EPOCH; a failed write leaves the previous one in force."""
+    try:
+      path = self.manager.save(checkpoint_number=epoch)
+    except (OSError, tf.errors.OpError) as e:
+      raise OutputError(
+          f"Could not write the checkpoint of epoch {epoch} to "
+          f"{self.manager.directory} ({type(e).__name__}: "
+          f"{str(e).splitlines()[0] if str(e) else ''}); the previous "
+          f"checkpoint ({self.manager.latest_checkpoint or 'none'}) is kept. "
+          "Free disk space and run the same command again to resume.") from e
+    logging.info("Saved %s", path)
+    return path
+
   def evaluate(self, split: data_lib.Split) -> Dict[str, float]:
     """Means of `model.eval_metrics` over a split, weighted by batch size."""
     totals, count = {}, 0
@@ -144,6 +158,8 @@ class Trainer:
       logging.info("Already trained for %d epochs.", start)
       return
     eval_images = summaries.fixed_eval_batch(splits.validation, train)
+    with writer.as_default(step=self.step):
+      summaries.write_hparams(self.config)
     for epoch in range(start, train.max_epoch):
       dataset = data_lib.train_dataset(splits.train, train.batch_size,
                                        seed=train.seed + epoch)
@@ -162,8 +178,7 @@ class Trainer:
                              for k, v in validation.items()))
       last = epoch + 1 == train.max_epoch
       if last or (epoch + 1) % train.checkpoint_every_epochs == 0:
-        path = self.manager.save(checkpoint_number=epoch + 1)
-        logging.info("Saved %s", path)
+        self.save(epoch + 1)
       if on_epoch_end is not None:
         on_epoch_end(epoch + 1)
     writer.close()
