@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 from PIL import Image
 
-from aae_tf import app, config as config_lib
+from aae_tf import app
 from conftest import small_config, write_idx_dir
 
 SERVER_START_SECONDS = 120

@@ -10,9 +10,7 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from aae_tf import app, trainer as trainer_lib
-from aae_tf.models import build_model
-from conftest import REPO, TINY_VALIDATION, make_tiny_splits, small_config
+from conftest import REPO, TINY_VALIDATION, fit_tiny, make_tiny_splits, small_config
 
 
 def _config(path, max_epoch):
@@ -22,24 +20,15 @@ def _config(path, max_epoch):
       config.model, keep_prob=0.8, input_noise_std=0.3))
 
 
-def _train(config, splits):
-  app.prepare_save_path(config)
-  model = build_model(config)
-  trainer = trainer_lib.Trainer(model, config, steps_per_epoch=5)
-  trainer.restore()
-  trainer.fit(splits)
-  return model
-
-
 def _weights(model):
   return [v.numpy() for net in model.networks.values() for v in net.variables]
 
 
 def test_resumed_run_matches_uninterrupted(tmp_path):
   splits = make_tiny_splits()
-  straight = _weights(_train(_config(tmp_path / "a", 3), splits))
-  _train(_config(tmp_path / "b", 1), splits)
-  resumed = _weights(_train(_config(tmp_path / "b", 3), splits))
+  straight = _weights(fit_tiny(_config(tmp_path / "a", 3), splits)[0])
+  fit_tiny(_config(tmp_path / "b", 1), splits)
+  resumed = _weights(fit_tiny(_config(tmp_path / "b", 3), splits)[0])
   assert len(straight) == len(resumed)
   for a, b in zip(straight, resumed):
     np.testing.assert_array_equal(a, b)

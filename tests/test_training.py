@@ -14,7 +14,7 @@ from tensorboard.backend.event_processing import event_accumulator
 from aae_tf import app, export, trainer as trainer_lib
 from aae_tf.errors import OutputError, TrainingError
 from aae_tf.models import build_model
-from conftest import small_config
+from conftest import fit_tiny, small_config
 
 
 def _tags(save_path):
@@ -25,18 +25,9 @@ def _tags(save_path):
   return acc
 
 
-def _fit(config, splits):
-  app.prepare_save_path(config)
-  model = build_model(config)
-  trainer = trainer_lib.Trainer(model, config, steps_per_epoch=5)
-  trainer.restore()
-  trainer.fit(splits)
-  return model, trainer
-
-
 def test_fit_writes_checkpoint_and_summaries(tmp_path, tiny_splits):
   config = small_config(tmp_path / "run")
-  model, trainer = _fit(config, tiny_splits)
+  model, trainer = fit_tiny(config, tiny_splits)
   assert trainer.manager.latest_checkpoint.endswith("ckpt-1")
   assert int(trainer.step.numpy()) == 5
   tags = set(_tags(config.save_path).Tags()["tensors"])
@@ -51,9 +42,9 @@ def test_fit_writes_checkpoint_and_summaries(tmp_path, tiny_splits):
 
 def test_resume_continues_from_checkpoint(tmp_path, tiny_splits):
   config = small_config(tmp_path / "run", max_epoch=1)
-  _fit(config, tiny_splits)
+  fit_tiny(config, tiny_splits)
   longer = small_config(tmp_path / "run", max_epoch=2)
-  _, trainer = _fit(longer, tiny_splits)
+  _, trainer = fit_tiny(longer, tiny_splits)
   assert int(trainer.epoch.numpy()) == 2
   assert int(trainer.step.numpy()) == 10
   assert sorted(os.path.basename(p) for p in
@@ -63,7 +54,7 @@ def test_resume_continues_from_checkpoint(tmp_path, tiny_splits):
 
 
 def test_other_configuration_is_refused(tmp_path, tiny_splits):
-  _fit(small_config(tmp_path / "run"), tiny_splits)
+  fit_tiny(small_config(tmp_path / "run"), tiny_splits)
   other = small_config(tmp_path / "run", lr=1e-3)
   with pytest.raises(OutputError, match="another configuration"):
     app.prepare_save_path(other)
@@ -71,7 +62,7 @@ def test_other_configuration_is_refused(tmp_path, tiny_splits):
 
 def test_nan_stops_training_and_keeps_checkpoint(tmp_path, tiny_splits):
   config = small_config(tmp_path / "run")
-  _fit(config, tiny_splits)
+  fit_tiny(config, tiny_splits)
   longer = small_config(tmp_path / "run", max_epoch=2)
   model = build_model(longer)
   original = model._reconstruction
@@ -103,7 +94,7 @@ json.dump({"codes": codes.numpy().tolist(), "decoded": decoded.numpy().tolist(),
 
 def test_saved_model_reloads_without_aae_tf(tmp_path, tiny_splits):
   config = small_config(tmp_path / "run")
-  model, _ = _fit(config, tiny_splits)
+  model, _ = fit_tiny(config, tiny_splits)
   path = export.export_saved_model(model, config.save_path)
   images = (tiny_splits.test.images[:4].reshape(4, -1) / 127.5 - 1).astype(
       np.float32)
@@ -127,7 +118,7 @@ def test_saved_model_reloads_without_aae_tf(tmp_path, tiny_splits):
 
 def test_saved_model_rejects_wrong_shape(tmp_path, tiny_splits):
   config = small_config(tmp_path / "run")
-  model, _ = _fit(config, tiny_splits)
+  model, _ = fit_tiny(config, tiny_splits)
   loaded = tf.saved_model.load(export.export_saved_model(model,
                                                          config.save_path))
   encode, decode = loaded.signatures["encode"], loaded.signatures["decode"]
