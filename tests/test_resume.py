@@ -76,3 +76,19 @@ def test_sigkill_then_resume_matches_uninterrupted(tmp_path, tiny_idx_dir):
   assert a.keys() == b.keys() and a
   for name in a:
     np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+
+
+def test_partial_checkpoint_write_is_ignored(tmp_path):
+  """A write killed midway leaves files that `latest` never points at."""
+  splits = make_tiny_splits()
+  fit_tiny(_config(tmp_path / "run", 1), splits)
+  directory = tmp_path / "run" / "checkpoints"
+  # What a kill during the save of epoch 2 can leave: data and index files
+  # without the state file update that would name them.
+  (directory / "ckpt-2.index").write_bytes(b"\x00" * 10)
+  (directory / "ckpt-2.data-00000-of-00001").write_bytes(b"partial")
+  assert tf.train.latest_checkpoint(str(directory)).endswith("ckpt-1")
+  _, trainer = fit_tiny(_config(tmp_path / "run", 2), splits)
+  assert int(trainer.epoch.numpy()) == 2
+  assert trainer.manager.latest_checkpoint.endswith("ckpt-2")
+  tf.train.load_checkpoint(trainer.manager.latest_checkpoint)  # Whole again.
