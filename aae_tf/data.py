@@ -37,6 +37,7 @@ from aae_tf.errors import DataError
 IMAGE_SIZE = 28
 NUM_PIXELS = IMAGE_SIZE * IMAGE_SIZE
 NUM_CLASSES = 10
+UNLABELED = -1  # Label of a training image whose label is not used.
 NUM_TRAIN_IMAGES = 60000
 NUM_TEST_IMAGES = 10000
 DEFAULT_VALIDATION_SIZE = 10000
@@ -746,3 +747,41 @@ def eval_dataset(split: Split, batch_size: int) -> tf.data.Dataset:
   ds = _slices(split).cache().batch(batch_size, drop_remainder=False)
   ds = ds.map(_to_model_inputs, num_parallel_calls=tf.data.AUTOTUNE)
   return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def balanced_indices(labels: np.ndarray, num_labeled: int | None,
+                     seed: int) -> np.ndarray:
+  """Indices of `num_labeled` examples, the same number of each digit.
+
+  `None` (or the split's size) keeps every index. The draw depends only on
+  `seed`, so every run with the same seed labels the same images.
+  """
+  labels = np.asarray(labels)
+  if num_labeled is None or num_labeled >= len(labels):
+    return np.arange(len(labels))
+  if num_labeled <= 0 or num_labeled % NUM_CLASSES:
+    raise DataError(f"The number of labeled images must be a positive "
+                    f"multiple of {NUM_CLASSES} (balanced over digits), got "
+                    f"{num_labeled}.")
+  per_class = num_labeled // NUM_CLASSES
+  rng = np.random.default_rng(seed)
+  chosen = []
+  for digit in range(NUM_CLASSES):
+    pool = np.flatnonzero(labels == digit)
+    if len(pool) < per_class:
+      raise DataError(f"Only {len(pool)} training images of digit {digit}; "
+                      f"cannot label {per_class} of each.")
+    chosen.append(rng.choice(pool, per_class, replace=False))
+  return np.sort(np.concatenate(chosen))
+
+
+def subset(split: Split, indices: np.ndarray) -> Split:
+  """The examples of `split` at `indices`."""
+  return Split(split.images[indices], split.labels[indices])
+
+
+def mask_labels(split: Split, keep: np.ndarray) -> Split:
+  """A copy whose labels are -1 (unlabeled) except at the indices `keep`."""
+  labels = np.full_like(split.labels, UNLABELED)
+  labels[keep] = split.labels[keep]
+  return Split(split.images, labels)

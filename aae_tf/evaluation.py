@@ -65,3 +65,27 @@ def digit_component_share(prior: GaussianMixturePrior, codes: np.ndarray,
   return {"per_digit": shares,
           "mean": float(np.mean(list(shares.values()))) if shares else 0.0,
           "distinct_components": len(modes)}
+
+
+def predict_split(fn, split: data_lib.Split, batch_size: int) -> np.ndarray:
+  """`fn(images)` over a split in order, concatenated (numpy)."""
+  return np.concatenate([fn(batch["image"]).numpy() for batch in
+                         data_lib.eval_dataset(split, batch_size)], axis=0)
+
+
+def classification_error(probabilities: np.ndarray, labels: np.ndarray) -> float:
+  """Share of examples whose most probable class is not the label."""
+  return float(np.mean(np.argmax(probabilities, axis=1) != labels))
+
+
+def cluster_labels(train_probabilities: np.ndarray,
+                   train_labels: np.ndarray) -> np.ndarray:
+  """The paper's cluster naming: cluster k takes the label of the training
+  image with the highest probability for k. Returns [num_clusters]."""
+  return np.asarray(train_labels)[np.argmax(train_probabilities, axis=0)]
+
+
+def clustering_error(probabilities: np.ndarray, labels: np.ndarray,
+                     names: np.ndarray) -> float:
+  """Share of examples whose cluster's name is not their label."""
+  return float(np.mean(names[np.argmax(probabilities, axis=1)] != labels))

@@ -1,10 +1,13 @@
 """SavedModel export: signatures that load with plain `tf.saved_model.load`.
 
-Signatures (inputs and outputs are named):
+Every mode lists its functions (`export_functions`); all modes have
   encode(images: float32 [N, 784] in [-1, 1]) -> {"codes": [N, ncode]}
-  decode(codes: float32 [N, ncode]) -> {"images": [N, 784] in [-1, 1]}
-  sample(count: int32 scalar) -> {"codes": [count, ncode], "images": [...]}
-  serving_default: the same as encode.
+  decode(codes: float32 [N, ncode] [, labels or y]) -> {"images": [N, 784]}
+  sample(count: int32 scalar) -> {"images": [count, 784]}
+  serving_default: the same as encode,
+and the semi-supervised and clustering modes add
+  classify(images) -> {"probabilities": [N, classes]}.
+Inputs of the wrong shape fail with a message naming the expected shape.
 """
 
 from __future__ import annotations
@@ -15,53 +18,42 @@ import shutil
 import tensorflow as tf
 
 EXPORT_DIR = "saved_model"
-SAMPLE_SEED = 0
+
+
+def _checked(spec: tf.TensorSpec, tensor: tf.Tensor) -> tf.Tensor:
+  """Asserts the run-time shape of `tensor` against `spec`."""
+  shape = spec.shape
+  expected = "[" + ", ".join("N" if d is None else str(d) for d in shape) + "]"
+  message = f"{spec.name} must be a {spec.dtype.name} tensor {expected}"
+  tf.debugging.assert_rank(tensor, shape.rank, message=message)
+  for axis, size in enumerate(shape):
+    if size is not None:
+      tf.debugging.assert_equal(tf.shape(tensor)[axis], size, message=message)
+  return tensor
+
+
+def _with_checks(fn, specs):
+  def checked(*args):
+    return fn(*[_checked(s, a) for s, a in zip(specs, args)])
+  return checked
 
 
 class ExportModule(tf.Module):
-  """Wraps a trained mode's networks and prior into traced functions."""
+  """The trained mode's networks, random state and traced functions."""
 
-  def __init__(self, model, seed: int = SAMPLE_SEED):
+  def __init__(self, model):
     super().__init__(name="aae")
-    self._model = model
     self.networks = dict(model.networks)
-    self.rng = tf.random.Generator.from_seed(seed)
-    image_spec = tf.TensorSpec([None, model.image_size], tf.float32,
-                               name="images")
-    code_spec = tf.TensorSpec([None, model.ncode], tf.float32, name="codes")
-    count_spec = tf.TensorSpec([], tf.int32, name="count")
-    self.encode = tf.function(self._encode, input_signature=[image_spec])
-    self.decode = tf.function(self._decode, input_signature=[code_spec])
-    self.sample = tf.function(self._sample, input_signature=[count_spec])
-
-  def _encode(self, images):
-    images = _checked(images, self._model.image_size, "images")
-    return {"codes": self._model.encode(images)}
-
-  def _decode(self, codes):
-    codes = _checked(codes, self._model.ncode, "codes")
-    return {"images": self._model.decode(codes)}
-
-  def _sample(self, count):
-    tf.debugging.assert_non_negative(count, message="count must be >= 0")
-    codes = self._model.prior.sample(self.rng, count)
-    return {"codes": codes, "images": self._model.decode(codes)}
+    self.rng = model.rng
+    self.functions = {
+        name: tf.function(_with_checks(fn, specs), input_signature=specs)
+        for name, (fn, specs) in model.export_functions().items()}
 
   def signatures(self):
-    encode = self.encode.get_concrete_function()
-    return {"encode": encode, "serving_default": encode,
-            "decode": self.decode.get_concrete_function(),
-            "sample": self.sample.get_concrete_function()}
-
-
-def _checked(tensor, width: int, name: str):
-  """Fails with a readable message unless `tensor` is [N, width]."""
-  tf.debugging.assert_rank(
-      tensor, 2, message=f"{name} must be a float32 matrix [N, {width}]")
-  tf.debugging.assert_equal(
-      tf.shape(tensor)[1], width,
-      message=f"{name} must be a float32 matrix [N, {width}]")
-  return tensor
+    concrete = {name: fn.get_concrete_function()
+                for name, fn in self.functions.items()}
+    concrete["serving_default"] = concrete["encode"]
+    return concrete
 
 
 def export_saved_model(model, save_path: str) -> str:

@@ -34,3 +34,10 @@ def discriminator_accuracy(real_logits: tf.Tensor,
   correct = tf.concat([tf.cast(real_logits > 0, tf.float32),
                        tf.cast(fake_logits <= 0, tf.float32)], axis=0)
   return tf.reduce_mean(correct)
+
+
+def classification_error(labels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
+  """Share of examples whose most likely class is not the label."""
+  predicted = tf.argmax(logits, axis=-1, output_type=tf.int32)
+  return tf.reduce_mean(tf.cast(
+      tf.not_equal(predicted, tf.cast(labels, tf.int32)), tf.float32))

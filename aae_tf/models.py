@@ -1,8 +1,10 @@
 """Adversarial autoencoder modes: networks, prior and the ordered phase list.
 
-A mode exposes the same small interface to the training loop, the figures and
-the export: `networks`, `phases(make_optimizer)`, `encode`, `decode`,
-`sample`, `eval_metrics`. A new mode is a new phase list, not a new trainer.
+Every mode offers the training loop, the summaries, the figures and the export
+one small interface: `networks`, `phases(make_optimizer)`, `train_dataset`,
+`eval_metrics`, `encode`, `decode`, `reconstruct`, `generate` and
+`export_functions`. A new mode is a subclass that changes a phase list or a
+hook, not a new trainer.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from __future__ import annotations
 from typing import Callable, Dict, List, Optional
 
 import keras
+import numpy as np
 import tensorflow as tf
 
+from aae_tf import data as data_lib
 from aae_tf import losses
 from aae_tf.config import ExperimentConfig
 from aae_tf.errors import ConfigError
@@ -22,33 +26,69 @@ from aae_tf.priors import Prior, build_prior
 MakeOptimizer = Callable[[str], keras.optimizers.Optimizer]
 
 
-class UnsupervisedAAE:
-  """The paper's Figure 1: reconstruction, discriminator, generator phases."""
+def one_hot_with_unlabeled(labels: tf.Tensor, num_classes: int) -> tf.Tensor:
+  """One-hot over num_classes + 1: the extra class marks unlabeled (-1)."""
+  labels = tf.cast(labels, tf.int32)
+  index = tf.where(labels < 0, num_classes, labels)
+  return tf.one_hot(index, num_classes + 1)
+
+
+class AdversarialAutoencoder:
+  """The paper's Figure 1: reconstruction, discriminator, generator phases.
+
+  Subclasses change what the decoder and the discriminator see through
+  `decoder_inputs` and `critic_inputs`, and may add networks and phases.
+  """
+
+  encoder_classes = 0  # Size of the encoder's categorical head (y).
+  decoder_label_size = 0  # Extra decoder inputs beside the code.
+  critic_label_size = 0  # Extra discriminator inputs beside the code.
 
   def __init__(self, config: ExperimentConfig):
     model = config.model
     self.config = config
     self.ncode = model.ncode
     self.image_size = model.image_size
+    self.num_classes = model.num_classes
     self.prior: Prior = build_prior(config.prior, model.ncode)
     self.rng = tf.random.Generator.from_seed(config.train.seed)
     self.encoder = MLPEncoder(model.ncode, model.encoder_units,
                               model.posterior, model.keep_prob,
-                              model.input_noise_std, model.min_stddev)
+                              model.input_noise_std, model.min_stddev,
+                              num_classes=self.encoder_classes)
     self.decoder = MLPDecoder(model.image_size, model.decoder_units)
     self.discriminator = MLPDiscriminator(model.discriminator_units,
                                           model.leaky_relu_slope)
     self.encoder(tf.zeros([1, model.image_size]))
-    self.decoder(tf.zeros([1, model.ncode]))
-    self.discriminator(tf.zeros([1, model.ncode]))
+    self.decoder(tf.zeros([1, model.ncode + self.decoder_label_size]))
+    self.discriminator(tf.zeros([1, model.ncode + self.critic_label_size]))
     # Compiled inference for figures, summaries and evaluation.
     self.encode_fn = tf.function(self.encode, reduce_retracing=True)
     self.decode_fn = tf.function(self.decode, reduce_retracing=True)
+    self.reconstruct_fn = tf.function(self.reconstruct, reduce_retracing=True)
+    self.generate_fn = tf.function(self.generate, reduce_retracing=True)
 
   @property
   def networks(self) -> Dict[str, keras.Model]:
     return {"encoder": self.encoder, "decoder": self.decoder,
             "discriminator": self.discriminator}
+
+  # -- Hooks. --
+
+  def decoder_inputs(self, codes, labels=None):
+    """What the decoder reads: the code (plus a label in some modes)."""
+    del labels
+    return codes
+
+  def critic_inputs(self, codes, labels=None):
+    """What the discriminator reads: the code (plus a label in some modes)."""
+    del labels
+    return codes
+
+  def prior_for(self, n, labels=None) -> tf.Tensor:
+    """Prior samples that the discriminator calls real."""
+    del labels
+    return self.sample_prior(n)
 
   # -- The model's functions (TensorFlow, traceable). --
 
@@ -58,39 +98,51 @@ class UnsupervisedAAE:
 
   def sample_code(self, images, training: bool = True) -> tf.Tensor:
     """A posterior sample (reparameterised) or the deterministic code."""
-    out = self.encoder(images, training=training)
+    return self._sample(self.encoder(images, training=training))
+
+  def _sample(self, out: Dict[str, tf.Tensor]) -> tf.Tensor:
     if "stddev" not in out:
       return out["mean"]
-    eps = self.rng.normal(tf.shape(out["mean"]))
-    return out["mean"] + out["stddev"] * eps
+    return out["mean"] + out["stddev"] * self.rng.normal(tf.shape(out["mean"]))
 
-  def decode(self, codes, training: bool = False) -> tf.Tensor:
-    return self.decoder(codes, training=training)
+  def decode(self, codes, labels=None, training: bool = False) -> tf.Tensor:
+    return self.decoder(self.decoder_inputs(codes, labels), training=training)
+
+  def reconstruct(self, images, labels=None) -> tf.Tensor:
+    return self.decode(self.encode(images), labels)
 
   def sample_prior(self, n, labels: Optional[tf.Tensor] = None) -> tf.Tensor:
     return self.prior.sample(self.rng, n, labels)
 
-  def sample(self, n) -> tf.Tensor:
-    """Images decoded from prior samples."""
-    return self.decode(self.sample_prior(n))
+  def random_labels(self, n) -> tf.Tensor:
+    return self.rng.uniform([n], 0, self.num_classes, dtype=tf.int32)
+
+  def generate(self, n) -> tf.Tensor:
+    """Images decoded from prior samples (random labels where needed)."""
+    return self.decode(self.sample_prior(n), self.random_labels(n))
 
   # -- Phases. --
 
   def _reconstruction(self, batch: Batch):
     images = batch["image"]
-    reconstructions = self.decode(self.sample_code(images), training=True)
-    return losses.reconstruction_loss(images, reconstructions), {}
+    recon = self.decode(self.sample_code(images), batch["label"],
+                        training=True)
+    return losses.reconstruction_loss(images, recon), {}
 
   def _discriminator(self, batch: Batch):
+    labels = batch["label"]
     codes = self.sample_code(batch["image"])
-    real = self.discriminator(self.sample_prior(tf.shape(codes)[0]),
-                              training=True)
-    fake = self.discriminator(codes, training=True)
+    real = self.discriminator(self.critic_inputs(
+        self.prior_for(tf.shape(codes)[0], labels), labels), training=True)
+    fake = self.discriminator(self.critic_inputs(codes, labels), training=True)
     return (losses.discriminator_loss(real, fake),
             {"accuracy": losses.discriminator_accuracy(real, fake)})
 
   def _generator(self, batch: Batch):
-    fake = self.discriminator(self.sample_code(batch["image"]), training=True)
+    labels = batch["label"]
+    fake = self.discriminator(
+        self.critic_inputs(self.sample_code(batch["image"]), labels),
+        training=True)
     return losses.generator_loss(fake), {}
 
   def phases(self, make_optimizer: MakeOptimizer) -> List[Phase]:
@@ -105,14 +157,250 @@ class UnsupervisedAAE:
               make_optimizer("generator"), train.genw),
     ]
 
+  # -- Data and evaluation. --
+
+  def train_split(self, train: data_lib.Split) -> data_lib.Split:
+    """The training examples as this mode sees them."""
+    return train
+
+  def train_dataset(self, train: data_lib.Split, seed: int) -> tf.data.Dataset:
+    return data_lib.train_dataset(self.train_split(train),
+                                  self.config.train.batch_size, seed=seed)
+
   def eval_metrics(self, batch: Batch) -> Dict[str, tf.Tensor]:
-    """Per-batch validation metrics (means), from the posterior mean."""
+    """Per-batch held-out metrics (means), from the posterior mean."""
     images = batch["image"]
-    recon = self.decode(self.encode(images))
+    recon = self.reconstruct(images, batch["label"])
     return {"reconstruction_loss": losses.reconstruction_loss(images, recon)}
 
+  def epoch_metrics(self, splits: data_lib.MnistSplits) -> Dict[str, float]:
+    """Host-side metrics computed once per epoch (default: none)."""
+    del splits
+    return {}
 
-MODES = {"unsupervised": UnsupervisedAAE}
+  # -- Export. --
+
+  def export_functions(self) -> Dict[str, tuple]:
+    """name -> (function, input TensorSpecs) for the SavedModel."""
+    images = tf.TensorSpec([None, self.image_size], tf.float32, name="images")
+    codes = tf.TensorSpec([None, self.ncode], tf.float32, name="codes")
+    count = tf.TensorSpec([], tf.int32, name="count")
+    return {
+        "encode": (lambda images: {"codes": self.encode(images)}, [images]),
+        "decode": (lambda codes: {"images": self.decode(codes)}, [codes]),
+        "sample": (lambda count: {"images": self.generate(count)}, [count]),
+    }
+
+
+UnsupervisedAAE = AdversarialAutoencoder
+
+
+class LabelRegularizedAAE(AdversarialAutoencoder):
+  """The paper's Figure 3: the discriminator also sees a one-hot label.
+
+  The label has an extra class for unlabeled images. A labeled image's real
+  sample comes from its digit's prior component, an unlabeled one's from the
+  whole prior. `train.num_labeled` images (balanced over digits) keep labels.
+  """
+
+  @property
+  def critic_label_size(self):
+    return self.num_classes + 1
+
+  def critic_inputs(self, codes, labels=None):
+    return tf.concat([codes, one_hot_with_unlabeled(labels, self.num_classes)],
+                     axis=1)
+
+  def prior_for(self, n, labels=None):
+    return self.sample_prior(n, labels)
+
+  def train_split(self, train):
+    keep = data_lib.balanced_indices(train.labels,
+                                     self.config.train.num_labeled,
+                                     self.config.train.seed)
+    return data_lib.mask_labels(train, keep)
+
+  def generate(self, n):
+    """Samples in component order: sample i comes from component i*K // n,
+    so a K-row grid shows component r in row r."""
+    components = tf.range(n) * self.prior.num_components // n
+    return self.decode(self.sample_prior(n, components))
+
+
+class SupervisedAAE(AdversarialAutoencoder):
+  """The paper's Figure 6: the decoder reads the code and a one-hot label,
+  so that the code carries style only."""
+
+  @property
+  def decoder_label_size(self):
+    return self.num_classes
+
+  def decoder_inputs(self, codes, labels=None):
+    return tf.concat([codes, tf.one_hot(tf.cast(labels, tf.int32),
+                                        self.num_classes)], axis=1)
+
+  def export_functions(self):
+    functions = super().export_functions()
+    codes = tf.TensorSpec([None, self.ncode], tf.float32, name="codes")
+    labels = tf.TensorSpec([None], tf.int32, name="labels")
+    functions["decode"] = (
+        lambda codes, labels: {"images": self.decode(codes, labels)},
+        [codes, labels])
+    return functions
+
+
+class SemiSupervisedAAE(AdversarialAutoencoder):
+  """The paper's Figure 8: style z (Gaussian prior) and class y (categorical
+  prior), each with its own discriminator, plus a classification phase on a
+  labeled minibatch. The decoder reconstructs from (z, softmax(y))."""
+
+  classify_phase = True
+
+  def __init__(self, config: ExperimentConfig):
+    model = config.model
+    self.y_discriminator = MLPDiscriminator(model.discriminator_units,
+                                            model.leaky_relu_slope,
+                                            name="y_discriminator")
+    super().__init__(config)
+    self.y_discriminator(tf.zeros([1, self.num_classes]))
+    self.classify_fn = tf.function(self.classify, reduce_retracing=True)
+
+  @property
+  def encoder_classes(self):
+    return self.config.model.num_classes
+
+  @property
+  def decoder_label_size(self):
+    return self.num_classes
+
+  @property
+  def networks(self):
+    return {**super().networks, "y_discriminator": self.y_discriminator}
+
+  def decoder_inputs(self, codes, labels=None):
+    """`labels` here are class probabilities y, [N, num_classes]."""
+    return tf.concat([codes, labels], axis=1)
+
+  def classify(self, images, training: bool = False) -> tf.Tensor:
+    """Class probabilities softmax(y), [N, num_classes]."""
+    return tf.nn.softmax(self.encoder(images, training=training)["logits"])
+
+  def reconstruct(self, images, labels=None):
+    del labels  # y comes from the encoder.
+    out = self.encoder(images, training=False)
+    return self.decode(out["mean"], tf.nn.softmax(out["logits"]))
+
+  def sample_categorical(self, n) -> tf.Tensor:
+    return tf.one_hot(self.random_labels(n), self.num_classes)
+
+  def generate(self, n):
+    return self.decode(self.sample_prior(n), self.sample_categorical(n))
+
+  def _reconstruction(self, batch):
+    images = batch["image"]
+    out = self.encoder(images, training=True)
+    recon = self.decode(self._sample(out), tf.nn.softmax(out["logits"]),
+                        training=True)
+    return losses.reconstruction_loss(images, recon), {}
+
+  def _y_discriminator(self, batch):
+    y = self.classify(batch["image"], training=True)
+    real = self.y_discriminator(self.sample_categorical(tf.shape(y)[0]),
+                                training=True)
+    fake = self.y_discriminator(y, training=True)
+    return (losses.discriminator_loss(real, fake),
+            {"accuracy": losses.discriminator_accuracy(real, fake)})
+
+  def _y_generator(self, batch):
+    fake = self.y_discriminator(self.classify(batch["image"], training=True),
+                                training=True)
+    return losses.generator_loss(fake), {}
+
+  def _classification(self, batch):
+    logits = self.encoder(batch["labeled_image"], training=True)["logits"]
+    labels = tf.cast(batch["labeled_label"], tf.int32)
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=labels, logits=logits))
+    return loss, {"error": losses.classification_error(labels, logits)}
+
+  def phases(self, make_optimizer):
+    train = self.config.train
+    phases = super().phases(make_optimizer)
+    phases[1].name, phases[2].name = "z_discriminator", "z_generator"
+    phases += [
+        Phase("y_discriminator", self._y_discriminator, [self.y_discriminator],
+              make_optimizer("y_discriminator"), train.ydisw),
+        Phase("y_generator", self._y_generator, [self.encoder],
+              make_optimizer("y_generator"), train.ygenw),
+    ]
+    if self.classify_phase:
+      phases.append(Phase("classification", self._classification,
+                          [self.encoder], make_optimizer("classification"),
+                          train.clsw))
+    return phases
+
+  def train_dataset(self, train, seed):
+    """All training images, zipped with a repeating labeled minibatch."""
+    unlabeled = super().train_dataset(train, seed)
+    if not self.classify_phase:
+      return unlabeled
+    cfg = self.config.train
+    labeled_split = data_lib.subset(
+        train, data_lib.balanced_indices(train.labels, cfg.num_labeled,
+                                         cfg.seed))
+    labeled = data_lib.train_dataset(
+        labeled_split, min(cfg.labeled_batch_size, len(labeled_split.labels)),
+        seed=seed, repeat=True)
+    return tf.data.Dataset.zip(unlabeled, labeled).map(
+        lambda u, l: {**u, "labeled_image": l["image"],
+                      "labeled_label": l["label"]})
+
+  def eval_metrics(self, batch):
+    metrics = super().eval_metrics(batch)
+    if self.classify_phase:
+      logits = self.encoder(batch["image"], training=False)["logits"]
+      metrics["error"] = losses.classification_error(batch["label"], logits)
+    return metrics
+
+  def export_functions(self):
+    functions = super().export_functions()
+    images = tf.TensorSpec([None, self.image_size], tf.float32, name="images")
+    codes = tf.TensorSpec([None, self.ncode], tf.float32, name="codes")
+    y = tf.TensorSpec([None, self.num_classes], tf.float32, name="y")
+    functions["classify"] = (
+        lambda images: {"probabilities": self.classify(images)}, [images])
+    functions["decode"] = (
+        lambda codes, y: {"images": self.decode(codes, y)}, [codes, y])
+    return functions
+
+
+class ClusteringAAE(SemiSupervisedAAE):
+  """Paper section 6: the semi-supervised architecture without labels; y has
+  `num_classes` clusters, each named after the digit of the training image
+  it is most sure of."""
+
+  classify_phase = False
+
+  def epoch_metrics(self, splits):
+    from aae_tf import evaluation  # pylint: disable=g-import-not-at-top
+    batch = self.config.train.batch_size
+    train_probs = evaluation.predict_split(self.classify_fn, splits.train, batch)
+    names = evaluation.cluster_labels(train_probs, splits.train.labels)
+    out = {}
+    for name, split in (("validation", splits.validation),
+                        ("test", splits.test)):
+      probs = evaluation.predict_split(self.classify_fn, split, batch)
+      out[f"{name}/cluster_error"] = evaluation.clustering_error(
+          probs, split.labels, names)
+    out["clusters_used"] = float(len(np.unique(np.argmax(train_probs, 1))))
+    return out
+
+
+MODES = {"unsupervised": AdversarialAutoencoder,
+         "label": LabelRegularizedAAE,
+         "supervised": SupervisedAAE,
+         "semisupervised": SemiSupervisedAAE,
+         "clustering": ClusteringAAE}
 
 
 def set_seeds(seed: int, deterministic: bool = False) -> None:

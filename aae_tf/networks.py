@@ -15,12 +15,14 @@ class MLPEncoder(keras.Model):
 
   With `posterior="gaussian"` it returns a mean (linear) and a standard
   deviation (softplus); with "deterministic" only the mean (the code itself).
+  With `num_classes > 0` it also returns class logits (the semi-supervised
+  encoder's y).
   """
 
   def __init__(self, ncode: int, units: Sequence[int] = (1000, 1000),
                posterior: str = "gaussian", keep_prob: float = 1.0,
                input_noise_std: float = 0.0, min_stddev: float = 1e-6,
-               name: str = "encoder", **kwargs):
+               num_classes: int = 0, name: str = "encoder", **kwargs):
     super().__init__(name=name, **kwargs)
     self.ncode = ncode
     self.units = tuple(units)
@@ -28,6 +30,7 @@ class MLPEncoder(keras.Model):
     self.keep_prob = keep_prob
     self.input_noise_std = input_noise_std
     self.min_stddev = min_stddev
+    self.num_classes = num_classes
     self.noise = keras.layers.GaussianNoise(input_noise_std, name="input_noise")
     self.hidden = [keras.layers.Dense(u, activation="relu",
                                       kernel_initializer=HE_INIT,
@@ -39,6 +42,8 @@ class MLPEncoder(keras.Model):
     self.stddev = (keras.layers.Dense(ncode, activation="softplus",
                                       name="stddev")
                    if posterior == "gaussian" else None)
+    self.logits = (keras.layers.Dense(num_classes, name="logits")
+                   if num_classes else None)
 
   def call(self, images, training=False) -> Dict[str, tf.Tensor]:
     h = self.noise(images, training=training) if self.input_noise_std else images
@@ -47,13 +52,16 @@ class MLPEncoder(keras.Model):
     out = {"mean": self.mean(h)}
     if self.stddev is not None:
       out["stddev"] = self.stddev(h) + self.min_stddev
+    if self.logits is not None:
+      out["logits"] = self.logits(h)
     return out
 
   def get_config(self):
     return {"ncode": self.ncode, "units": list(self.units),
             "posterior": self.posterior, "keep_prob": self.keep_prob,
             "input_noise_std": self.input_noise_std,
-            "min_stddev": self.min_stddev, "name": self.name}
+            "min_stddev": self.min_stddev, "num_classes": self.num_classes,
+            "name": self.name}
 
 
 class MLPDecoder(keras.Model):

@@ -22,10 +22,11 @@ PROJECTOR_METADATA = "metadata.tsv"
 PROJECTOR_CHECKPOINT = "embedding.ckpt"
 
 
-def fixed_eval_batch(split: data_lib.Split, train: TrainConfig) -> tf.Tensor:
-  """The first validation images, shown as reconstructions every epoch."""
+def fixed_eval_batch(split: data_lib.Split, train: TrainConfig):
+  """The first validation images and labels, reconstructed every epoch."""
   n = min(train.num_image_summaries, len(split.labels))
-  return tf.constant(data_lib.to_unit_range(split.images[:n]))
+  return (tf.constant(data_lib.to_unit_range(split.images[:n])),
+          tf.constant(split.labels[:n].astype(np.int32)))
 
 
 def _grid(images: np.ndarray) -> np.ndarray:
@@ -42,12 +43,13 @@ def write_epoch_summaries(model, eval_images: tf.Tensor,
 
   Must run under `writer.as_default(step=...)`.
   """
-  recon = model.decode_fn(model.encode_fn(eval_images)).numpy()
-  pairs = np.stack([eval_images.numpy(), recon], axis=1).reshape(
+  images, labels = eval_images
+  recon = model.reconstruct_fn(images, labels).numpy()
+  pairs = np.stack([images.numpy(), recon], axis=1).reshape(
       (-1,) + recon.shape[1:])
   tf.summary.image("images/reconstructions (original, reconstruction)",
                    _grid(pairs))
-  samples = model.decode_fn(model.sample_prior(len(recon))).numpy()
+  samples = model.generate_fn(tf.constant(len(recon))).numpy()
   tf.summary.image("images/prior_samples", _grid(samples))
 
   limit = min(train.num_eval_codes, len(validation.labels))

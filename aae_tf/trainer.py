@@ -147,6 +147,17 @@ class Trainer:
       count += n
     return {k: v / count for k, v in totals.items()}
 
+  def epoch_results(self, splits: data_lib.MnistSplits) -> Dict[str, float]:
+    """Held-out metrics after an epoch: validation and test (reported only,
+    never used for a choice) and the mode's own epoch metrics."""
+    results = {}
+    for name, split in (("validation", splits.validation),
+                        ("test", splits.test)):
+      for key, value in self.evaluate(split).items():
+        results[f"{name}/{key}"] = value
+    results.update(self.model.epoch_metrics(splits))
+    return results
+
   def fit(self, splits: data_lib.MnistSplits,
           on_epoch_end: Optional[Callable[[int], None]] = None) -> None:
     """Trains from the current epoch to `max_epoch`, writing summaries."""
@@ -161,21 +172,19 @@ class Trainer:
     with writer.as_default(step=self.step):
       summaries.write_hparams(self.config)
     for epoch in range(start, train.max_epoch):
-      dataset = data_lib.train_dataset(splits.train, train.batch_size,
-                                       seed=train.seed + epoch)
+      dataset = self.model.train_dataset(splits.train, seed=train.seed + epoch)
       self._create_metrics(dataset.element_spec)
       self._run_epoch(iter(dataset), epoch, writer)
       self.epoch.assign(epoch + 1)
+      results = self.epoch_results(splits)
       with writer.as_default(step=self.step):
-        validation = self.evaluate(splits.validation)
-        for key, value in validation.items():
-          tf.summary.scalar(f"validation/{key}", value)
+        for key, value in results.items():
+          tf.summary.scalar(key, value)
         summaries.write_epoch_summaries(self.model, eval_images,
                                         splits.validation, train)
       writer.flush()
       logging.info("Epoch %d/%d: %s", epoch + 1, train.max_epoch,
-                   ", ".join(f"validation/{k}={v:.4f}"
-                             for k, v in validation.items()))
+                   ", ".join(f"{k}={v:.4f}" for k, v in results.items()))
       last = epoch + 1 == train.max_epoch
       if last or (epoch + 1) % train.checkpoint_every_epochs == 0:
         self.save(epoch + 1)

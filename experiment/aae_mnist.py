@@ -3,8 +3,11 @@
   python experiment/aae_mnist.py --train --dist_type gmm --save_path runs/gmm
   python experiment/aae_mnist.py --generate --load latest --save_path runs/gmm
   python experiment/aae_mnist.py --viz --load latest --save_path runs/gmm
+  python experiment/aae_mnist.py --train_semisupervised --num_labeled 1000 \
+      --save_path runs/semi1000
 """
 
+import logging
 import os
 import sys
 
@@ -17,15 +20,27 @@ from absl import flags
 DEFAULT_SAVE_PATH = os.path.join(os.path.expanduser("~"), "aae_tf_runs",
                                  "mnist")
 
-# Actions.
-flags.DEFINE_bool("train", False, "Train the model of Fig. 1 of the paper.")
+# Actions: exactly one.
+flags.DEFINE_bool("train", False, "Train the model of Fig. 1 (with --label: "
+                  "Fig. 3) of the paper.")
+flags.DEFINE_bool("train_supervised", False, "Train the supervised AAE "
+                  "(Fig. 6): the decoder reads the code and the label.")
+flags.DEFINE_bool("train_semisupervised", False, "Train the semi-supervised "
+                  "AAE (Fig. 8): style z, class y, --num_labeled labels.")
+flags.DEFINE_bool("train_clustering", False, "Train the unsupervised "
+                  "clustering AAE (section 6) with --ncluster clusters.")
 flags.DEFINE_bool("generate", False, "Sample images into generate_im.png.")
 flags.DEFINE_bool("viz", False, "Draw latent.png and the learned manifold "
                   "(only for --ncode 2).")
+flags.DEFINE_bool("label", False, "With --train: give the discriminator the "
+                  "one-hot label (an 11th class for unlabeled images).")
+flags.DEFINE_bool("supervise", False, "With --generate on a supervised run: "
+                  "one code per column, one digit per row.")
 flags.DEFINE_string("load", None, "Checkpoint to restore for --generate / "
                     "--viz: an epoch number or 'latest'.")
 # Model.
-flags.DEFINE_integer("ncode", 2, "Dimension of the code.")
+flags.DEFINE_integer("ncode", 2, "Dimension of the code (semi-supervised and "
+                     "clustering default: 10).")
 flags.DEFINE_enum("dist_type", "gaussian", ["gaussian", "gmm", "swiss_roll"],
                   "Prior imposed on the code.")
 flags.DEFINE_enum("posterior", "gaussian", ["gaussian", "deterministic"],
@@ -33,15 +48,27 @@ flags.DEFINE_enum("posterior", "gaussian", ["gaussian", "deterministic"],
 flags.DEFINE_bool("noise", False, "Add N(0, 0.6^2) noise to the encoder input.")
 flags.DEFINE_float("noise_std", 0.6, "Standard deviation used by --noise.")
 flags.DEFINE_float("dropout", 1.0, "Keep probability of encoder dropout.")
+flags.DEFINE_integer("ncluster", 16, "Clusters of --train_clustering.")
+flags.DEFINE_integer("num_labeled", None, "Training images that keep their "
+                     "label (balanced over digits, drawn with --seed); "
+                     "default all. For --label and --train_semisupervised.")
 # Optimisation.
-flags.DEFINE_float("lr", 2e-4, "Initial learning rate.")
+flags.DEFINE_float("lr", 2e-4, "Initial learning rate (semi-supervised and "
+                   "clustering default: 1e-4).")
 flags.DEFINE_list("lr_decay_epochs", ["100", "300"],
-                  "Epochs after which the learning rate is divided by 10.")
+                  "Epochs after which the learning rate is divided by 10 "
+                  "(semi-supervised and clustering default: 50,150).")
 flags.DEFINE_integer("bsize", 128, "Batch size.")
 flags.DEFINE_integer("maxepoch", 100, "Number of epochs.")
 flags.DEFINE_float("encw", 1.0, "Weight of the reconstruction loss.")
-flags.DEFINE_float("genw", 6.0, "Weight of the code generator loss.")
-flags.DEFINE_float("disw", 6.0, "Weight of the code discriminator loss.")
+flags.DEFINE_float("genw", 6.0, "Weight of the z generator loss.")
+flags.DEFINE_float("disw", 6.0, "Weight of the z discriminator loss.")
+flags.DEFINE_float("clsw", 1.0, "Weight of the semi-supervised "
+                   "classification loss.")
+flags.DEFINE_float("ygenw", 6.0, "Weight of the y generator loss.")
+flags.DEFINE_float("ydisw", 6.0, "Weight of the y discriminator loss.")
+flags.DEFINE_integer("labeled_bsize", 100, "Batch size of the labeled "
+                     "minibatch in the classification phase.")
 flags.DEFINE_integer("seed", 0, "Random seed: the same seed repeats a run.")
 flags.DEFINE_bool("deterministic", False, "Use deterministic TensorFlow ops "
                   "(bit-exact repeats, slower).")
@@ -62,19 +89,37 @@ flags.DEFINE_integer("validation_size", 10000, "Training images held out for "
 
 FLAGS = flags.FLAGS
 
+TRAIN_ACTIONS = {"train": "unsupervised", "train_supervised": "supervised",
+                 "train_semisupervised": "semisupervised",
+                 "train_clustering": "clustering"}
+ACTIONS = (*TRAIN_ACTIONS, "generate", "viz")
+# The seed's semi-supervised hyperparameters, used unless a flag is given.
+CATEGORICAL_DEFAULTS = {"ncode": 10, "lr": 1e-4, "lr_decay_epochs": ["50", "150"]}
 
-def build_config():
+
+def flag(name):
+  """A flag's value, or the categorical modes' default when not given."""
+  if (not FLAGS[name].present and name in CATEGORICAL_DEFAULTS and
+      (FLAGS.train_semisupervised or FLAGS.train_clustering)):
+    return CATEGORICAL_DEFAULTS[name]
+  return FLAGS[name].value
+
+
+def build_config(action):
   """The ExperimentConfig described by the flags."""
   from aae_tf import config as config_lib  # pylint: disable=g-import-not-at-top
   from aae_tf.errors import ConfigError  # pylint: disable=g-import-not-at-top
   try:
-    decay = tuple(int(e) for e in FLAGS.lr_decay_epochs)
+    decay = tuple(int(e) for e in flag("lr_decay_epochs"))
   except ValueError:
     raise ConfigError("--lr_decay_epochs takes whole epoch numbers, got "
                       f"{','.join(FLAGS.lr_decay_epochs)}.") from None
+  mode = TRAIN_ACTIONS.get(action, "unsupervised")
+  if mode == "unsupervised" and FLAGS.label:
+    mode = "label"
   return config_lib.ExperimentConfig(
       save_path=os.path.abspath(os.path.expanduser(FLAGS.save_path)),
-      mode="unsupervised",
+      mode=mode,
       data=config_lib.DataConfig(
           data_dir=FLAGS.data_dir, source=FLAGS.data_source,
           verify_checksums=FLAGS.verify_checksums,
@@ -82,33 +127,44 @@ def build_config():
           validation_size=FLAGS.validation_size),
       prior=config_lib.PriorConfig(dist_type=FLAGS.dist_type),
       model=config_lib.ModelConfig(
-          ncode=FLAGS.ncode, posterior=FLAGS.posterior,
+          ncode=flag("ncode"), posterior=FLAGS.posterior,
           keep_prob=FLAGS.dropout,
-          input_noise_std=FLAGS.noise_std if FLAGS.noise else 0.0),
+          input_noise_std=FLAGS.noise_std if FLAGS.noise else 0.0,
+          num_classes=FLAGS.ncluster if mode == "clustering" else 10),
       train=config_lib.TrainConfig(
-          batch_size=FLAGS.bsize, max_epoch=FLAGS.maxepoch, lr=FLAGS.lr,
+          batch_size=FLAGS.bsize, max_epoch=FLAGS.maxepoch, lr=flag("lr"),
           lr_decay_epochs=decay, encw=FLAGS.encw, disw=FLAGS.disw,
-          genw=FLAGS.genw, seed=FLAGS.seed, deterministic=FLAGS.deterministic,
-          jit_compile=FLAGS.xla, checkpoint_every_epochs=FLAGS.checkpoint_every,
-          progress_bar=True),
+          genw=FLAGS.genw, clsw=FLAGS.clsw, ydisw=FLAGS.ydisw,
+          ygenw=FLAGS.ygenw, num_labeled=FLAGS.num_labeled,
+          labeled_batch_size=FLAGS.labeled_bsize, seed=FLAGS.seed,
+          deterministic=FLAGS.deterministic, jit_compile=FLAGS.xla,
+          checkpoint_every_epochs=FLAGS.checkpoint_every),
   ).validate()
 
 
 def check_actions():
   """Exactly one action, with --load where it needs one."""
   from aae_tf.errors import ConfigError  # pylint: disable=g-import-not-at-top
-  actions = [a for a in ("train", "generate", "viz") if FLAGS[a].value]
+  actions = [a for a in ACTIONS if FLAGS[a].value]
   if len(actions) != 1:
-    raise ConfigError("Choose exactly one of --train, --generate, --viz "
-                      f"(got {', '.join('--' + a for a in actions) or 'none'}).")
-  if actions[0] != "train" and not FLAGS.load:
-    raise ConfigError(f"--{actions[0]} needs --load EPOCH (or --load latest).")
-  if actions[0] == "train" and FLAGS.load:
-    raise ConfigError("--train resumes SAVE_PATH by itself; --load is for "
+    raise ConfigError(
+        f"Choose exactly one of {', '.join('--' + a for a in ACTIONS)} "
+        f"(got {', '.join('--' + a for a in actions) or 'none'}).")
+  action = actions[0]
+  training = action in TRAIN_ACTIONS
+  if not training and not FLAGS.load:
+    raise ConfigError(f"--{action} needs --load EPOCH (or --load latest).")
+  if training and FLAGS.load:
+    raise ConfigError(f"--{action} resumes SAVE_PATH by itself; --load is for "
                       "--generate and --viz.")
-  if actions[0] == "viz" and FLAGS.ncode != 2:
+  if FLAGS.label and action != "train" and training:
+    raise ConfigError("--label goes with --train (the label-regularised "
+                      f"prior), not with --{action}.")
+  if FLAGS.supervise and action != "generate":
+    raise ConfigError("--supervise goes with --generate.")
+  if action == "viz" and FLAGS.ncode != 2:
     raise ConfigError(f"--viz needs --ncode 2, got --ncode {FLAGS.ncode}.")
-  return actions[0]
+  return action
 
 
 def explicit_flags():
@@ -118,17 +174,19 @@ def explicit_flags():
 
 def main(argv):
   del argv
+  # TensorFlow's own INFO lines (SavedModel internals) drown the run's log.
+  logging.getLogger("tensorflow").setLevel(logging.WARNING)
   from aae_tf.errors import AAEError  # pylint: disable=g-import-not-at-top
   try:
     action = check_actions()
-    config = build_config()
+    config = build_config(action)
     from aae_tf import app as aae_app  # pylint: disable=g-import-not-at-top
-    if action == "train":
+    if action in TRAIN_ACTIONS:
       aae_app.train(config)
       return
     config = aae_app.run_config(config, explicit=explicit_flags())
     if action == "generate":
-      aae_app.generate(config, FLAGS.load)
+      aae_app.generate(config, FLAGS.load, supervise=FLAGS.supervise)
     else:
       aae_app.visualize(config, FLAGS.load)
   except AAEError as e:
