@@ -6,8 +6,15 @@ import tensorflow as tf
 
 
 def reconstruction_loss(images: tf.Tensor, reconstructions: tf.Tensor) -> tf.Tensor:
-  """Mean squared error over pixels and batch (images in [-1, 1])."""
-  return tf.reduce_mean(tf.square(reconstructions - images))
+  """Half the squared error summed over an image's pixels, batch mean.
+
+  Summing over pixels (the Gaussian log-likelihood up to constants, as in the
+  TF1 original) keeps reconstruction on the scale the adversarial weights of
+  the paper assume; a per-pixel mean would let the prior terms dominate.
+  """
+  squared = tf.square(reconstructions - images)
+  return 0.5 * tf.reduce_mean(tf.reduce_sum(
+      tf.reshape(squared, [tf.shape(squared)[0], -1]), axis=1))
 
 
 def discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:

@@ -10,10 +10,16 @@ from aae_tf import losses
 
 
 def test_reconstruction_loss():
-  images = tf.constant([[1.0, -1.0], [0.0, 0.5]])
-  recon = tf.constant([[0.0, -1.0], [1.0, 0.5]])
-  # Squared errors 1, 0, 1, 0 -> mean 0.5.
-  assert float(losses.reconstruction_loss(images, recon)) == pytest.approx(0.5)
+  images = tf.constant([[1.0, -1.0, 0.0], [0.0, 0.5, 1.0]])
+  recon = tf.constant([[0.0, -1.0, 0.5], [1.0, 0.0, -1.0]])
+  # Per image: 0.5 * (1 + 0 + 0.25) = 0.625 and 0.5 * (1 + 0.25 + 4) = 2.625.
+  assert float(losses.reconstruction_loss(images, recon)) == pytest.approx(1.625)
+
+
+def test_reconstruction_loss_of_image_batches():
+  images = tf.zeros([2, 28, 28, 1])
+  recon = tf.ones([2, 28, 28, 1])
+  assert float(losses.reconstruction_loss(images, recon)) == pytest.approx(392)
 
 
 def test_discriminator_loss():
