@@ -327,16 +327,18 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
     train = self.config.train
     phases = super().phases(make_optimizer)
     phases[1].name, phases[2].name = "z_discriminator", "z_generator"
+    phases[2].select = self.encoder.code_variables
     phases += [
         Phase("y_discriminator", self._y_discriminator, [self.y_discriminator],
               make_optimizer("y_discriminator"), train.ydisw),
         Phase("y_generator", self._y_generator, [self.encoder],
-              make_optimizer("y_generator"), train.ygenw),
+              make_optimizer("y_generator"), train.ygenw,
+              select=self.encoder.class_variables),
     ]
     if self.classify_phase:
       phases.append(Phase("classification", self._classification,
                           [self.encoder], make_optimizer("classification"),
-                          train.clsw))
+                          train.clsw, select=self.encoder.class_variables))
     return phases
 
   def train_dataset(self, train, seed):

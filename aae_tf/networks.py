@@ -45,6 +45,19 @@ class MLPEncoder(keras.Model):
     self.logits = (keras.layers.Dense(num_classes, name="logits")
                    if num_classes else None)
 
+  def trunk_variables(self) -> list:
+    return [v for layer in self.hidden for v in layer.trainable_variables]
+
+  def code_variables(self) -> list:
+    """The hidden layers and the code heads (mean, stddev)."""
+    heads = [self.mean] + ([self.stddev] if self.stddev is not None else [])
+    return self.trunk_variables() + [v for h in heads
+                                     for v in h.trainable_variables]
+
+  def class_variables(self) -> list:
+    """The hidden layers and the class head."""
+    return self.trunk_variables() + list(self.logits.trainable_variables)
+
   def call(self, images, training=False) -> Dict[str, tf.Tensor]:
     h = self.noise(images, training=training) if self.input_noise_std else images
     for dense, dropout in zip(self.hidden, self.dropouts):

@@ -9,7 +9,7 @@ weights the previous phase just updated (the paper's per-minibatch order).
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Dict, Sequence, Tuple
+from typing import Callable, Dict, Optional, Sequence, Tuple
 
 import keras
 import tensorflow as tf
@@ -28,9 +28,14 @@ class Phase:
   networks: Sequence[keras.Model]  # It trains exactly their variables.
   optimizer: keras.optimizers.Optimizer
   weight: float = 1.0
+  # Narrows the networks' variables to the ones the loss reaches (e.g. the
+  # encoder's trunk and class head only); default: all of them.
+  select: Optional[Callable[[], list]] = None
 
   @property
   def variables(self) -> list:
+    if self.select is not None:
+      return self.select()
     return [v for net in self.networks for v in net.trainable_variables]
 
   def build(self) -> None:

@@ -1,0 +1,100 @@
+"""Evaluation metrics on cases with known answers."""
+
+import numpy as np
+import pytest
+
+from aae_tf import data as data_lib
+from aae_tf import evaluation
+from aae_tf.errors import DataError
+from aae_tf.priors import GaussianMixturePrior
+
+
+def test_parzen_single_sample_is_a_gaussian_density():
+  s = np.array([[0.0, 1.0, 2.0]])
+  x = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 2.0]])
+  sigma = 0.5
+  expected = (-np.sum((x - s)**2, axis=1) / (2 * sigma**2)
+              - 1.5 * np.log(2 * np.pi * sigma**2))
+  np.testing.assert_allclose(
+      evaluation.parzen_log_likelihood(s, x, sigma), expected, rtol=1e-10)
+
+
+def test_parzen_mixture_of_two_samples():
+  s = np.array([[0.0], [2.0]])
+  x = np.array([[1.0]])
+  sigma = 1.0
+  # Both kernels give exp(-1/2) / sqrt(2 pi): mean of two equal terms.
+  expected = -0.5 - 0.5 * np.log(2 * np.pi)
+  assert evaluation.parzen_log_likelihood(s, x, sigma)[0] == pytest.approx(
+      expected)
+
+
+def test_parzen_far_points_do_not_underflow():
+  s = np.zeros([3, 784])
+  x = np.full([2, 784], 50.0)
+  ll = evaluation.parzen_log_likelihood(s, x, 0.1)
+  assert np.all(np.isfinite(ll))
+
+
+def test_parzen_sigma_selection_and_protocol():
+  rng = np.random.default_rng(0)
+  true_sigma = 0.3
+  samples = rng.normal(0, 1, [2000, 1])
+  # Data spread 1: the best window is neither tiny nor huge.
+  validation = rng.normal(0, 1, [500, 1])
+  test = rng.normal(0, 1, [500, 1])
+  sigmas = np.array([0.01, true_sigma, 10.0])
+  sigma, _ = evaluation.parzen_select_sigma(samples, validation, sigmas)
+  assert sigma == true_sigma
+  result = evaluation.parzen_evaluation(samples, validation, test, sigmas)
+  # Close to the true N(0, 1) log-likelihood of about -1.42.
+  assert result["test_log_likelihood"] == pytest.approx(-1.42, abs=0.1)
+  assert 0 < result["test_standard_error"] < 0.1
+
+
+def test_cluster_naming_and_error():
+  # 3 clusters; cluster 2 is most sure of a training "7".
+  train_probs = np.array([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.1, 0.1, 0.8],
+                          [0.5, 0.5, 0.0]])
+  train_labels = np.array([4, 1, 7, 1])
+  names = evaluation.cluster_labels(train_probs, train_labels)
+  np.testing.assert_array_equal(names, [4, 1, 7])
+  test_probs = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 1]])
+  assert evaluation.clustering_error(test_probs, np.array([4, 1, 7, 3]),
+                                     names) == pytest.approx(0.25)
+
+
+def test_classification_error():
+  probs = np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8]])
+  assert evaluation.classification_error(probs, np.array([0, 0, 1])) == \
+      pytest.approx(1 / 3)
+
+
+def test_balanced_label_split():
+  labels = np.repeat(np.arange(10), 50)
+  idx = data_lib.balanced_indices(labels, 100, seed=3)
+  assert len(idx) == 100 and len(np.unique(idx)) == 100
+  np.testing.assert_array_equal(np.bincount(labels[idx]), np.full(10, 10))
+  np.testing.assert_array_equal(idx, data_lib.balanced_indices(labels, 100, 3))
+  assert not np.array_equal(idx, data_lib.balanced_indices(labels, 100, 4))
+  assert len(data_lib.balanced_indices(labels, None, 3)) == 500
+  with pytest.raises(DataError, match="multiple of 10"):
+    data_lib.balanced_indices(labels, 15, 3)
+  scarce = np.concatenate([labels[labels > 0], np.zeros(5, int)])
+  with pytest.raises(DataError, match="digit 0"):
+    data_lib.balanced_indices(scarce, 100, 3)
+
+
+def test_mask_labels():
+  split = data_lib.Split(np.zeros([4, 28, 28], np.uint8),
+                         np.array([3, 1, 4, 1]))
+  masked = data_lib.mask_labels(split, np.array([1, 2]))
+  np.testing.assert_array_equal(masked.labels, [-1, 1, 4, -1])
+
+
+def test_digit_component_share():
+  prior = GaussianMixturePrior(2)
+  labels = np.repeat(np.arange(10), 20)
+  codes = prior.means()[labels]  # Every digit exactly at its own component.
+  share = evaluation.digit_component_share(prior, codes, labels)
+  assert share["mean"] == 1.0 and share["distinct_components"] == 10

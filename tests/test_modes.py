@@ -1,0 +1,159 @@
+"""Each mode: its phase list, the variables each phase trains, its inputs."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from aae_tf import export, trainer as trainer_lib
+from aae_tf.models import build_model, one_hot_with_unlabeled
+from aae_tf.phases import run_phases
+from conftest import fit_tiny, make_tiny_splits, small_config
+
+MODE_PHASES = {
+    "unsupervised": {"reconstruction": {"encoder", "decoder"},
+                     "discriminator": {"discriminator"},
+                     "generator": {"encoder"}},
+    "label": {"reconstruction": {"encoder", "decoder"},
+              "discriminator": {"discriminator"},
+              "generator": {"encoder"}},
+    "supervised": {"reconstruction": {"encoder", "decoder"},
+                   "discriminator": {"discriminator"},
+                   "generator": {"encoder"}},
+    "semisupervised": {"reconstruction": {"encoder", "decoder"},
+                       "z_discriminator": {"discriminator"},
+                       "z_generator": {"encoder"},
+                       "y_discriminator": {"y_discriminator"},
+                       "y_generator": {"encoder"},
+                       "classification": {"encoder"}},
+    "clustering": {"reconstruction": {"encoder", "decoder"},
+                   "z_discriminator": {"discriminator"},
+                   "z_generator": {"encoder"},
+                   "y_discriminator": {"y_discriminator"},
+                   "y_generator": {"encoder"}},
+}
+
+
+def _config(tmp_path, mode, **model):
+  config = small_config(tmp_path)
+  prior = config.prior
+  if mode == "label":
+    prior = dataclasses.replace(prior, dist_type="gmm")
+  return dataclasses.replace(
+      config, mode=mode, prior=prior,
+      model=dataclasses.replace(config.model, **model),
+      train=dataclasses.replace(config.train, labeled_batch_size=4)).validate()
+
+
+def _batch(model):
+  batch = {"image": tf.random.uniform([10, 784], -1, 1),
+           "label": tf.constant([0, 1, 2, 3, 4, 5, 6, -1, -1, 9])}
+  batch["labeled_image"] = batch["image"][:4]
+  batch["labeled_label"] = tf.constant([0, 1, 2, 3])
+  return batch
+
+
+def _changed(model, fn):
+  before = {n: [v.numpy().copy() for v in net.trainable_variables]
+            for n, net in model.networks.items()}
+  fn()
+  return {n for n, net in model.networks.items()
+          if any(not np.array_equal(a, v.numpy())
+                 for a, v in zip(before[n], net.trainable_variables))}
+
+
+@pytest.mark.parametrize("mode", list(MODE_PHASES))
+def test_each_phase_trains_exactly_its_networks(tmp_path, mode):
+  config = _config(tmp_path, mode)
+  model = build_model(config)
+  trainer = trainer_lib.Trainer(model, config, steps_per_epoch=5)
+  assert [p.name for p in trainer.phases] == list(MODE_PHASES[mode])
+  batch = _batch(model)
+  for phase in trainer.phases:
+    changed = _changed(model, lambda phase=phase: run_phases([phase], batch))
+    assert changed == MODE_PHASES[mode][phase.name], phase.name
+
+
+def test_label_mode_discriminator_sees_eleven_classes(tmp_path):
+  model = build_model(_config(tmp_path, "label"))
+  inputs = model.critic_inputs(tf.zeros([3, 2]), tf.constant([4, -1, 9]))
+  assert inputs.shape == (3, 2 + 11)
+  np.testing.assert_array_equal(np.argmax(inputs[:, 2:], axis=1), [4, 10, 9])
+  # Labeled images get samples of their digit's component.
+  samples = model.prior_for(2000, tf.fill([2000], 3)).numpy()
+  np.testing.assert_allclose(samples.mean(0), model.prior.means()[3],
+                             atol=0.05)
+
+
+def test_one_hot_with_unlabeled():
+  np.testing.assert_array_equal(
+      one_hot_with_unlabeled(tf.constant([0, -1]), 2).numpy(),
+      [[1, 0, 0], [0, 0, 1]])
+
+
+def test_label_mode_masks_all_but_num_labeled(tmp_path):
+  config = _config(tmp_path, "label")
+  config.train.num_labeled = 20
+  model = build_model(config)
+  labels = model.train_split(make_tiny_splits().train).labels
+  assert np.sum(labels >= 0) == 20 and np.sum(labels < 0) == 30
+  assert np.all(np.bincount(labels[labels >= 0]) == 2)
+
+
+def test_supervised_decoder_reads_code_and_label(tmp_path):
+  model = build_model(_config(tmp_path, "supervised"))
+  assert model.decoder.hidden[0].kernel.shape == (2 + 10, 32)
+  codes = tf.zeros([2, 2])
+  a = model.decode(codes, tf.constant([1, 1])).numpy()
+  b = model.decode(codes, tf.constant([1, 7])).numpy()
+  np.testing.assert_array_equal(a[0], b[0])
+  assert not np.allclose(a[1], b[1])
+
+
+def test_semisupervised_batches_carry_a_labeled_minibatch(tmp_path):
+  config = _config(tmp_path, "semisupervised")
+  config.train.num_labeled = 20
+  model = build_model(config)
+  batch = next(iter(model.train_dataset(make_tiny_splits().train, seed=0)))
+  assert batch["image"].shape == (10, 784)
+  assert batch["labeled_image"].shape == (4, 784)
+  assert set(batch) == {"image", "label", "labeled_image", "labeled_label"}
+
+
+def test_clustering_has_no_labels_and_ncluster_outputs(tmp_path):
+  model = build_model(_config(tmp_path, "clustering", num_classes=16))
+  probs = model.classify(tf.zeros([3, 784])).numpy()
+  assert probs.shape == (3, 16)
+  np.testing.assert_allclose(probs.sum(1), 1.0, rtol=1e-5)
+  batch = next(iter(model.train_dataset(make_tiny_splits().train, seed=0)))
+  assert set(batch) == {"image", "label"}
+
+
+def test_semisupervised_trains_and_exports_classify(tmp_path):
+  config = _config(tmp_path / "run", "semisupervised")
+  config.train.num_labeled = 20
+  splits = make_tiny_splits()
+  model, trainer = fit_tiny(config, splits)
+  results = trainer.epoch_results(splits)
+  assert 0.0 <= results["test/error"] <= 1.0
+  loaded = tf.saved_model.load(export.export_saved_model(model,
+                                                         config.save_path))
+  assert set(loaded.signatures) == {"encode", "decode", "sample", "classify",
+                                    "serving_default"}
+  images = tf.random.uniform([5, 784], -1, 1)
+  np.testing.assert_allclose(
+      loaded.signatures["classify"](images=images)["probabilities"],
+      model.classify(images), atol=1e-5)
+  decoded = loaded.signatures["decode"](codes=tf.zeros([2, 2]),
+                                        y=tf.one_hot([1, 2], 10))["images"]
+  assert decoded.shape == (2, 784)
+
+
+def test_clustering_reports_cluster_error(tmp_path):
+  config = _config(tmp_path / "run", "clustering", num_classes=16)
+  splits = make_tiny_splits()
+  _, trainer = fit_tiny(config, splits)
+  results = trainer.epoch_results(splits)
+  assert 0.0 <= results["test/cluster_error"] <= 1.0
+  assert 1 <= results["clusters_used"] <= 16
