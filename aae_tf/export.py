@@ -25,11 +25,14 @@ def _checked(spec: tf.TensorSpec, tensor: tf.Tensor) -> tf.Tensor:
   shape = spec.shape
   expected = "[" + ", ".join("N" if d is None else str(d) for d in shape) + "]"
   message = f"{spec.name} must be a {spec.dtype.name} tensor {expected}"
-  tf.debugging.assert_rank(tensor, shape.rank, message=message)
-  for axis, size in enumerate(shape):
-    if size is not None:
-      tf.debugging.assert_equal(tf.shape(tensor)[axis], size, message=message)
-  return tensor
+  checks = [tf.debugging.assert_rank(tensor, shape.rank, message=message)]
+  with tf.control_dependencies(checks):
+    checks += [tf.debugging.assert_equal(tf.shape(tensor)[axis], size,
+                                         message=message)
+               for axis, size in enumerate(shape) if size is not None]
+  # The model runs only after every check has passed.
+  with tf.control_dependencies(checks):
+    return tf.identity(tensor)
 
 
 def _with_checks(fn, specs):

@@ -10,6 +10,18 @@ import tensorflow as tf
 HE_INIT = "he_normal"
 
 
+def _attach(model: keras.Model, prefix: str, layers: list) -> tuple:
+  """Sets each layer as attribute `prefix_i` and returns them as a tuple.
+
+  `tf.train.Checkpoint` follows a Keras model's attributes but not layers
+  kept only in a Python list, so every layer must be an attribute to be
+  saved under the network.
+  """
+  for i, layer in enumerate(layers):
+    setattr(model, f"{prefix}_{i}", layer)
+  return tuple(layers)
+
+
 class MLPEncoder(keras.Model):
   """Images [B, D] to a code: ReLU layers, optional dropout and input noise.
 
@@ -32,12 +44,13 @@ class MLPEncoder(keras.Model):
     self.min_stddev = min_stddev
     self.num_classes = num_classes
     self.noise = keras.layers.GaussianNoise(input_noise_std, name="input_noise")
-    self.hidden = [keras.layers.Dense(u, activation="relu",
-                                      kernel_initializer=HE_INIT,
-                                      name=f"hidden_{i}")
-                   for i, u in enumerate(self.units)]
-    self.dropouts = [keras.layers.Dropout(1.0 - keep_prob, name=f"dropout_{i}")
-                     for i in range(len(self.units))]
+    self.hidden = _attach(self, "hidden", [
+        keras.layers.Dense(u, activation="relu", kernel_initializer=HE_INIT,
+                           name=f"hidden_{i}")
+        for i, u in enumerate(self.units)])
+    self.dropouts = _attach(self, "dropout", [
+        keras.layers.Dropout(1.0 - keep_prob, name=f"dropout_{i}")
+        for i in range(len(self.units))])
     self.mean = keras.layers.Dense(ncode, name="mean")
     self.stddev = (keras.layers.Dense(ncode, activation="softplus",
                                       name="stddev")
@@ -88,10 +101,10 @@ class MLPDecoder(keras.Model):
     self.output_size = output_size
     self.units = tuple(units)
     self.output_activation = output_activation
-    self.hidden = [keras.layers.Dense(u, activation="relu",
-                                      kernel_initializer=HE_INIT,
-                                      name=f"hidden_{i}")
-                   for i, u in enumerate(self.units)]
+    self.hidden = _attach(self, "hidden", [
+        keras.layers.Dense(u, activation="relu", kernel_initializer=HE_INIT,
+                           name=f"hidden_{i}")
+        for i, u in enumerate(self.units)])
     self.out = keras.layers.Dense(output_size, activation=output_activation,
                                   name="output")
 
@@ -115,9 +128,9 @@ class MLPDiscriminator(keras.Model):
     super().__init__(name=name, **kwargs)
     self.units = tuple(units)
     self.leaky_relu_slope = leaky_relu_slope
-    self.hidden = [keras.layers.Dense(u, kernel_initializer=HE_INIT,
-                                      name=f"hidden_{i}")
-                   for i, u in enumerate(self.units)]
+    self.hidden = _attach(self, "hidden", [
+        keras.layers.Dense(u, kernel_initializer=HE_INIT, name=f"hidden_{i}")
+        for i, u in enumerate(self.units)])
     self.activation = keras.layers.LeakyReLU(leaky_relu_slope)
     self.logit = keras.layers.Dense(1, name="logit")
 

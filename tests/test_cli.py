@@ -121,3 +121,46 @@ def test_checksum_mismatch_names_the_file(tmp_path, tiny_idx_dir):
   assert_user_error(run_cli("--train", "--data_dir", tiny_idx_dir,
                             "--save_path", str(tmp_path / "run")),
                     "SHA-256")
+
+
+@pytest.mark.parametrize("train_args,after,outputs", [
+    (["--train_supervised"], ["--generate", "--supervise"],
+     ["generate_im.png"]),
+    (["--train", "--label", "--dist_type", "gmm", "--num_labeled", "20"],
+     ["--viz"], ["latent.png"] + [f"manifold_{k}.png" for k in range(10)]),
+    (["--train_semisupervised", "--num_labeled", "20", "--labeled_bsize",
+      "5"], ["--generate"], ["generate_im.png"]),
+    (["--train_clustering", "--ncluster", "16"], ["--generate"],
+     ["generate_im.png"]),
+])
+def test_other_modes(tmp_path, tiny_idx_dir, train_args, after, outputs):
+  save = str(tmp_path / "run")
+  common = ["--save_path", save, "--data_dir", tiny_idx_dir, *TINY]
+  result = run_cli(*train_args, "--maxepoch", "1", *common)
+  assert result.returncode == 0, result.stderr
+  assert os.path.exists(os.path.join(save, "saved_model", "saved_model.pb"))
+  result = run_cli(*after, "--load", "latest", *common)
+  assert result.returncode == 0, result.stderr
+  for name in outputs:
+    assert os.path.getsize(os.path.join(save, name)) > 0, name
+
+
+@pytest.mark.parametrize("args,pattern", [
+    (["--train_supervised", "--label"], "--label goes with --train"),
+    (["--train", "--supervise"], "--supervise goes with --generate"),
+    (["--train_semisupervised", "--num_labeled", "15"], "multiple of 10"),
+    (["--train_semisupervised", "--num_labeled", "0"], "must be positive"),
+    (["--train_clustering", "--ncluster", "1"], "num_classes"),
+    (["--train_semisupervised", "--train_supervised"], "exactly one"),
+])
+def test_bad_mode_flags(tmp_path, args, pattern):
+  assert_user_error(run_cli(*args, "--save_path", str(tmp_path / "x")),
+                    pattern)
+
+
+def test_supervise_needs_a_supervised_run(tmp_path, tiny_idx_dir):
+  save = str(tmp_path / "run")
+  common = ["--save_path", save, "--data_dir", tiny_idx_dir, *TINY]
+  assert run_cli("--train", "--maxepoch", "1", *common).returncode == 0
+  assert_user_error(run_cli("--generate", "--supervise", "--load", "1",
+                            *common), "--supervise samples a supervised")

@@ -133,3 +133,25 @@ def test_saved_model_rejects_wrong_shape(tmp_path, tiny_splits):
     encode(images=tf.zeros([2, 784], tf.int32))
   with pytest.raises(bad, match=r"\(None, 2\)|\[N, 2\]"):
     decode(codes=tf.zeros([2, 3]))
+
+
+def test_restored_model_equals_trained_and_exported(tmp_path, tiny_splits):
+  """--generate and --viz see exactly the trained weights."""
+  config = small_config(tmp_path / "run")
+  model, _ = fit_tiny(config, tiny_splits)
+  restored = app.restore_model(config, "latest")
+  for name, net in model.networks.items():
+    trained = net.trainable_variables
+    again = restored.networks[name].trainable_variables
+    assert len(trained) == len(again) > 0
+    for a, b in zip(trained, again):
+      np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
+  loaded = tf.saved_model.load(export.export_saved_model(model,
+                                                         config.save_path))
+  images = tf.random.uniform([6, 784], -1, 1)
+  np.testing.assert_allclose(
+      loaded.signatures["encode"](images=images)["codes"],
+      restored.encode(images), atol=1e-5)
+  codes = tf.random.normal([6, 2])
+  np.testing.assert_allclose(loaded.signatures["decode"](codes=codes)["images"],
+                             restored.decode(codes), atol=1e-5)
