@@ -8,6 +8,7 @@ import sys
 import time
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from conftest import REPO, TINY_VALIDATION, fit_tiny, make_tiny_splits, small_config
@@ -92,3 +93,25 @@ def test_partial_checkpoint_write_is_ignored(tmp_path):
   assert int(trainer.epoch.numpy()) == 2
   assert trainer.manager.latest_checkpoint.endswith("ckpt-2")
   tf.train.load_checkpoint(trainer.manager.latest_checkpoint)  # Whole again.
+
+
+def test_failed_checkpoint_write_keeps_the_previous_one(tmp_path, monkeypatch):
+  """A full disk stops training with an answer and loses nothing saved."""
+  from aae_tf import app, trainer as trainer_lib  # pylint: disable=g-import-not-at-top
+  from aae_tf.errors import OutputError  # pylint: disable=g-import-not-at-top
+  from aae_tf.models import build_model  # pylint: disable=g-import-not-at-top
+  splits = make_tiny_splits()
+  fit_tiny(_config(tmp_path / "run", 1), splits)
+  config = _config(tmp_path / "run", 2)
+  app.prepare_save_path(config)
+  trainer = trainer_lib.Trainer(build_model(config), config, steps_per_epoch=5)
+  trainer.restore()
+
+  def no_space(*args, **kwargs):
+    raise OSError(28, "No space left on device")
+
+  monkeypatch.setattr(trainer.manager, "save", no_space)
+  with pytest.raises(OutputError, match="No space left.*ckpt-1"):
+    trainer.fit(splits)
+  assert tf.train.latest_checkpoint(
+      str(tmp_path / "run" / "checkpoints")).endswith("ckpt-1")
