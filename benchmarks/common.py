@@ -1,0 +1,83 @@
+"""Shared by the benchmark scripts: hardware string, results rows, the
+plain-TensorFlow check of an exported SavedModel."""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS_DIR = os.path.join(REPO, "results")
+
+# Runs in a fresh interpreter that cannot import aae_tf.
+CLASSIFY_SCRIPT = """
+import sys
+import numpy as np
+import tensorflow as tf
+assert "aae_tf" not in sys.modules
+model = tf.saved_model.load(sys.argv[1])
+images = np.load(sys.argv[2])
+labels = np.load(sys.argv[3])
+classify = model.signatures["classify"]
+probs = np.concatenate([classify(images=tf.constant(images[i:i + 1000]))
+                        ["probabilities"].numpy()
+                        for i in range(0, len(images), 1000)])
+if len(sys.argv) > 4:  # Cluster names: cluster k -> digit.
+  predicted = np.load(sys.argv[4])[np.argmax(probs, 1)]
+else:
+  predicted = np.argmax(probs, 1)
+print(float(np.mean(predicted != labels)))
+"""
+
+
+def hardware() -> str:
+  cpu = platform.processor() or platform.machine()
+  return f"{cpu}, {os.cpu_count()} CPU cores, no GPU"
+
+
+def command_line() -> str:
+  return "python " + " ".join(
+      os.path.relpath(a, REPO) if a.endswith(".py") else a for a in sys.argv)
+
+
+def saved_model_error(saved_model: str, images: np.ndarray,
+                      labels: np.ndarray, names=None) -> float:
+  """Test error of the SavedModel's `classify`, computed by plain TF."""
+  with tempfile.TemporaryDirectory() as tmp:
+    paths = [os.path.join(tmp, n) for n in ("x.npy", "y.npy", "names.npy")]
+    np.save(paths[0], images)
+    np.save(paths[1], labels)
+    args = [sys.executable, "-c", CLASSIFY_SCRIPT, saved_model, *paths[:2]]
+    if names is not None:
+      np.save(paths[2], names)
+      args.append(paths[2])
+    env = dict(os.environ, PYTHONPATH="", TF_CPP_MIN_LOG_LEVEL="2")
+    out = subprocess.run(args, cwd=tmp, env=env, capture_output=True,
+                         text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def append_results(name: str, rows: list, table_lines: list,
+                   header: str) -> None:
+  """Adds rows to results/<name>.json and table lines to results/<name>.md.
+
+  `header` (a title, notes and the table's head) starts a new .md file.
+  """
+  os.makedirs(RESULTS_DIR, exist_ok=True)
+  path = os.path.join(RESULTS_DIR, f"{name}.json")
+  previous = []
+  if os.path.exists(path):
+    with open(path) as f:
+      previous = json.load(f)
+  with open(path, "w") as f:
+    json.dump(previous + rows, f, indent=2)
+  table = os.path.join(RESULTS_DIR, f"{name}.md")
+  new = not os.path.exists(table)
+  with open(table, "a") as f:
+    if new:
+      f.write(header.rstrip("\n") + "\n")
+    f.writelines(line + "\n" for line in table_lines)
