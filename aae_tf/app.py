@@ -27,6 +27,8 @@ from aae_tf.priors import GaussianMixturePrior
 GENERATE_FILENAME = "generate_im.png"
 LATENT_FILENAME = "latent.png"
 LOSS_CURVES_FILENAME = "loss_curves.png"
+INTERPOLATION_FILENAME = "interpolate_{}_{}.png"
+INTERPOLATION_STEPS = 10  # Images per interpolation strip.
 MANIFOLD_FILENAME = "manifold.png"
 MANIFOLD_COMPONENT_FILENAME = "manifold_{}.png"
 GENERATE_GRID = 10  # generate_im.png is GRID x GRID samples.
@@ -86,7 +88,9 @@ def _differences(old: ExperimentConfig, new: ExperimentConfig) -> list:
 
 # Command-line flag -> (section, field) of the config it sets.
 FLAG_FIELDS = {"ncode": ("model", "ncode"), "dist_type": ("prior", "dist_type"),
-               "posterior": ("model", "posterior")}
+               "posterior": ("model", "posterior"),
+               "reconstruction": ("model", "reconstruction"),
+               "prior_std": ("prior", "gaussian_std")}
 
 
 def run_config(config: ExperimentConfig,
@@ -255,6 +259,47 @@ def visualize(config: ExperimentConfig, load: str,
     written.append(path)
   logging.info("Wrote %s", ", ".join(written))
   return written
+
+
+def interpolate(config: ExperimentConfig, load: str, pairs,
+                splits: Optional[data_lib.MnistSplits] = None) -> list:
+  """Writes interpolate_A_B.png per digit pair: decoded images along the
+  straight line between the codes of the first test images of A and B."""
+  if config.mode not in VIZ_MODES:
+    raise ConfigError(f"--interpolate walks the code of the "
+                      f"{' and '.join(VIZ_MODES)} modes; this run is "
+                      f"{config.mode}.")
+  model = restore_model(config, load)
+  test = (splits or load_data(config)).test
+  written = []
+  for a, b in pairs:
+    idx = [int(np.flatnonzero(test.labels == d)[0]) for d in (a, b)]
+    ends = model.encode_fn(tf.constant(data_lib.to_unit_range(
+        test.images[idx]))).numpy()
+    t = np.linspace(0.0, 1.0, INTERPOLATION_STEPS)[:, None]
+    codes = (1 - t) * ends[0] + t * ends[1]
+    images = model.decode_fn(tf.constant(codes, tf.float32)).numpy()
+    path = os.path.join(config.save_path,
+                        INTERPOLATION_FILENAME.format(a, b))
+    figures.save_image_grid(path, images, 1, INTERPOLATION_STEPS,
+                            title=f"From a test {a} to a test {b}")
+    written.append(path)
+  logging.info("Wrote %s", ", ".join(written))
+  return written
+
+
+def parse_pairs(text) -> list:
+  """'0-4,7-8' (or a list of 'A-B') -> [(0, 4), (7, 8)]."""
+  items = text.split(",") if isinstance(text, str) else list(text)
+  pairs = []
+  for item in items:
+    parts = item.strip().split("-")
+    if (len(parts) != 2 or not all(p.isdigit() and int(p) < 10
+                                   for p in parts)):
+      raise ConfigError(f"--pairs takes digit pairs like 0-4,7-8; got "
+                        f"{item!r}.")
+    pairs.append((int(parts[0]), int(parts[1])))
+  return pairs
 
 
 def _manifold_grids(model, config: ExperimentConfig):

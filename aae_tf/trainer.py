@@ -35,14 +35,16 @@ def checkpoint_dir(save_path: str) -> str:
   return os.path.join(save_path, CHECKPOINT_DIR)
 
 
-def learning_rate_schedule(config: ExperimentConfig, steps_per_epoch: int):
-  """Piecewise constant: lr divided at each `lr_decay_epochs` boundary."""
+def learning_rate_schedule(config: ExperimentConfig, steps_per_epoch: int,
+                           base_lr: Optional[float] = None):
+  """Piecewise constant: base_lr (default lr) divided at each decay epoch."""
   train = config.train
+  base_lr = train.lr if base_lr is None else base_lr
   boundaries = [int(e * steps_per_epoch) for e in train.lr_decay_epochs]
-  values = [train.lr * train.lr_decay_factor**i
+  values = [base_lr * train.lr_decay_factor**i
             for i in range(len(boundaries) + 1)]
   if not boundaries:
-    return train.lr
+    return base_lr
   return keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
 
 
@@ -53,10 +55,11 @@ class Trainer:
     self.model = model
     self.config = config
     self.steps_per_epoch = steps_per_epoch
-    schedule = learning_rate_schedule(config, steps_per_epoch)
     self.optimizers: Dict[str, keras.optimizers.Optimizer] = {}
 
-    def make_optimizer(name: str) -> keras.optimizers.Optimizer:
+    def make_optimizer(name: str, lr: Optional[float] = None
+                       ) -> keras.optimizers.Optimizer:
+      schedule = learning_rate_schedule(config, steps_per_epoch, lr)
       opt = keras.optimizers.Adam(schedule, beta_1=config.train.adam_beta1,
                                   name=f"{name}_adam")
       self.optimizers[name] = opt

@@ -32,6 +32,10 @@ flags.DEFINE_bool("train_clustering", False, "Train the unsupervised "
 flags.DEFINE_bool("generate", False, "Sample images into generate_im.png.")
 flags.DEFINE_bool("viz", False, "Draw latent.png and the learned manifold "
                   "(only for --ncode 2).")
+flags.DEFINE_bool("interpolate", False, "Write interpolate_A_B.png: images "
+                  "along the line between the codes of two test digits.")
+flags.DEFINE_list("pairs", ["0-4", "0-6", "1-4", "1-5", "1-7", "7-8", "7-5",
+                            "7-9"], "Digit pairs for --interpolate.")
 flags.DEFINE_bool("label", False, "With --train: give the discriminator the "
                   "one-hot label (an 11th class for unlabeled images).")
 flags.DEFINE_bool("supervise", False, "With --generate on a supervised run: "
@@ -48,6 +52,11 @@ flags.DEFINE_enum("posterior", "gaussian", ["gaussian", "deterministic"],
 flags.DEFINE_bool("noise", False, "Add N(0, 0.6^2) noise to the encoder input.")
 flags.DEFINE_float("noise_std", 0.6, "Standard deviation used by --noise.")
 flags.DEFINE_float("dropout", 1.0, "Keep probability of encoder dropout.")
+flags.DEFINE_enum("reconstruction", "mse", ["mse", "bce"], "Reconstruction "
+                  "loss: squared error (tanh decoder) or binary cross-entropy "
+                  "(sigmoid decoder).")
+flags.DEFINE_float("prior_std", 1.0, "Standard deviation of the Gaussian "
+                   "prior (seed 004 uses 5).")
 flags.DEFINE_integer("ncluster", 16, "Clusters of --train_clustering.")
 flags.DEFINE_integer("num_labeled", None, "Training images that keep their "
                      "label (balanced over digits, drawn with --seed); "
@@ -60,6 +69,10 @@ flags.DEFINE_list("lr_decay_epochs", ["100", "300"],
                   "(semi-supervised and clustering default: 50,150).")
 flags.DEFINE_integer("bsize", 128, "Batch size.")
 flags.DEFINE_integer("maxepoch", 100, "Number of epochs.")
+flags.DEFINE_float("gen_lr", None, "Learning rate of the generator phases "
+                   "(default --lr).")
+flags.DEFINE_float("dis_lr", None, "Learning rate of the discriminator "
+                   "phases (default --lr).")
 flags.DEFINE_float("encw", 1.0, "Weight of the reconstruction loss.")
 flags.DEFINE_float("genw", 6.0, "Weight of the z generator loss.")
 flags.DEFINE_float("disw", 6.0, "Weight of the z discriminator loss.")
@@ -92,7 +105,7 @@ FLAGS = flags.FLAGS
 TRAIN_ACTIONS = {"train": "unsupervised", "train_supervised": "supervised",
                  "train_semisupervised": "semisupervised",
                  "train_clustering": "clustering"}
-ACTIONS = (*TRAIN_ACTIONS, "generate", "viz")
+ACTIONS = (*TRAIN_ACTIONS, "generate", "viz", "interpolate")
 # The seed's semi-supervised hyperparameters, used unless a flag is given.
 CATEGORICAL_DEFAULTS = {"ncode": 10, "lr": 1e-4, "lr_decay_epochs": ["50", "150"]}
 
@@ -125,15 +138,17 @@ def build_config(action):
           verify_checksums=FLAGS.verify_checksums,
           max_train_examples=FLAGS.train_size,
           validation_size=FLAGS.validation_size),
-      prior=config_lib.PriorConfig(dist_type=FLAGS.dist_type),
+      prior=config_lib.PriorConfig(dist_type=FLAGS.dist_type,
+                                   gaussian_std=FLAGS.prior_std),
       model=config_lib.ModelConfig(
           ncode=flag("ncode"), posterior=FLAGS.posterior,
-          keep_prob=FLAGS.dropout,
+          keep_prob=FLAGS.dropout, reconstruction=FLAGS.reconstruction,
           input_noise_std=FLAGS.noise_std if FLAGS.noise else 0.0,
           num_classes=FLAGS.ncluster if mode == "clustering" else 10),
       train=config_lib.TrainConfig(
           batch_size=FLAGS.bsize, max_epoch=FLAGS.maxepoch, lr=flag("lr"),
-          lr_decay_epochs=decay, encw=FLAGS.encw, disw=FLAGS.disw,
+          lr_decay_epochs=decay, gen_lr=FLAGS.gen_lr, dis_lr=FLAGS.dis_lr,
+          encw=FLAGS.encw, disw=FLAGS.disw,
           genw=FLAGS.genw, clsw=FLAGS.clsw, ydisw=FLAGS.ydisw,
           ygenw=FLAGS.ygenw, num_labeled=FLAGS.num_labeled,
           labeled_batch_size=FLAGS.labeled_bsize, seed=FLAGS.seed,
@@ -187,6 +202,8 @@ def main(argv):
     config = aae_app.run_config(config, explicit=explicit_flags())
     if action == "generate":
       aae_app.generate(config, FLAGS.load, supervise=FLAGS.supervise)
+    elif action == "interpolate":
+      aae_app.interpolate(config, FLAGS.load, aae_app.parse_pairs(FLAGS.pairs))
     else:
       aae_app.visualize(config, FLAGS.load)
   except AAEError as e:

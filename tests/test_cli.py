@@ -164,3 +164,22 @@ def test_supervise_needs_a_supervised_run(tmp_path, tiny_idx_dir):
   assert run_cli("--train", "--maxepoch", "1", *common).returncode == 0
   assert_user_error(run_cli("--generate", "--supervise", "--load", "1",
                             *common), "--supervise samples a supervised")
+
+
+def test_deterministic_bce_aae_and_interpolation(tmp_path, tiny_idx_dir):
+  """Seed 004: deterministic encoder, BCE, N(0, 5^2) prior, own rates."""
+  save = str(tmp_path / "run")
+  common = ["--save_path", save, "--data_dir", tiny_idx_dir, *TINY]
+  result = run_cli("--train", "--maxepoch", "1", "--posterior",
+                   "deterministic", "--reconstruction", "bce", "--prior_std",
+                   "5", "--gen_lr", "1e-4", "--dis_lr", "5e-5", *common)
+  assert result.returncode == 0, result.stderr
+  result = run_cli("--interpolate", "--load", "1", "--pairs", "0-4,7-8",
+                   *common)
+  assert result.returncode == 0, result.stderr
+  for name in ("interpolate_0_4.png", "interpolate_7_8.png"):
+    assert os.path.getsize(os.path.join(save, name)) > 0
+  assert_user_error(run_cli("--interpolate", "--load", "1", "--pairs", "0-x",
+                            *common), "--pairs takes digit pairs")
+  assert_user_error(run_cli("--train", "--gen_lr", "-1", "--save_path",
+                            str(tmp_path / "y")), "--gen_lr must be positive")

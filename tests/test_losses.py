@@ -47,3 +47,20 @@ def test_losses_are_finite_for_large_logits():
   big = tf.constant([1e4, -1e4])
   assert np.isfinite(float(losses.discriminator_loss(big, big)))
   assert np.isfinite(float(losses.generator_loss(big)))
+
+
+def test_bce_reconstruction_loss():
+  images = tf.constant([[1.0, -1.0], [0.0, 1.0]])  # Intensities 1, 0, .5, 1.
+  logits = tf.constant([[0.0, 0.0], [2.0, -1.0]])
+  sp = lambda x: math.log1p(math.exp(x))
+  # BCE(t, l) = softplus(l) - t * l.
+  first = 2 * math.log(2)
+  second = (sp(2.0) - 0.5 * 2.0) + (sp(-1.0) + 1.0)
+  assert float(losses.bce_reconstruction_loss(images, logits)) == \
+      pytest.approx((first + second) / 2, rel=1e-6)
+
+
+def test_classification_error():
+  logits = tf.constant([[2.0, 1.0], [0.0, 3.0], [1.0, 0.0]])
+  assert float(losses.classification_error(tf.constant([0, 0, 0]), logits)) \
+      == pytest.approx(1 / 3)

@@ -64,3 +64,27 @@ def test_learning_rate_schedule(tmp_path):
   schedule = trainer_lib.learning_rate_schedule(config, steps_per_epoch=10)
   values = [float(schedule(s)) for s in (0, 19, 21, 29, 31)]
   np.testing.assert_allclose(values, [1e-3, 1e-3, 1e-4, 1e-4, 1e-5], rtol=1e-6)
+
+
+def test_separate_generator_and_discriminator_learning_rates(tmp_path):
+  config = small_config(tmp_path, lr=1e-3, gen_lr=5e-4, dis_lr=1e-5)
+  trainer = trainer_lib.Trainer(build_model(config), config, steps_per_epoch=5)
+  rates = {name: float(np.asarray(opt.learning_rate))
+           for name, opt in trainer.optimizers.items()}
+  assert rates == pytest.approx({"reconstruction": 1e-3, "generator": 5e-4,
+                                 "discriminator": 1e-5})
+
+
+def test_bce_decoder_maps_sigmoid_to_unit_range(tmp_path):
+  import dataclasses  # pylint: disable=g-import-not-at-top
+  config = small_config(tmp_path)
+  config = dataclasses.replace(config, model=dataclasses.replace(
+      config.model, reconstruction="bce", posterior="deterministic"))
+  model = build_model(config)
+  assert model.decoder.out.activation.__name__ == "linear"
+  images = model.decode(tf.random.normal([4, 2]) * 10).numpy()
+  assert images.min() >= -1.0 and images.max() <= 1.0
+  out = run_phases(trainer_lib.Trainer(model, config, 5).phases[:1],
+                   {"image": tf.zeros([4, 784]), "label": tf.zeros([4], tf.int32)})
+  # Targets of 0.5 everywhere: BCE summed over 784 pixels is >= 784 log 2.
+  assert float(out["reconstruction/loss"]) >= 784 * np.log(2) - 1e-3
