@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from aae_tf import data as data_lib
-from aae_tf import evaluation, export, figures, summaries
+from aae_tf import distribute, evaluation, export, figures, summaries
 from aae_tf import trainer as trainer_lib
 from aae_tf.config import CONFIG_FILENAME, ExperimentConfig
 from aae_tf.errors import CheckpointError, ConfigError, OutputError
@@ -39,6 +39,7 @@ LATEST = "latest"
 VIZ_MODES = ("unsupervised", "label")  # Modes whose decoder reads codes only.
 # Fields that may change between a run and its resumption.
 RESUMABLE_FIELDS = {("train", "max_epoch"), ("train", "progress_bar"),
+                    ("train", "strategy"), ("train", "jit_compile"),
                     ("train", "steps_per_loop"), ("data", "data_dir"),
                     ("data", "source"), ("data", "cache_dir")}
 
@@ -142,16 +143,22 @@ def train(config: ExperimentConfig) -> str:
   """Trains (resuming when SAVE_PATH holds this run) and exports; returns the
   SavedModel path."""
   config.validate()
+  # A multi-worker strategy must exist before other TensorFlow work.
+  strategy = distribute.make_strategy(config.train.strategy)
+  chief = distribute.is_chief(strategy)
   splits = load_data(config)
   n_steps = steps_per_epoch(config, len(splits.train.labels))
-  resuming = prepare_save_path(config)
-  model = build_model(config)
-  trainer = trainer_lib.Trainer(model, config, n_steps)
+  resuming = prepare_save_path(config) if chief else False
+  with strategy.scope():
+    model = build_model(config)
+  trainer = trainer_lib.Trainer(model, config, n_steps, strategy)
   restored = trainer.restore()
   if resuming and not restored:
     logging.info("No checkpoint in %s yet: starting from epoch 0.",
                  config.save_path)
   trainer.fit(splits)
+  if not chief:
+    return ""
   path = export.export_saved_model(model, config.save_path)
   logging.info("SavedModel written to %s", path)
   write_run_figures(model, config, splits)

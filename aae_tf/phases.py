@@ -28,9 +28,16 @@ class Phase:
   networks: Sequence[keras.Model]  # It trains exactly their variables.
   optimizer: keras.optimizers.Optimizer
   weight: float = 1.0
+  # Names of the extra metrics `loss_fn` returns beside the loss.
+  metrics: Tuple[str, ...] = ()
   # Narrows the networks' variables to the ones the loss reaches (e.g. the
   # encoder's trunk and class head only); default: all of them.
   select: Optional[Callable[[], list]] = None
+
+  @property
+  def output_names(self) -> list:
+    """Keys this phase adds to the step's outputs."""
+    return [f"{self.name}/loss"] + [f"{self.name}/{m}" for m in self.metrics]
 
   @property
   def variables(self) -> list:
@@ -55,6 +62,9 @@ def run_phases(phases: Sequence[Phase], batch: Batch) -> Metrics:
       scaled = phase.weight * loss / replicas
     grads = tape.gradient(scaled, variables)
     phase.optimizer.apply_gradients(zip(grads, variables))
+    if tuple(metrics) != tuple(phase.metrics):
+      raise ValueError(f"Phase {phase.name} returned metrics {list(metrics)} "
+                       f"but declares {list(phase.metrics)}.")
     outputs[f"{phase.name}/loss"] = loss
     for key, value in metrics.items():
       outputs[f"{phase.name}/{key}"] = value

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import tempfile
 from typing import Callable, Dict, Optional
 
 from absl import logging
@@ -18,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from aae_tf import data as data_lib
+from aae_tf import distribute
 from aae_tf import summaries
 from aae_tf.config import ExperimentConfig
 from aae_tf.errors import CheckpointError, OutputError, TrainingError
@@ -51,10 +53,19 @@ def learning_rate_schedule(config: ExperimentConfig, steps_per_epoch: int,
 class Trainer:
   """Trains a mode (see `aae_tf.models`) and keeps its checkpoints."""
 
-  def __init__(self, model, config: ExperimentConfig, steps_per_epoch: int):
+  def __init__(self, model, config: ExperimentConfig, steps_per_epoch: int,
+               strategy: Optional[tf.distribute.Strategy] = None):
+    """`model` must have been built under `strategy.scope()`."""
     self.model = model
     self.config = config
     self.steps_per_epoch = steps_per_epoch
+    self.strategy = strategy or tf.distribute.get_strategy()
+    self.chief = distribute.is_chief(self.strategy)
+    with self.strategy.scope():
+      self._build(model, config, steps_per_epoch)
+
+  def _build(self, model, config: ExperimentConfig,
+             steps_per_epoch: int) -> None:
     self.optimizers: Dict[str, keras.optimizers.Optimizer] = {}
 
     def make_optimizer(name: str, lr: Optional[float] = None
@@ -78,15 +89,21 @@ class Trainer:
         epoch=self.epoch, step=self.step, rng=model.rng,
         layer_state=layer_state, optimizers=dict(self.optimizers),
         **model.networks)
+    # Every worker saves (the save is collective); only the chief's copy is
+    # kept in SAVE_PATH, the others go to a temporary folder.
+    directory = (checkpoint_dir(config.save_path) if self.chief else
+                 tempfile.mkdtemp(prefix="aae_tf_worker_checkpoints_"))
     self.manager = tf.train.CheckpointManager(
-        self.checkpoint, checkpoint_dir(config.save_path),
-        max_to_keep=config.train.max_checkpoints,
+        self.checkpoint, directory, max_to_keep=config.train.max_checkpoints,
         checkpoint_name=CHECKPOINT_PREFIX)
-    self._step_fn = tf.function(self._train_step,
-                                jit_compile=config.train.jit_compile)
+    # XLA cannot compile the cross-replica gradient sum: only one replica.
+    jit = (config.train.jit_compile
+           and self.strategy.num_replicas_in_sync == 1)
+    self._step_fn = tf.function(self._train_step, jit_compile=jit)
     self._loop_fn = tf.function(self._train_loop)
     self._eval_fn = tf.function(self._eval_step)
-    self.metrics: Dict[str, keras.metrics.Mean] = {}
+    self.metrics = {key: keras.metrics.Mean(f"train/{key}")
+                    for phase in self.phases for key in phase.output_names}
 
   # -- Compiled functions. --
 
@@ -95,21 +112,14 @@ class Trainer:
 
   def _train_loop(self, iterator, num_steps):
     for _ in tf.range(num_steps):
-      outputs = self._step_fn(next(iterator))
+      outputs = self.strategy.run(self._step_fn, args=(next(iterator),))
       for key, value in outputs.items():
-        self.metrics[key].update_state(value)
+        self.metrics[key].update_state(self.strategy.reduce(
+            tf.distribute.ReduceOp.MEAN, value, axis=None))
     self.step.assign_add(tf.cast(num_steps, tf.int64))
 
   def _eval_step(self, batch):
     return self.model.eval_metrics(batch)
-
-  def _create_metrics(self, element_spec) -> None:
-    """One Mean per step output, named after the step's output keys."""
-    if self.metrics:
-      return
-    outputs = self._step_fn.get_concrete_function(element_spec)
-    for key in outputs.structured_outputs:
-      self.metrics[key] = keras.metrics.Mean(f"train/{key}")
 
   # -- Host-side loop. --
 
@@ -165,8 +175,9 @@ class Trainer:
           on_epoch_end: Optional[Callable[[int], None]] = None) -> None:
     """Trains from the current epoch to `max_epoch`, writing summaries."""
     train = self.config.train
-    writer = tf.summary.create_file_writer(
-        os.path.join(self.config.save_path, SUMMARY_DIR))
+    writer = (tf.summary.create_file_writer(
+        os.path.join(self.config.save_path, SUMMARY_DIR)) if self.chief
+              else tf.summary.create_noop_writer())
     start = int(self.epoch.numpy())
     if start >= train.max_epoch:
       logging.info("Already trained for %d epochs.", start)
@@ -176,8 +187,8 @@ class Trainer:
       summaries.write_hparams(self.config)
     for epoch in range(start, train.max_epoch):
       dataset = self.model.train_dataset(splits.train, seed=train.seed + epoch)
-      self._create_metrics(dataset.element_spec)
-      self._run_epoch(iter(dataset), epoch, writer)
+      self._run_epoch(iter(distribute.distribute(self.strategy, dataset)),
+                      epoch, writer)
       self.epoch.assign(epoch + 1)
       results = self.epoch_results(splits)
       with writer.as_default(step=self.step):
@@ -199,7 +210,7 @@ class Trainer:
     train = self.config.train
     progbar = (keras.utils.Progbar(self.steps_per_epoch,
                                    stateful_metrics=list(self.metrics))
-               if train.progress_bar else None)
+               if train.progress_bar and self.chief else None)
     done = 0
     while done < self.steps_per_epoch:
       n = min(train.steps_per_loop, self.steps_per_epoch - done)

@@ -85,7 +85,11 @@ flags.DEFINE_integer("labeled_bsize", 100, "Batch size of the labeled "
 flags.DEFINE_integer("seed", 0, "Random seed: the same seed repeats a run.")
 flags.DEFINE_bool("deterministic", False, "Use deterministic TensorFlow ops "
                   "(bit-exact repeats, slower).")
-flags.DEFINE_bool("xla", True, "Compile the training step with XLA.")
+flags.DEFINE_bool("xla", True, "Compile the training step with XLA (with one "
+                  "replica; a multi-replica strategy runs without it).")
+flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker"],
+                  "tf.distribute strategy: one device, all local GPUs, or "
+                  "MultiWorkerMirroredStrategy across hosts (TF_CONFIG).")
 flags.DEFINE_integer("checkpoint_every", 5, "Save a checkpoint every N epochs.")
 # Paths and data.
 flags.DEFINE_string("save_path", DEFAULT_SAVE_PATH, "SAVE_PATH: where the run "
@@ -153,6 +157,7 @@ def build_config(action):
           ygenw=FLAGS.ygenw, num_labeled=FLAGS.num_labeled,
           labeled_batch_size=FLAGS.labeled_bsize, seed=FLAGS.seed,
           deterministic=FLAGS.deterministic, jit_compile=FLAGS.xla,
+          strategy=FLAGS.strategy,
           checkpoint_every_epochs=FLAGS.checkpoint_every),
   ).validate()
 
