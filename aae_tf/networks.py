@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Dict, Sequence
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 HE_INIT = "he_normal"
@@ -120,26 +121,60 @@ class MLPDecoder(keras.Model):
 
 
 class MLPDiscriminator(keras.Model):
-  """Codes [B, C] to one logit per code: LeakyReLU hidden layers."""
+  """Codes [B, C] to one logit per code: LeakyReLU hidden layers, optional
+  dropout after each (what makes the MAAE's discriminators differ)."""
 
   def __init__(self, units: Sequence[int] = (1000, 1000),
-               leaky_relu_slope: float = 0.2, name: str = "discriminator",
-               **kwargs):
+               leaky_relu_slope: float = 0.2, dropout_rate: float = 0.0,
+               name: str = "discriminator", **kwargs):
     super().__init__(name=name, **kwargs)
     self.units = tuple(units)
     self.leaky_relu_slope = leaky_relu_slope
+    self.dropout_rate = dropout_rate
     self.hidden = _attach(self, "hidden", [
         keras.layers.Dense(u, kernel_initializer=HE_INIT, name=f"hidden_{i}")
         for i, u in enumerate(self.units)])
     self.activation = keras.layers.LeakyReLU(leaky_relu_slope)
+    self.dropout = keras.layers.Dropout(dropout_rate, name="dropout")
     self.logit = keras.layers.Dense(1, name="logit")
 
   def call(self, codes, training=False):
     h = codes
     for dense in self.hidden:
       h = self.activation(dense(h))
+      if self.dropout_rate:
+        h = self.dropout(h, training=training)
     return self.logit(h)[:, 0]
 
   def get_config(self):
     return {"units": list(self.units),
-            "leaky_relu_slope": self.leaky_relu_slope, "name": self.name}
+            "leaky_relu_slope": self.leaky_relu_slope,
+            "dropout_rate": self.dropout_rate, "name": self.name}
+
+
+class SoftEnsemble(keras.layers.Layer):
+  """Combines N losses as sum_i softmax(lambda * L)_i * L_i (GMAN-style).
+
+  lambda = softplus(raw) > 0 is trainable: lambda -> 0 gives the mean,
+  lambda -> inf the max.
+  """
+
+  def __init__(self, initial_lambda: float = 1.0, name: str = "ensemble",
+               **kwargs):
+    super().__init__(name=name, **kwargs)
+    self.initial_lambda = initial_lambda
+    raw = float(np.log(np.expm1(initial_lambda)))
+    self.raw_lambda = self.add_weight(
+        name="raw_lambda", shape=(),
+        initializer=keras.initializers.Constant(raw))
+
+  @property
+  def temperature(self) -> tf.Tensor:
+    return tf.nn.softplus(self.raw_lambda)
+
+  def call(self, losses_vector):
+    weights = tf.nn.softmax(self.temperature * losses_vector)
+    return tf.reduce_sum(weights * losses_vector)
+
+  def get_config(self):
+    return {"initial_lambda": self.initial_lambda, "name": self.name}

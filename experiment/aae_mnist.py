@@ -57,6 +57,12 @@ flags.DEFINE_enum("reconstruction", "mse", ["mse", "bce"], "Reconstruction "
                   "(sigmoid decoder).")
 flags.DEFINE_float("prior_std", 1.0, "Standard deviation of the Gaussian "
                    "prior (seed 004 uses 5).")
+flags.DEFINE_bool("maae", False, "Multi-adversarial AAE: --ndisc code "
+                  "discriminators that differ by dropout rate.")
+flags.DEFINE_integer("ndisc", 3, "Discriminators of --maae.")
+flags.DEFINE_enum("combine", "mean", ["mean", "max", "soft"], "How --maae "
+                  "combines the discriminators' losses for the encoder (soft: "
+                  "softmax-weighted with a trainable temperature).")
 flags.DEFINE_integer("ncluster", 16, "Clusters of --train_clustering.")
 flags.DEFINE_integer("num_labeled", None, "Training images that keep their "
                      "label (balanced over digits, drawn with --seed); "
@@ -148,7 +154,9 @@ def build_config(action):
           ncode=flag("ncode"), posterior=FLAGS.posterior,
           keep_prob=FLAGS.dropout, reconstruction=FLAGS.reconstruction,
           input_noise_std=FLAGS.noise_std if FLAGS.noise else 0.0,
-          num_classes=FLAGS.ncluster if mode == "clustering" else 10),
+          num_classes=FLAGS.ncluster if mode == "clustering" else 10,
+          num_discriminators=FLAGS.ndisc if FLAGS.maae else 1,
+          combine=FLAGS.combine),
       train=config_lib.TrainConfig(
           batch_size=FLAGS.bsize, max_epoch=FLAGS.maxepoch, lr=flag("lr"),
           lr_decay_epochs=decay, gen_lr=FLAGS.gen_lr, dis_lr=FLAGS.dis_lr,

@@ -157,3 +157,54 @@ def test_clustering_reports_cluster_error(tmp_path):
   results = trainer.epoch_results(splits)
   assert 0.0 <= results["test/cluster_error"] <= 1.0
   assert 1 <= results["clusters_used"] <= 16
+
+
+@pytest.mark.parametrize("combine", ["mean", "max", "soft"])
+def test_multi_adversarial_phases(tmp_path, combine):
+  config = _config(tmp_path, "unsupervised", num_discriminators=3,
+                   combine=combine)
+  model = build_model(config)
+  discs = ["discriminator_0", "discriminator_1", "discriminator_2"]
+  assert [d.name for d in model.discriminators] == discs
+  np.testing.assert_allclose([d.dropout_rate for d in model.discriminators],
+                             [0.0, 0.25, 0.5])
+  trainer = trainer_lib.Trainer(model, config, steps_per_epoch=5)
+  batch = _batch(model)
+  changed = _changed(model, lambda: run_phases([trainer.phases[1]], batch))
+  assert changed == set(discs)
+  expected = {"encoder"} | ({"ensemble"} if combine == "soft" else set())
+  changed = _changed(model, lambda: run_phases([trainer.phases[2]], batch))
+  assert changed == expected
+
+
+def test_generator_combinations(tmp_path):
+  images = tf.random.uniform([10, 784], -1, 1)
+  batch = {"image": images, "label": tf.zeros([10], tf.int32)}
+  values = {}
+  for combine in ("mean", "max"):
+    config = _config(tmp_path / combine, "unsupervised", num_discriminators=3,
+                     posterior="deterministic", combine=combine,
+                     discriminator_max_dropout=0.0)
+    model = build_model(config)
+    codes = model.encode(images)
+    each = [float(losses_of(d, codes)) for d in model.discriminators]
+    values[combine] = (float(model._generator(batch)[0]), each)
+  np.testing.assert_allclose(values["mean"][0], np.mean(values["mean"][1]),
+                             rtol=1e-5)
+  np.testing.assert_allclose(values["max"][0], np.max(values["max"][1]),
+                             rtol=1e-5)
+
+
+def losses_of(disc, codes):
+  from aae_tf import losses  # pylint: disable=g-import-not-at-top
+  return losses.generator_loss(disc(codes, training=False))
+
+
+def test_soft_ensemble_interpolates_mean_and_max():
+  from aae_tf.networks import SoftEnsemble  # pylint: disable=g-import-not-at-top
+  values = tf.constant([1.0, 2.0, 4.0])
+  assert float(SoftEnsemble(1e-4)(values)) == pytest.approx(7 / 3, rel=1e-3)
+  assert float(SoftEnsemble(50.0)(values)) == pytest.approx(4.0, rel=1e-3)
+  w = np.exp([1.0, 2.0, 4.0])
+  assert float(SoftEnsemble(1.0)(values)) == pytest.approx(
+      float(np.sum(w / w.sum() * [1, 2, 4])), rel=1e-5)
