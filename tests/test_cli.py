@@ -183,3 +183,21 @@ def test_deterministic_bce_aae_and_interpolation(tmp_path, tiny_idx_dir):
                             *common), "--pairs takes digit pairs")
   assert_user_error(run_cli("--train", "--gen_lr", "-1", "--save_path",
                             str(tmp_path / "y")), "--gen_lr must be positive")
+
+
+def test_convolutional_aae(tmp_path, tiny_idx_dir):
+  """Seed 003's convolutional AAE, with the label given to the decoder
+  (the odd scenarios) through --train_supervised."""
+  save = str(tmp_path / "run")
+  common = ["--save_path", save, "--data_dir", tiny_idx_dir, *TINY]
+  result = run_cli("--train_supervised", "--arch", "conv", "--posterior",
+                   "deterministic", "--ncode", "5", "--maxepoch", "1", *common)
+  assert result.returncode == 0, result.stderr
+  result = run_cli("--generate", "--supervise", "--load", "1", *common)
+  assert result.returncode == 0, result.stderr
+  assert os.path.getsize(os.path.join(save, "generate_im.png")) > 0
+  assert_user_error(run_cli("--train", "--arch", "conv", "--save_path",
+                            str(tmp_path / "x")), "--posterior deterministic")
+  assert_user_error(run_cli("--train_semisupervised", "--arch", "conv",
+                            "--posterior", "deterministic", "--save_path",
+                            str(tmp_path / "y")), "no class head")
