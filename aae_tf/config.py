@@ -104,6 +104,11 @@ class TrainConfig:
   num_labeled: Optional[int] = None  # Labeled training images; None: all.
   labeled_batch_size: int = 100  # Batch of the classification phase.
   soft_lambda_penalty: float = 1e-3  # Keeps the soft ensemble's lambda up.
+  # Balanced training (seed 003): skip the discriminator update while its
+  # previous loss is below the first, the generator's while its loss is
+  # below the second. None: always update.
+  balance_discriminator_below: Optional[float] = None
+  balance_generator_below: Optional[float] = None
   seed: int = 0
   deterministic: bool = False  # tf.config.experimental.enable_op_determinism.
   jit_compile: bool = True  # XLA for the training step (one replica only).
@@ -273,6 +278,11 @@ def validate(config: ExperimentConfig) -> None:
     _check(getattr(train, name) >= 0, f"--{name} must be >= 0.")
   _check(train.steps_per_loop > 0, "steps_per_loop must be positive.")
   _choice(train.strategy, STRATEGIES, "strategy")
+  balanced = (train.balance_discriminator_below is not None or
+              train.balance_generator_below is not None)
+  _check(not (balanced and train.strategy != "default"),
+         "Balanced training decides per replica; use it with the default "
+         "strategy.")
   _check(train.checkpoint_every_epochs > 0,
          "checkpoint_every_epochs must be positive.")
   _check(train.max_checkpoints > 0, "max_checkpoints must be positive.")

@@ -213,10 +213,12 @@ class AdversarialAutoencoder:
               train.encw),
         Phase("discriminator", self._discriminator, self.discriminators,
               make_optimizer("discriminator", train.dis_lr), train.disw,
-              metrics=("accuracy",)),
+              metrics=("accuracy",),
+              skip_below=train.balance_discriminator_below),
         Phase("generator", self._generator,
               [self.encoder] + ([self.ensemble] if self.ensemble else []),
-              make_optimizer("generator", train.gen_lr), train.genw),
+              make_optimizer("generator", train.gen_lr), train.genw,
+              skip_below=train.balance_generator_below),
     ]
 
   # -- Data and evaluation. --

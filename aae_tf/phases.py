@@ -33,11 +33,18 @@ class Phase:
   # Narrows the networks' variables to the ones the loss reaches (e.g. the
   # encoder's trunk and class head only); default: all of them.
   select: Optional[Callable[[], list]] = None
+  # Balanced training (seed 003): the update is skipped while this phase's
+  # loss at the previous step was below `skip_below` (it is far ahead).
+  skip_below: Optional[float] = None
+  last_loss: Optional[tf.Variable] = None
 
   @property
   def output_names(self) -> list:
     """Keys this phase adds to the step's outputs."""
-    return [f"{self.name}/loss"] + [f"{self.name}/{m}" for m in self.metrics]
+    names = [f"{self.name}/loss"] + [f"{self.name}/{m}" for m in self.metrics]
+    if self.skip_below is not None:
+      names.append(f"{self.name}/skipped")
+    return names
 
   @property
   def variables(self) -> list:
@@ -46,8 +53,12 @@ class Phase:
     return [v for net in self.networks for v in net.trainable_variables]
 
   def build(self) -> None:
-    """Creates the optimiser's slots (networks must be built)."""
+    """Creates the optimiser's slots and the balance state (networks must be
+    built; under the strategy's scope)."""
     self.optimizer.build(self.variables)
+    if self.skip_below is not None:
+      self.last_loss = tf.Variable(float("inf"), trainable=False,
+                                   name=f"{self.name}_last_loss")
 
 
 def run_phases(phases: Sequence[Phase], batch: Batch) -> Metrics:
@@ -61,7 +72,18 @@ def run_phases(phases: Sequence[Phase], batch: Batch) -> Metrics:
       # Losses are batch means per replica; gradients are summed over replicas.
       scaled = phase.weight * loss / replicas
     grads = tape.gradient(scaled, variables)
-    phase.optimizer.apply_gradients(zip(grads, variables))
+    if phase.skip_below is None:
+      phase.optimizer.apply_gradients(zip(grads, variables))
+    else:
+      skip = phase.last_loss < phase.skip_below
+
+      def apply(phase=phase, grads=grads, variables=variables):
+        phase.optimizer.apply_gradients(zip(grads, variables))
+        return tf.constant(0.0)
+
+      outputs[f"{phase.name}/skipped"] = tf.cond(
+          skip, lambda: tf.constant(1.0), apply)
+      phase.last_loss.assign(loss)
     if tuple(metrics) != tuple(phase.metrics):
       raise ValueError(f"Phase {phase.name} returned metrics {list(metrics)} "
                        f"but declares {list(phase.metrics)}.")

@@ -89,6 +89,10 @@ flags.DEFINE_float("clsw", 1.0, "Weight of the semi-supervised "
                    "classification loss.")
 flags.DEFINE_float("ygenw", 6.0, "Weight of the y generator loss.")
 flags.DEFINE_float("ydisw", 6.0, "Weight of the y discriminator loss.")
+flags.DEFINE_float("balance_dis_below", None, "Balanced training: skip the "
+                   "discriminator update while its last loss is below this.")
+flags.DEFINE_float("balance_gen_below", None, "Balanced training: skip the "
+                   "generator update while its last loss is below this.")
 flags.DEFINE_integer("labeled_bsize", 100, "Batch size of the labeled "
                      "minibatch in the classification phase.")
 flags.DEFINE_integer("seed", 0, "Random seed: the same seed repeats a run.")
@@ -170,6 +174,8 @@ def build_config(action):
           labeled_batch_size=FLAGS.labeled_bsize, seed=FLAGS.seed,
           deterministic=FLAGS.deterministic, jit_compile=FLAGS.xla,
           strategy=FLAGS.strategy,
+          balance_discriminator_below=FLAGS.balance_dis_below,
+          balance_generator_below=FLAGS.balance_gen_below,
           checkpoint_every_epochs=FLAGS.checkpoint_every),
   ).validate()
 

@@ -88,3 +88,29 @@ def test_bce_decoder_maps_sigmoid_to_unit_range(tmp_path):
                    {"image": tf.zeros([4, 784]), "label": tf.zeros([4], tf.int32)})
   # Targets of 0.5 everywhere: BCE summed over 784 pixels is >= 784 log 2.
   assert float(out["reconstruction/loss"]) >= 784 * np.log(2) - 1e-3
+
+
+def test_balanced_training_skips_a_phase_far_ahead(tmp_path):
+  """A phase whose last loss is below its threshold is not updated, and the
+  skip is counted."""
+  config = small_config(tmp_path, balance_discriminator_below=1e9,
+                        balance_generator_below=-1.0)
+  trainer = trainer_lib.Trainer(build_model(config), config, steps_per_epoch=5)
+  disc, gen = trainer.phases[1], trainer.phases[2]
+  assert "discriminator/skipped" in trainer.metrics
+  batch = {"image": tf.random.uniform([10, 784], -1, 1),
+           "label": tf.zeros([10], tf.int32)}
+  model = trainer.model
+  # First step: no previous loss (inf), so both phases update.
+  out = trainer._step_fn(batch)
+  assert float(out["discriminator/skipped"]) == 0.0
+  before = _snapshot(model)
+  out = trainer._step_fn(batch)
+  # The discriminator's last loss is below 1e9: skipped; the generator's is
+  # never below -1: updated.
+  assert float(out["discriminator/skipped"]) == 1.0
+  assert float(out["generator/skipped"]) == 0.0
+  changed = _changed(before, _snapshot(model))
+  assert "discriminator" not in changed and "encoder" in changed
+  assert int(disc.optimizer.iterations.numpy()) == 1
+  assert int(gen.optimizer.iterations.numpy()) == 2
