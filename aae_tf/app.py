@@ -29,6 +29,10 @@ LATENT_FILENAME = "latent.png"
 LOSS_CURVES_FILENAME = "loss_curves.png"
 INTERPOLATION_FILENAME = "interpolate_{}_{}.png"
 INTERPOLATION_STEPS = 10  # Images per interpolation strip.
+SAME_STYLE_FILENAME = "same_style.png"
+TRAVERSE_GRID = 6  # Traversal animations show GRID x GRID codes.
+TRAVERSE_FRAMES = 24  # Frames per sweep.
+TRAVERSE_EXTENT = 2.0  # Sweep [-E, E] prior standard deviations.
 MANIFOLD_FILENAME = "manifold.png"
 MANIFOLD_COMPONENT_FILENAME = "manifold_{}.png"
 GENERATE_GRID = 10  # generate_im.png is GRID x GRID samples.
@@ -294,6 +298,64 @@ def interpolate(config: ExperimentConfig, load: str, pairs,
     written.append(path)
   logging.info("Wrote %s", ", ".join(written))
   return written
+
+
+def traverse(config: ExperimentConfig, load: str,
+             splits: Optional[data_lib.MnistSplits] = None) -> list:
+  """Latent traversals (seed 003), as looping GIFs in SAVE_PATH.
+
+  For every code dimension j, traverse_z{j}.gif: a grid of fixed prior
+  samples whose dimension j sweeps [-E, E] prior stds over time. A
+  supervised run instead writes traverse_digit{d}.gif (the same sweep of
+  dimension 0 with every digit label d) and same_style.png: test images'
+  styles (rows) decoded with every digit (columns).
+  """
+  if config.mode not in VIZ_MODES + ("supervised",):
+    raise ConfigError(f"--traverse walks the code of the unsupervised, label "
+                      f"and supervised modes; this run is {config.mode}.")
+  model = restore_model(config, load)
+  shape = config.model.image_shape
+  n = TRAVERSE_GRID * TRAVERSE_GRID
+  base = model.sample_prior(n).numpy()
+  sweep = np.linspace(-TRAVERSE_EXTENT, TRAVERSE_EXTENT, TRAVERSE_FRAMES)
+  sweep = sweep * config.prior.gaussian_std
+  supervised = config.mode == "supervised"
+  jobs = ([(0, d, f"traverse_digit{d}.gif") for d in range(GENERATE_GRID)]
+          if supervised else
+          [(j, None, f"traverse_z{j}.gif") for j in range(model.ncode)])
+  written = []
+  for dim, digit, name in jobs:
+    frames = []
+    for value in sweep:
+      codes = base.copy()
+      codes[:, dim] = value
+      labels = tf.fill([n], digit) if supervised else None
+      images = model.decode_fn(tf.constant(codes, tf.float32), labels).numpy()
+      frames.append(figures.tile_images(images.reshape((n,) + shape),
+                                        TRAVERSE_GRID, TRAVERSE_GRID))
+    path = os.path.join(config.save_path, name)
+    figures.save_animation(path, np.stack(frames))
+    written.append(path)
+  if supervised:
+    written.append(_same_style(model, config, splits or load_data(config)))
+  logging.info("Wrote %s", ", ".join(written))
+  return written
+
+
+def _same_style(model, config: ExperimentConfig, splits) -> str:
+  """same_style.png: row i keeps test image i's style, column d is digit d."""
+  rows = GENERATE_GRID
+  images = tf.constant(data_lib.to_unit_range(splits.test.images[:rows]))
+  styles = model.encode_fn(images).numpy()
+  codes = np.repeat(styles, GENERATE_GRID, axis=0)
+  digits = np.tile(np.arange(GENERATE_GRID), rows)
+  decoded = model.decode_fn(tf.constant(codes), tf.constant(digits)).numpy()
+  path = os.path.join(config.save_path, SAME_STYLE_FILENAME)
+  figures.save_image_grid(
+      path, decoded.reshape((-1,) + config.model.image_shape), rows,
+      GENERATE_GRID, title="Style of a test image (row), every digit (column)",
+      col_labels=[str(d) for d in range(GENERATE_GRID)])
+  return path
 
 
 def parse_pairs(text) -> list:

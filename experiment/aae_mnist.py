@@ -34,6 +34,8 @@ flags.DEFINE_bool("viz", False, "Draw latent.png and the learned manifold "
                   "(only for --ncode 2).")
 flags.DEFINE_bool("interpolate", False, "Write interpolate_A_B.png: images "
                   "along the line between the codes of two test digits.")
+flags.DEFINE_bool("traverse", False, "Write latent-traversal GIFs (and, for a "
+                  "supervised run, same_style.png).")
 flags.DEFINE_list("pairs", ["0-4", "0-6", "1-4", "1-5", "1-7", "7-8", "7-5",
                             "7-9"], "Digit pairs for --interpolate.")
 flags.DEFINE_bool("label", False, "With --train: give the discriminator the "
@@ -122,7 +124,7 @@ FLAGS = flags.FLAGS
 TRAIN_ACTIONS = {"train": "unsupervised", "train_supervised": "supervised",
                  "train_semisupervised": "semisupervised",
                  "train_clustering": "clustering"}
-ACTIONS = (*TRAIN_ACTIONS, "generate", "viz", "interpolate")
+ACTIONS = (*TRAIN_ACTIONS, "generate", "viz", "interpolate", "traverse")
 # The seed's semi-supervised hyperparameters, used unless a flag is given.
 CATEGORICAL_DEFAULTS = {"ncode": 10, "lr": 1e-4, "lr_decay_epochs": ["50", "150"]}
 
@@ -225,6 +227,8 @@ def main(argv):
     config = aae_app.run_config(config, explicit=explicit_flags())
     if action == "generate":
       aae_app.generate(config, FLAGS.load, supervise=FLAGS.supervise)
+    elif action == "traverse":
+      aae_app.traverse(config, FLAGS.load)
     elif action == "interpolate":
       aae_app.interpolate(config, FLAGS.load, aae_app.parse_pairs(FLAGS.pairs))
     else:

@@ -179,6 +179,10 @@ def test_deterministic_bce_aae_and_interpolation(tmp_path, tiny_idx_dir):
   assert result.returncode == 0, result.stderr
   for name in ("interpolate_0_4.png", "interpolate_7_8.png"):
     assert os.path.getsize(os.path.join(save, name)) > 0
+  result = run_cli("--traverse", "--load", "1", *common)
+  assert result.returncode == 0, result.stderr
+  for name in ("traverse_z0.gif", "traverse_z1.gif"):
+    assert os.path.getsize(os.path.join(save, name)) > 0
   assert_user_error(run_cli("--interpolate", "--load", "1", "--pairs", "0-x",
                             *common), "--pairs takes digit pairs")
   assert_user_error(run_cli("--train", "--gen_lr", "-1", "--save_path",
@@ -196,6 +200,13 @@ def test_convolutional_aae(tmp_path, tiny_idx_dir):
   result = run_cli("--generate", "--supervise", "--load", "1", *common)
   assert result.returncode == 0, result.stderr
   assert os.path.getsize(os.path.join(save, "generate_im.png")) > 0
+  result = run_cli("--traverse", "--load", "1", *common)
+  assert result.returncode == 0, result.stderr
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  for digit in range(10):
+    with Image.open(os.path.join(save, f"traverse_digit{digit}.gif")) as gif:
+      assert gif.n_frames > 1
+  assert os.path.getsize(os.path.join(save, "same_style.png")) > 0
   assert_user_error(run_cli("--train", "--arch", "conv", "--save_path",
                             str(tmp_path / "x")), "--posterior deterministic")
   assert_user_error(run_cli("--train_semisupervised", "--arch", "conv",
