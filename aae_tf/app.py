@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from aae_tf import data as data_lib
-from aae_tf import distribute, evaluation, export, figures, summaries
+from aae_tf import celeba, distribute, evaluation, export, figures, summaries
 from aae_tf import trainer as trainer_lib
 from aae_tf.config import CONFIG_FILENAME, ExperimentConfig
 from aae_tf.errors import CheckpointError, ConfigError, OutputError
@@ -125,9 +125,13 @@ def run_config(config: ExperimentConfig,
 def load_data(config: ExperimentConfig) -> data_lib.MnistSplits:
   """MNIST as configured, optionally cut to the first max_train_examples."""
   d = config.data
-  splits = data_lib.load_mnist(d.data_dir, d.source, d.cache_dir,
-                               d.verify_checksums, d.validation_size)
-  logging.info("MNIST from %s", splits.source)
+  if d.dataset == "celeba":
+    splits = celeba.load_celeba(d.data_dir, config.model.image_shape[0],
+                                d.max_images, d.cache_dir)
+  else:
+    splits = data_lib.load_mnist(d.data_dir, d.source, d.cache_dir,
+                                 d.verify_checksums, d.validation_size)
+  logging.info("%s from %s", d.dataset, splits.source)
   if d.max_train_examples is not None:
     n = d.max_train_examples
     splits = dataclasses.replace(
@@ -240,6 +244,7 @@ def generate(config: ExperimentConfig, load: str,
       title += ", component r in row r"
       row_labels = [str(d) for d in range(GENERATE_GRID)]
   path = os.path.join(config.save_path, GENERATE_FILENAME)
+  images = images.reshape((-1,) + config.model.image_shape)
   figures.save_image_grid(path, images, GENERATE_GRID, GENERATE_GRID,
                           title=title, row_labels=row_labels)
   logging.info("Wrote %s", path)

