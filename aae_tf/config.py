@@ -95,6 +95,11 @@ class TrainConfig:
   lr: float = 2e-4
   lr_decay_epochs: Tuple[int, ...] = (100, 300)
   lr_decay_factor: float = 0.1
+  # Divide the learning rates by 1 / lr_plateau_factor when the validation
+  # reconstruction loss has not improved for lr_plateau_patience epochs
+  # (seed 003: by 5). None: no plateau drops.
+  lr_plateau_patience: Optional[int] = None
+  lr_plateau_factor: float = 0.2
   gen_lr: Optional[float] = None  # Generator phases; None: lr.
   dis_lr: Optional[float] = None  # Discriminator phases; None: lr.
   adam_beta1: float = 0.5
@@ -271,6 +276,9 @@ def validate(config: ExperimentConfig) -> None:
          and all(e > 0 for e in train.lr_decay_epochs),
          "lr_decay_epochs must be increasing positive epochs.")
   _check(0 <= train.adam_beta1 < 1, "adam_beta1 must be in [0, 1).")
+  _check(train.lr_plateau_patience is None or train.lr_plateau_patience > 0,
+         "--lr_plateau_patience must be positive.")
+  _check(0 < train.lr_plateau_factor < 1, "lr_plateau_factor must be in (0, 1).")
   _check(model.num_classes > 1, "num_classes must be at least 2.")
   _check(train.num_labeled is None or train.num_labeled > 0,
          f"The number of labeled images must be positive, got "

@@ -28,6 +28,7 @@ from aae_tf.phases import run_phases
 CHECKPOINT_DIR = "checkpoints"
 CHECKPOINT_PREFIX = "ckpt"
 SUMMARY_DIR = "tensorboard"
+PLATEAU_METRIC = "validation/reconstruction_loss"
 # What reading a damaged or foreign checkpoint raises.
 CHECKPOINT_ERRORS = (tf.errors.OpError, AssertionError, ValueError, IndexError,
                      KeyError)
@@ -35,6 +36,22 @@ CHECKPOINT_ERRORS = (tf.errors.OpError, AssertionError, ValueError, IndexError,
 
 def checkpoint_dir(save_path: str) -> str:
   return os.path.join(save_path, CHECKPOINT_DIR)
+
+
+class ScaledSchedule(keras.optimizers.schedules.LearningRateSchedule):
+  """A schedule times a shared scale variable (lowered on plateaus)."""
+
+  def __init__(self, schedule, scale: tf.Variable):
+    self.schedule = schedule
+    self.scale = scale
+
+  def __call__(self, step):
+    base = (self.schedule(step) if callable(self.schedule)
+            else tf.constant(self.schedule, tf.float32))
+    return tf.cast(base, tf.float32) * self.scale
+
+  def get_config(self):
+    return {"schedule": self.schedule, "scale": float(self.scale.numpy())}
 
 
 def learning_rate_schedule(config: ExperimentConfig, steps_per_epoch: int,
@@ -67,10 +84,18 @@ class Trainer:
   def _build(self, model, config: ExperimentConfig,
              steps_per_epoch: int) -> None:
     self.optimizers: Dict[str, keras.optimizers.Optimizer] = {}
+    # Learning-rate drops on validation plateaus (seed 003) scale every
+    # phase's schedule; the plateau state is checkpointed.
+    self.lr_scale = tf.Variable(1.0, trainable=False, name="lr_scale")
+    self.best_validation = tf.Variable(float("inf"), trainable=False,
+                                       name="best_validation")
+    self.epochs_without_improvement = tf.Variable(
+        0, dtype=tf.int64, trainable=False, name="epochs_without_improvement")
 
     def make_optimizer(name: str, lr: Optional[float] = None
                        ) -> keras.optimizers.Optimizer:
-      schedule = learning_rate_schedule(config, steps_per_epoch, lr)
+      schedule = ScaledSchedule(
+          learning_rate_schedule(config, steps_per_epoch, lr), self.lr_scale)
       opt = keras.optimizers.Adam(schedule, beta_1=config.train.adam_beta1,
                                   name=f"{name}_adam")
       self.optimizers[name] = opt
@@ -87,6 +112,8 @@ class Trainer:
                    for v in net.non_trainable_variables]
     self.checkpoint = tf.train.Checkpoint(
         epoch=self.epoch, step=self.step, rng=model.rng,
+        lr_scale=self.lr_scale, best_validation=self.best_validation,
+        epochs_without_improvement=self.epochs_without_improvement,
         layer_state=layer_state, optimizers=dict(self.optimizers),
         **model.networks)
     # Every worker saves (the save is collective); only the chief's copy is
@@ -160,6 +187,24 @@ class Trainer:
       count += n
     return {k: v / count for k, v in totals.items()}
 
+  def _update_plateau(self, results: Dict[str, float]) -> None:
+    """Divides the learning rate when the validation loss stops improving."""
+    train = self.config.train
+    if train.lr_plateau_patience is None:
+      return
+    value = results[PLATEAU_METRIC]
+    if value < float(self.best_validation.numpy()):
+      self.best_validation.assign(value)
+      self.epochs_without_improvement.assign(0)
+      return
+    self.epochs_without_improvement.assign_add(1)
+    if int(self.epochs_without_improvement.numpy()) >= train.lr_plateau_patience:
+      self.lr_scale.assign(self.lr_scale * train.lr_plateau_factor)
+      self.epochs_without_improvement.assign(0)
+      logging.info("%s has not improved for %d epochs: learning rates x%g "
+                   "(now x%g).", PLATEAU_METRIC, train.lr_plateau_patience,
+                   train.lr_plateau_factor, float(self.lr_scale.numpy()))
+
   def epoch_results(self, splits: data_lib.MnistSplits) -> Dict[str, float]:
     """Held-out metrics after an epoch: validation and test (reported only,
     never used for a choice) and the mode's own epoch metrics."""
@@ -191,6 +236,7 @@ class Trainer:
                       epoch, writer)
       self.epoch.assign(epoch + 1)
       results = self.epoch_results(splits)
+      self._update_plateau(results)
       with writer.as_default(step=self.step):
         for key, value in results.items():
           tf.summary.scalar(key, value)

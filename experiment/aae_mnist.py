@@ -78,6 +78,9 @@ flags.DEFINE_float("lr", 2e-4, "Initial learning rate (semi-supervised and "
 flags.DEFINE_list("lr_decay_epochs", ["100", "300"],
                   "Epochs after which the learning rate is divided by 10 "
                   "(semi-supervised and clustering default: 50,150).")
+flags.DEFINE_integer("lr_plateau_patience", None, "Divide the learning rate "
+                     "by 5 after this many epochs without a better validation "
+                     "loss (seed 003); default off.")
 flags.DEFINE_integer("bsize", 128, "Batch size.")
 flags.DEFINE_integer("maxepoch", 100, "Number of epochs.")
 flags.DEFINE_float("gen_lr", None, "Learning rate of the generator phases "
@@ -170,6 +173,7 @@ def build_config(action):
       train=config_lib.TrainConfig(
           batch_size=FLAGS.bsize, max_epoch=FLAGS.maxepoch, lr=flag("lr"),
           lr_decay_epochs=decay, gen_lr=FLAGS.gen_lr, dis_lr=FLAGS.dis_lr,
+          lr_plateau_patience=FLAGS.lr_plateau_patience,
           encw=FLAGS.encw, disw=FLAGS.disw,
           genw=FLAGS.genw, clsw=FLAGS.clsw, ydisw=FLAGS.ydisw,
           ygenw=FLAGS.ygenw, num_labeled=FLAGS.num_labeled,

@@ -114,3 +114,19 @@ def test_balanced_training_skips_a_phase_far_ahead(tmp_path):
   assert "discriminator" not in changed and "encoder" in changed
   assert int(disc.optimizer.iterations.numpy()) == 1
   assert int(gen.optimizer.iterations.numpy()) == 2
+
+
+def test_learning_rate_drops_on_plateau(tmp_path):
+  config = small_config(tmp_path, lr=1e-3, lr_plateau_patience=2,
+                        lr_decay_epochs=())
+  trainer = trainer_lib.Trainer(build_model(config), config, steps_per_epoch=5)
+  opt = trainer.optimizers["generator"]
+  metric = trainer_lib.PLATEAU_METRIC
+  for value in (5.0, 4.0, 4.5, 4.2):  # Two epochs without improvement.
+    trainer._update_plateau({metric: value})
+  assert float(np.asarray(opt.learning_rate)) == pytest.approx(2e-4)
+  for value in (3.0, 3.5, 3.1):
+    trainer._update_plateau({metric: value})
+  assert float(np.asarray(opt.learning_rate)) == pytest.approx(4e-5)
+  # The plateau state is part of the checkpoint.
+  assert "lr_scale" in dict(trainer.checkpoint._trackable_children())
