@@ -125,6 +125,7 @@ class TrainConfig:
   checkpoint_every_epochs: int = 5
   max_checkpoints: int = 3
   num_image_summaries: int = 64  # Images in each summary grid.
+  stability_window: int = 100  # Steps in the objective's sliding window.
   num_eval_codes: int = 5000  # Validation codes in histograms and scatter.
   progress_bar: bool = True
 
@@ -306,4 +307,5 @@ def validate(config: ExperimentConfig) -> None:
          "checkpoint_every_epochs must be positive.")
   _check(train.max_checkpoints > 0, "max_checkpoints must be positive.")
   _check(train.num_image_summaries > 0, "num_image_summaries must be positive.")
+  _check(train.stability_window > 1, "stability_window must be at least 2.")
   _check(train.num_eval_codes > 0, "num_eval_codes must be positive.")

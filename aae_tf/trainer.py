@@ -29,6 +29,7 @@ CHECKPOINT_DIR = "checkpoints"
 CHECKPOINT_PREFIX = "ckpt"
 SUMMARY_DIR = "tensorboard"
 PLATEAU_METRIC = "validation/reconstruction_loss"
+STABILITY_TAG = "stability/objective_std"
 # What reading a damaged or foreign checkpoint raises.
 CHECKPOINT_ERRORS = (tf.errors.OpError, AssertionError, ValueError, IndexError,
                      KeyError)
@@ -131,6 +132,12 @@ class Trainer:
     self._eval_fn = tf.function(self._eval_step)
     self.metrics = {key: keras.metrics.Mean(f"train/{key}")
                     for phase in self.phases for key in phase.output_names}
+    # The last `stability_window` values of the adversarial objective (the
+    # code discriminator's loss), for its sliding-window deviation (MAAE).
+    self.objective_key = f"{self.phases[1].name}/loss"
+    self.objective_window = tf.Variable(
+        tf.fill([config.train.stability_window], float("nan")),
+        trainable=False, name="objective_window")
 
   # -- Compiled functions. --
 
@@ -141,8 +148,12 @@ class Trainer:
     for _ in tf.range(num_steps):
       outputs = self.strategy.run(self._step_fn, args=(next(iterator),))
       for key, value in outputs.items():
-        self.metrics[key].update_state(self.strategy.reduce(
-            tf.distribute.ReduceOp.MEAN, value, axis=None))
+        value = self.strategy.reduce(tf.distribute.ReduceOp.MEAN, value,
+                                     axis=None)
+        self.metrics[key].update_state(value)
+        if key == self.objective_key:
+          self.objective_window.assign(tf.concat(
+              [self.objective_window[1:], [value]], axis=0))
     self.step.assign_add(tf.cast(num_steps, tf.int64))
 
   def _eval_step(self, batch):
@@ -276,6 +287,9 @@ class Trainer:
         for name, opt in self.optimizers.items():
           tf.summary.scalar(f"learning_rate/{name}",
                             _current_learning_rate(opt))
+        window = self.objective_window.numpy()
+        if not np.isnan(window).any():
+          tf.summary.scalar(STABILITY_TAG, float(np.std(window)))
       for metric in self.metrics.values():
         metric.reset_state()
       if progbar is not None:

@@ -76,6 +76,7 @@ def small_config(save_path, **train_overrides) -> config_lib.ExperimentConfig:
   """A fast configuration: small networks, batch 10, one epoch."""
   train = dict(batch_size=10, max_epoch=1, steps_per_loop=2,
                num_image_summaries=8, num_eval_codes=10, progress_bar=False,
+               stability_window=4,
                checkpoint_every_epochs=1)
   train.update(train_overrides)
   return config_lib.ExperimentConfig(

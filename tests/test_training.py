@@ -35,7 +35,8 @@ def test_fit_writes_checkpoint_and_summaries(tmp_path, tiny_splits):
               "train/generator/loss", "train/discriminator/accuracy",
               "learning_rate/reconstruction",
               "validation/reconstruction_loss", "images/prior_samples",
-              "images/latent", "codes/encoder_dim0", "codes/prior_dim1"):
+              "images/latent", "codes/encoder_dim0", "codes/prior_dim1",
+              "stability/objective_std", "test/reconstruction_loss"):
     assert tag in tags, tag
   assert any(t.startswith("images/reconstructions") for t in tags)
 
