@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tempfile
-from typing import Optional
+from typing import Callable, Optional
 
 from absl import logging
 import numpy as np
@@ -148,7 +148,8 @@ def steps_per_epoch(config: ExperimentConfig, num_train: int) -> int:
   return steps
 
 
-def train(config: ExperimentConfig) -> str:
+def train(config: ExperimentConfig,
+          on_epoch_end: Optional[Callable[[int], None]] = None) -> str:
   """Trains (resuming when SAVE_PATH holds this run) and exports; returns the
   SavedModel path."""
   config.validate()
@@ -165,7 +166,7 @@ def train(config: ExperimentConfig) -> str:
   if resuming and not restored:
     logging.info("No checkpoint in %s yet: starting from epoch 0.",
                  config.save_path)
-  trainer.fit(splits)
+  trainer.fit(splits, on_epoch_end=on_epoch_end)
   if not chief:
     return ""
   path = export.export_saved_model(model, config.save_path)

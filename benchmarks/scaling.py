@@ -1,0 +1,91 @@
+"""Benchmark (not a test): how epoch time and peak memory grow with the data
+set size and the batch size (issue 5), for the unsupervised MLP AAE.
+
+Every configuration runs in a fresh process (so its peak resident memory is
+its own): it trains two epochs through `app.train` and reports the second
+epoch's time and the process's peak RSS.
+
+  python benchmarks/scaling.py --data_dir /path/to/mnist
+"""
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from absl import app  # pylint: disable=g-import-not-at-top
+from absl import flags
+from absl import logging
+
+import common  # pylint: disable=g-import-not-at-top
+
+flags.DEFINE_list("fractions", ["0.25", "0.5", "1.0"], "Shares of the 50,000 "
+                  "training images (batch 128).")
+flags.DEFINE_list("batch_sizes", ["64", "128", "256", "512", "1024"],
+                  "Batch sizes (all training images).")
+flags.DEFINE_string("data_dir", None, "Folder with the MNIST IDX files.")
+flags.DEFINE_string("child", None, "Internal: run one configuration.")
+FLAGS = flags.FLAGS
+TRAIN_IMAGES = 50000
+HEADER = """# How cost grows with data and batch size (issue 5)
+
+Unsupervised MLP AAE (2-D Gaussian), one fresh process per row: the time of the second epoch (the first
+includes compilation) and the process's peak resident memory.
+
+| train images | batch size | epoch time (s) | images/s | peak RSS (MiB) | hardware | command |
+| --- | --- | --- | --- | --- | --- | --- |
+"""
+
+
+def child(spec: str) -> None:
+  """Trains two epochs of one configuration; prints a JSON line."""
+  from aae_tf import app as aae_app, config as config_lib  # pylint: disable=g-import-not-at-top
+  images, batch = (int(v) for v in spec.split(","))
+  stamps = [time.perf_counter()]
+  with tempfile.TemporaryDirectory() as tmp:
+    aae_app.train(config_lib.ExperimentConfig(
+        save_path=os.path.join(tmp, "run"),
+        data=config_lib.DataConfig(data_dir=FLAGS.data_dir,
+                                   max_train_examples=images),
+        train=config_lib.TrainConfig(batch_size=batch, max_epoch=2,
+                                     progress_bar=False)).validate(),
+        on_epoch_end=lambda _: stamps.append(time.perf_counter()))
+  peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+  print(json.dumps({"images": images, "batch": batch,  # pylint: disable=print-function
+                    "epoch_s": stamps[-1] - stamps[-2], "peak_mib": peak_mib}))
+
+
+def main(argv):
+  del argv
+  if FLAGS.child:
+    child(FLAGS.child)
+    return
+  specs = [(int(TRAIN_IMAGES * float(f)), 128) for f in FLAGS.fractions]
+  specs += [(TRAIN_IMAGES, int(b)) for b in FLAGS.batch_sizes if int(b) != 128]
+  rows, lines = [], []
+  for images, batch in specs:
+    out = subprocess.run(
+        [sys.executable, os.path.abspath(__file__), "--child",
+         f"{images},{batch}"] + (["--data_dir", FLAGS.data_dir]
+                                 if FLAGS.data_dir else []),
+        capture_output=True, text=True, check=True)
+    row = json.loads(out.stdout.strip().splitlines()[-1])
+    row.update(hardware=common.hardware(), command=common.command_line())
+    rows.append(row)
+    logging.info("%s", row)
+    steps = row["images"] // row["batch"]
+    lines.append(f"| {row['images']} | {row['batch']} | {row['epoch_s']:.1f} | "
+                 f"{steps * row['batch'] / row['epoch_s']:.0f} | "
+                 f"{row['peak_mib']:.0f} | {row['hardware']} | "
+                 f"`{row['command']}` |")
+  common.append_results("scaling", rows, lines, HEADER)
+
+
+if __name__ == "__main__":
+  app.run(main)
