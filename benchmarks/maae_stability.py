@@ -30,6 +30,7 @@ flags.DEFINE_integer("maxepoch", 5, "Epochs per run.")
 flags.DEFINE_float("threshold", 0.1, "Steady state: windowed deviation of "
                    "the discriminator loss below this, for good.")
 flags.DEFINE_integer("steps_per_loop", 20, "Steps between logged values.")
+flags.DEFINE_integer("train_size", None, "Train on the first N images.")
 flags.DEFINE_string("data_dir", None, "Folder with the MNIST IDX files.")
 flags.DEFINE_string("out_dir", "runs/bench_maae", "Where runs go.")
 FLAGS = flags.FLAGS
@@ -64,7 +65,8 @@ def main(argv):
       config = config_lib.ExperimentConfig(
           save_path=os.path.abspath(os.path.join(
               FLAGS.out_dir, f"n{ndisc}_seed{seed}")),
-          data=config_lib.DataConfig(data_dir=FLAGS.data_dir),
+          data=config_lib.DataConfig(data_dir=FLAGS.data_dir,
+                                     max_train_examples=FLAGS.train_size),
           model=config_lib.ModelConfig(num_discriminators=ndisc),
           train=config_lib.TrainConfig(
               max_epoch=FLAGS.maxepoch, seed=seed, progress_bar=False,
