@@ -73,8 +73,10 @@ def make_tiny_splits() -> data_lib.MnistSplits:
 
 
 def small_config(save_path, **train_overrides) -> config_lib.ExperimentConfig:
-  """A fast configuration: small networks, batch 10, one epoch."""
-  train = dict(batch_size=10, max_epoch=1, steps_per_loop=2,
+  """A fast configuration: small networks, batch 10, one epoch, no XLA
+  (compiling costs more than it saves here; tests that need the XLA step
+  pass jit_compile=True, and the command-line tests use it by default)."""
+  train = dict(batch_size=10, max_epoch=1, steps_per_loop=2, jit_compile=False,
                num_image_summaries=8, num_eval_codes=10, progress_bar=False,
                stability_window=4,
                checkpoint_every_epochs=1)

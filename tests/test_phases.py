@@ -29,7 +29,7 @@ def _changed(before, after):
 
 @pytest.fixture
 def trainer(tmp_path):
-  config = small_config(tmp_path)
+  config = small_config(tmp_path, jit_compile=True)  # The XLA step.
   return trainer_lib.Trainer(build_model(config), config, steps_per_epoch=5)
 
 
@@ -94,7 +94,7 @@ def test_balanced_training_skips_a_phase_far_ahead(tmp_path):
   """A phase whose last loss is below its threshold is not updated, and the
   skip is counted."""
   config = small_config(tmp_path, balance_discriminator_below=1e9,
-                        balance_generator_below=-1.0)
+                        balance_generator_below=-1.0, jit_compile=True)
   trainer = trainer_lib.Trainer(build_model(config), config, steps_per_epoch=5)
   disc, gen = trainer.phases[1], trainer.phases[2]
   assert "discriminator/skipped" in trainer.metrics
