@@ -5,6 +5,10 @@ non-zero; everything else is a bug and keeps its traceback.
 """
 
 
+import sys
+from typing import Callable
+
+
 class AAEError(Exception):
   """Base class of every error whose message tells the user what to do."""
 
@@ -27,3 +31,13 @@ class OutputError(AAEError):
 
 class TrainingError(AAEError):
   """Training cannot go on (for example a loss became NaN or Inf)."""
+
+
+def run_command(prog: str, fn: Callable[[], None]) -> None:
+  """Runs a command-line action: an AAEError becomes `prog: error: ...` on
+  one line of stderr and exit status 1; anything else keeps its traceback."""
+  try:
+    fn()
+  except AAEError as e:
+    sys.stderr.write(f"{prog}: error: {e}\n")
+    sys.exit(1)

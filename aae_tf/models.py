@@ -256,9 +256,6 @@ class AdversarialAutoencoder:
     }
 
 
-UnsupervisedAAE = AdversarialAutoencoder
-
-
 class LabelRegularizedAAE(AdversarialAutoencoder):
   """The paper's Figure 3: the discriminator also sees a one-hot label.
 

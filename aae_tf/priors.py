@@ -16,9 +16,10 @@ import numpy as np
 import tensorflow as tf
 
 from aae_tf.config import PriorConfig
+# The label (-1) that lets the prior pick the component.
+from aae_tf.data import UNLABELED
 from aae_tf.errors import ConfigError
 
-UNLABELED = -1  # A label value that lets the prior pick the component.
 
 
 class Prior:
@@ -45,7 +46,8 @@ class Prior:
     if labels is None:
       return random
     labels = tf.cast(labels, tf.int32)
-    return tf.where(labels >= 0, labels % self.num_components, random)
+    return tf.where(labels > UNLABELED, labels % self.num_components,
+                    random)
 
 
 class GaussianPrior(Prior):

@@ -64,30 +64,31 @@ def build_config():
   ).validate()
 
 
+def run():
+  """The action the flags ask for."""
+  from aae_tf.errors import ConfigError  # pylint: disable=g-import-not-at-top
+  actions = [a for a in ("train", "generate", "traverse") if FLAGS[a].value]
+  if len(actions) != 1:
+    raise ConfigError("Choose exactly one of --train, --generate, --traverse.")
+  if actions[0] != "train" and not FLAGS.load:
+    raise ConfigError(f"--{actions[0]} needs --load EPOCH (or latest).")
+  config = build_config()
+  from aae_tf import app as aae_app  # pylint: disable=g-import-not-at-top
+  if actions[0] == "train":
+    aae_app.train(config)
+    return
+  config = aae_app.run_config(config)
+  if actions[0] == "generate":
+    aae_app.generate(config, FLAGS.load)
+  else:
+    aae_app.traverse(config, FLAGS.load)
+
+
 def main(argv):
   del argv
   logging.getLogger("tensorflow").setLevel(logging.WARNING)
-  from aae_tf.errors import AAEError, ConfigError  # pylint: disable=g-import-not-at-top
-  try:
-    actions = [a for a in ("train", "generate", "traverse") if FLAGS[a].value]
-    if len(actions) != 1:
-      raise ConfigError("Choose exactly one of --train, --generate, "
-                        "--traverse.")
-    if actions[0] != "train" and not FLAGS.load:
-      raise ConfigError(f"--{actions[0]} needs --load EPOCH (or latest).")
-    config = build_config()
-    from aae_tf import app as aae_app  # pylint: disable=g-import-not-at-top
-    if actions[0] == "train":
-      aae_app.train(config)
-      return
-    config = aae_app.run_config(config)
-    if actions[0] == "generate":
-      aae_app.generate(config, FLAGS.load)
-    else:
-      aae_app.traverse(config, FLAGS.load)
-  except AAEError as e:
-    sys.stderr.write(f"aae_celeba.py: error: {e}\n")
-    sys.exit(1)
+  from aae_tf.errors import run_command  # pylint: disable=g-import-not-at-top
+  run_command("aae_celeba.py", run)
 
 
 if __name__ == "__main__":

@@ -216,30 +216,31 @@ def explicit_flags():
   return {name for name in FLAGS if FLAGS[name].present}
 
 
+def run():
+  """The action the flags ask for."""
+  action = check_actions()
+  config = build_config(action)
+  from aae_tf import app as aae_app  # pylint: disable=g-import-not-at-top
+  if action in TRAIN_ACTIONS:
+    aae_app.train(config)
+    return
+  config = aae_app.run_config(config, explicit=explicit_flags())
+  if action == "generate":
+    aae_app.generate(config, FLAGS.load, supervise=FLAGS.supervise)
+  elif action == "traverse":
+    aae_app.traverse(config, FLAGS.load)
+  elif action == "interpolate":
+    aae_app.interpolate(config, FLAGS.load, aae_app.parse_pairs(FLAGS.pairs))
+  else:
+    aae_app.visualize(config, FLAGS.load)
+
+
 def main(argv):
   del argv
   # TensorFlow's own INFO lines (SavedModel internals) drown the run's log.
   logging.getLogger("tensorflow").setLevel(logging.WARNING)
-  from aae_tf.errors import AAEError  # pylint: disable=g-import-not-at-top
-  try:
-    action = check_actions()
-    config = build_config(action)
-    from aae_tf import app as aae_app  # pylint: disable=g-import-not-at-top
-    if action in TRAIN_ACTIONS:
-      aae_app.train(config)
-      return
-    config = aae_app.run_config(config, explicit=explicit_flags())
-    if action == "generate":
-      aae_app.generate(config, FLAGS.load, supervise=FLAGS.supervise)
-    elif action == "traverse":
-      aae_app.traverse(config, FLAGS.load)
-    elif action == "interpolate":
-      aae_app.interpolate(config, FLAGS.load, aae_app.parse_pairs(FLAGS.pairs))
-    else:
-      aae_app.visualize(config, FLAGS.load)
-  except AAEError as e:
-    sys.stderr.write(f"aae_mnist.py: error: {e}\n")
-    sys.exit(1)
+  from aae_tf.errors import run_command  # pylint: disable=g-import-not-at-top
+  run_command("aae_mnist.py", run)
 
 
 if __name__ == "__main__":
