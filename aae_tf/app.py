@@ -181,7 +181,8 @@ def write_run_figures(model, config: ExperimentConfig,
   logdir = os.path.join(config.save_path, trainer_lib.SUMMARY_DIR)
   summaries.write_loss_curves(logdir, os.path.join(config.save_path,
                                                    LOSS_CURVES_FILENAME))
-  codes = evaluation.encode_split(model, splits.test, config.train.batch_size)
+  codes = evaluation.encode_split(model, splits.test,
+                                  config.train.eval_batch_size)
   summaries.write_projector(logdir, codes, splits.test.labels)
 
 
@@ -258,13 +259,15 @@ def visualize(config: ExperimentConfig, load: str,
   if config.model.ncode != 2:
     raise ConfigError(f"--viz needs a 2-D code (--ncode 2), this run has "
                       f"--ncode {config.model.ncode}.")
+  if config.mode == "dimreduction":
+    return [_representation_figure(config, load, splits or load_data(config))]
   if config.mode not in VIZ_MODES:
     raise ConfigError(f"--viz draws the code space of the {' and '.join(VIZ_MODES)} "
-                      f"modes; this run is {config.mode}.")
+                      f"and dimreduction modes; this run is {config.mode}.")
   model = restore_model(config, load)
   splits = splits or load_data(config)
   test = splits.test
-  codes = evaluation.encode_split(model, test, config.train.batch_size)
+  codes = evaluation.encode_split(model, test, config.train.eval_batch_size)
   written = [os.path.join(config.save_path, LATENT_FILENAME)]
   figures.latent_scatter(
       written[0], codes, test.labels,
@@ -277,6 +280,26 @@ def visualize(config: ExperimentConfig, load: str,
     written.append(path)
   logging.info("Wrote %s", ", ".join(written))
   return written
+
+
+def _representation_figure(config: ExperimentConfig, load: str,
+                           splits: data_lib.MnistSplits) -> str:
+  """latent.png of a dimensionality-reduction run: the test images' 2-D
+  representations (cluster head + style) by digit, heads marked."""
+  model = restore_model(config, load)
+  test = splits.test
+  batch = config.train.eval_batch_size
+  points = np.concatenate([
+      model.represent_fn(tf.constant(data_lib.to_unit_range(
+          test.images[i:i + batch]))).numpy()
+      for i in range(0, len(test.labels), batch)])
+  path = os.path.join(config.save_path, LATENT_FILENAME)
+  heads = model.cluster_heads.heads.numpy()
+  figures.latent_scatter(
+      path, points, test.labels, marks=heads, marks_label="cluster heads",
+      title=f"Test-set representations, {model.num_classes} cluster heads")
+  logging.info("Wrote %s", path)
+  return path
 
 
 def interpolate(config: ExperimentConfig, load: str, pairs,

@@ -14,8 +14,8 @@ from typing import Any, Optional, Tuple
 from aae_tf.errors import ConfigError
 
 MODES = ("unsupervised", "label", "supervised", "semisupervised",
-         "clustering")
-PRIORS = ("gaussian", "gmm", "swiss_roll")
+         "clustering", "dimreduction")
+PRIORS = ("gaussian", "truncated_gaussian", "gmm", "swiss_roll")
 POSTERIORS = ("gaussian", "deterministic")
 RECONSTRUCTIONS = ("mse", "bce")
 COMBINES = ("mean", "max", "soft")
@@ -69,6 +69,9 @@ class ModelConfig:
   leaky_relu_slope: float = 0.2  # Discriminator activation.
   min_stddev: float = 1e-6  # Added to the softplus posterior deviation.
   num_classes: int = 10  # Digits; categories of y (clusters in clustering).
+  # Dimensionality reduction (paper section 7): cluster heads closer than
+  # this are pushed apart.
+  cluster_head_margin: float = 3.0
 
   @property
   def image_size(self) -> int:
@@ -107,6 +110,7 @@ class TrainConfig:
   disw: float = 6.0  # Discriminator phase weight.
   genw: float = 6.0  # Generator phase weight.
   clsw: float = 1.0  # Semi-supervised classification phase weight.
+  headw: float = 1.0  # Cluster-head separation phase weight (dimreduction).
   ydisw: float = 6.0  # Categorical (y) discriminator phase weight.
   ygenw: float = 6.0  # Categorical (y) generator phase weight.
   num_labeled: Optional[int] = None  # Labeled training images; None: all.
@@ -122,6 +126,7 @@ class TrainConfig:
   jit_compile: bool = True  # XLA for the training step (one replica only).
   strategy: str = "default"  # default, mirrored or multi_worker.
   steps_per_loop: int = 100  # Steps per compiled call; summaries in between.
+  eval_batch_size: int = 1000  # Batch of held-out evaluation and summaries.
   checkpoint_every_epochs: int = 5
   max_checkpoints: int = 3
   num_image_summaries: int = 64  # Images in each summary grid.
@@ -186,6 +191,10 @@ class ExperimentConfig:
 
 def _from_fields(cls, values: dict[str, Any]):
   names = {f.name for f in dataclasses.fields(cls)}
+  # Properties derived from other fields that older config.json files
+  # stored as fields (ModelConfig.image_size): read back without complaint.
+  values = {k: v for k, v in values.items()
+            if k in names or not isinstance(getattr(cls, k, None), property)}
   unknown = set(values) - names
   if unknown:
     raise ConfigError(f"Unknown {cls.__name__} fields: {sorted(unknown)}")
@@ -281,6 +290,11 @@ def validate(config: ExperimentConfig) -> None:
          "--lr_plateau_patience must be positive.")
   _check(0 < train.lr_plateau_factor < 1, "lr_plateau_factor must be in (0, 1).")
   _check(model.num_classes > 1, "num_classes must be at least 2.")
+  _check(model.cluster_head_margin > 0, "--cluster_margin must be > 0.")
+  if config.mode == "dimreduction" and train.num_labeled is not None:
+    _check(model.num_classes == 10, "Dimensionality reduction with labels "
+           "has one cluster per digit: --ncluster must be 10, got "
+           f"{model.num_classes}.")
   _check(train.num_labeled is None or train.num_labeled > 0,
          f"The number of labeled images must be positive, got "
          f"{train.num_labeled}.")
@@ -291,12 +305,13 @@ def validate(config: ExperimentConfig) -> None:
   if config.mode in ("label", "supervised", "semisupervised"):
     _check(model.num_classes == 10, f"The {config.mode} mode has one class "
            f"per digit: num_classes must be 10, got {model.num_classes}.")
-  if config.mode == "label" and prior.dist_type != "gaussian":
+  if config.mode == "label" and prior.dist_type in ("gmm", "swiss_roll"):
     _check(prior.n_components == model.num_classes,
            "The label mode needs one prior component per digit.")
-  for name in ("encw", "disw", "genw", "clsw", "ydisw", "ygenw"):
+  for name in ("encw", "disw", "genw", "clsw", "ydisw", "ygenw", "headw"):
     _check(getattr(train, name) >= 0, f"--{name} must be >= 0.")
   _check(train.steps_per_loop > 0, "steps_per_loop must be positive.")
+  _check(train.eval_batch_size > 0, "eval_batch_size must be positive.")
   _choice(train.strategy, STRATEGIES, "strategy")
   balanced = (train.balance_discriminator_below is not None or
               train.balance_generator_below is not None)

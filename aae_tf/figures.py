@@ -42,6 +42,8 @@ _CURVES_FIGSIZE = (7.0, 4.2)
 _MODEL_LOW, _MODEL_HIGH = -1.0, 1.0
 _UNIT_LOW, _UNIT_HIGH = 0.0, 1.0
 _BLANK_VALUE = 1.0  # Padding and empty cells are white, like the page.
+_MARK_SIZE = 60
+_MARK_COLOR = "black"
 _UINT8_MAX = 255
 _GREY_CHANNELS = 1
 _RGB_CHANNELS = 3
@@ -377,9 +379,12 @@ def _legend_handle(color, label: str) -> mpl_lines.Line2D:
 def _latent_scatter_figure(codes: np.ndarray, labels: np.ndarray | None,
                            prior_samples: np.ndarray | None = None,
                            title: str = "Latent codes",
-                           limits: float | None = None) -> mpl_figure.Figure:
+                           limits: float | None = None,
+                           marks: np.ndarray | None = None,
+                           marks_label: str = "marks") -> mpl_figure.Figure:
   """Builds the Figure drawn by latent_scatter."""
   codes = _as_codes(codes, "codes")
+  marks = None if marks is None else _as_codes(marks, "marks")
   prior = None if prior_samples is None else _as_codes(prior_samples,
                                                        "prior_samples")
   if limits is not None and not (np.isfinite(limits) and limits > 0):
@@ -409,12 +414,17 @@ def _latent_scatter_figure(codes: np.ndarray, labels: np.ndarray | None,
              alpha=_MARKER_ALPHA, linewidths=0)
   if prior is not None:
     handles.append(_legend_handle(_PRIOR_COLOR, _PRIOR_LABEL))
+  if marks is not None:
+    ax.scatter(marks[:, 0], marks[:, 1], s=_MARK_SIZE, c=_MARK_COLOR,
+               marker="x")
+    handles.append(mpl_lines.Line2D([], [], color=_MARK_COLOR, marker="x",
+                                    linestyle="none", label=marks_label))
 
   if limits is not None:
     x_low, x_high, y_low, y_high = -limits, limits, -limits, limits
   else:
     x_low, x_high, y_low, y_high = _square_limits(
-        [codes] + ([prior] if prior is not None else []))
+        [codes] + [p for p in (prior, marks) if p is not None])
   ax.set_xlim(x_low, x_high)
   ax.set_ylim(y_low, y_high)
   ax.set_aspect("equal", adjustable="box")
@@ -432,7 +442,9 @@ def latent_scatter(path: PathLike | None, codes: np.ndarray,
                    labels: np.ndarray | None,
                    prior_samples: np.ndarray | None = None,
                    title: str = "Latent codes",
-                   limits: float | None = None) -> np.ndarray:
+                   limits: float | None = None,
+                   marks: np.ndarray | None = None,
+                   marks_label: str = "marks") -> np.ndarray:
   """Scatter plot of 2-D latent codes coloured by digit.
 
   Prior samples, if any, are drawn first in light grey. The legend (titled
@@ -446,6 +458,9 @@ def latent_scatter(path: PathLike | None, codes: np.ndarray,
     title: Figure title.
     limits: If given, both axes span [-limits, limits]; otherwise a square
       covering all finite points.
+    marks: Optional [K, 2] points drawn as large black crosses (e.g. the
+      cluster heads of a dimensionality-reduction run), named `marks_label`.
+    marks_label: Legend entry of `marks`.
 
   Returns:
     The rendered figure as uint8 RGB [H, W, 3].
@@ -454,7 +469,8 @@ def latent_scatter(path: PathLike | None, codes: np.ndarray,
     ValueError: for bad shapes, labels or limits.
   """
   fig = _latent_scatter_figure(codes, labels, prior_samples=prior_samples,
-                               title=title, limits=limits)
+                               title=title, limits=limits, marks=marks,
+                               marks_label=marks_label)
   return _finish(fig, path)
 
 
@@ -715,3 +731,33 @@ def save_animation(path: PathLike, frames: np.ndarray,
   images[0].save(path, format=suffix.lstrip(".").upper(), save_all=True,
                  append_images=images[1:], duration=duration_ms,
                  loop=_LOOP_FOREVER)
+
+
+def save_side_by_side(path: PathLike, panels: Sequence[np.ndarray],
+                      gap: int = 16) -> np.ndarray:
+  """Writes rendered figures (uint8 RGB [H, W, 3], e.g. from
+  ``latent_scatter``) left to right on white, top-aligned, as one PNG.
+
+  Returns the combined uint8 RGB array.
+
+  Raises:
+    ValueError: for no panels, a negative gap or a panel that is not RGB.
+  """
+  if not panels:
+    raise ValueError("save_side_by_side needs at least one panel.")
+  if gap < 0:
+    raise ValueError(f"gap must be >= 0; got {gap}.")
+  arrays = [np.asarray(p) for p in panels]
+  for i, a in enumerate(arrays):
+    if a.ndim != 3 or a.shape[-1] != _RGB_CHANNELS or a.dtype != np.uint8:
+      raise ValueError(f"panel {i} must be uint8 [H, W, 3]; got "
+                       f"{a.dtype} {a.shape}.")
+  height = max(a.shape[0] for a in arrays)
+  width = sum(a.shape[1] for a in arrays) + gap * (len(arrays) - 1)
+  canvas = np.full((height, width, _RGB_CHANNELS), _UINT8_MAX, np.uint8)
+  x = 0
+  for a in arrays:
+    canvas[:a.shape[0], x:x + a.shape[1]] = a
+    x += a.shape[1] + gap
+  Image.fromarray(canvas).save(path, format="PNG")
+  return canvas

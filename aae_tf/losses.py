@@ -59,3 +59,18 @@ def classification_error(labels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
   predicted = tf.argmax(logits, axis=-1, output_type=tf.int32)
   return tf.reduce_mean(tf.cast(
       tf.not_equal(predicted, tf.cast(labels, tf.int32)), tf.float32))
+
+
+def cluster_head_penalty(heads: tf.Tensor, margin: float) -> tf.Tensor:
+  """Paper section 7: penalises cluster heads closer than `margin`.
+
+  Mean over the pairs i < j of max(0, margin - |head_i - head_j|), for
+  `heads` [K, D] (K >= 2). A small constant under the square root keeps the
+  gradient finite when two heads coincide.
+  """
+  diff = heads[:, None, :] - heads[None, :, :]
+  distance = tf.sqrt(tf.reduce_sum(tf.square(diff), axis=-1) + 1e-12)
+  k = tf.shape(heads)[0]
+  upper = tf.linalg.band_part(tf.ones([k, k]), 0, -1) - tf.eye(k)
+  gaps = tf.nn.relu(margin - distance) * upper
+  return tf.reduce_sum(gaps) / tf.reduce_sum(upper)

@@ -19,9 +19,9 @@ from aae_tf import data as data_lib
 from aae_tf import losses
 from aae_tf.config import ExperimentConfig, ModelConfig
 from aae_tf.errors import ConfigError
-from aae_tf.networks import (CelebADecoder, CelebAEncoder, ConvDecoder,
-                             ConvEncoder, MLPDecoder, MLPDiscriminator,
-                             MLPEncoder, SoftEnsemble)
+from aae_tf.networks import (CelebADecoder, CelebAEncoder, ClusterHeads,
+                             ConvDecoder, ConvEncoder, MLPDecoder,
+                             MLPDiscriminator, MLPEncoder, SoftEnsemble)
 from aae_tf.phases import Batch, Phase
 from aae_tf.priors import Prior, build_prior
 
@@ -448,7 +448,7 @@ class ClusteringAAE(SemiSupervisedAAE):
 
   def epoch_metrics(self, splits):
     from aae_tf import evaluation  # pylint: disable=g-import-not-at-top
-    batch = self.config.train.batch_size
+    batch = self.config.train.eval_batch_size
     train_probs = evaluation.predict_split(self.classify_fn, splits.train, batch)
     names = evaluation.cluster_labels(train_probs, splits.train.labels)
     out = {}
@@ -461,11 +461,77 @@ class ClusteringAAE(SemiSupervisedAAE):
     return out
 
 
+class DimensionReductionAAE(ClusteringAAE):
+  """Paper section 7: the representation is a cluster head plus a style.
+
+  The encoder gives a style z (Gaussian prior) and cluster probabilities y
+  (categorical prior); each cluster has a learned head, a row of W
+  [num_classes, ncode]. The decoder reads z + y W, which is also the
+  low-dimensional representation (`represent`). A further phase pushes
+  every two heads at least `model.cluster_head_margin` apart. With
+  `train.num_labeled` set (and 10 classes) a labeled minibatch trains y as in
+  the semi-supervised AAE; without it the clusters are learned unsupervised.
+  """
+
+  decoder_label_size = 0  # The decoder reads the ncode-D representation.
+
+  def __init__(self, config: ExperimentConfig):
+    self.cluster_heads = ClusterHeads(
+        config.model.num_classes, config.model.ncode,
+        initial_spread=config.model.cluster_head_margin)
+    super().__init__(config)
+    self.cluster_heads(tf.zeros([1, self.num_classes]))
+    self.represent_fn = tf.function(self.represent, reduce_retracing=True)
+
+  @property
+  def classify_phase(self) -> bool:
+    return self.config.train.num_labeled is not None
+
+  @property
+  def networks(self):
+    return {**super().networks, "cluster_heads": self.cluster_heads}
+
+  def decoder_inputs(self, codes, labels=None):
+    """`labels` are cluster probabilities y, [N, num_classes]."""
+    return codes + self.cluster_heads(labels)
+
+  def represent(self, images) -> tf.Tensor:
+    """z + y W from the posterior mean, [N, ncode]."""
+    out = self.encoder(images, training=False)
+    return out["mean"] + self.cluster_heads(tf.nn.softmax(out["logits"]))
+
+  def _head_penalty(self, batch):
+    del batch  # The heads alone.
+    return losses.cluster_head_penalty(
+        self.cluster_heads.heads, self.config.model.cluster_head_margin), {}
+
+  def phases(self, make_optimizer):
+    phases = super().phases(make_optimizer)
+    phases[0].networks = [self.encoder, self.decoder, self.cluster_heads]
+    phases.append(Phase("cluster_heads", self._head_penalty,
+                        [self.cluster_heads], make_optimizer("cluster_heads"),
+                        self.config.train.headw))
+    return phases
+
+  def epoch_metrics(self, splits):
+    if self.classify_phase:
+      return {}
+    return super().epoch_metrics(splits)
+
+  def export_functions(self):
+    functions = super().export_functions()
+    images = tf.TensorSpec([None, self.image_size], tf.float32, name="images")
+    functions["represent"] = (
+        lambda images: {"representation": self.represent(images)}, [images])
+    return functions
+
+
 MODES = {"unsupervised": AdversarialAutoencoder,
          "label": LabelRegularizedAAE,
          "supervised": SupervisedAAE,
          "semisupervised": SemiSupervisedAAE,
-         "clustering": ClusteringAAE}
+         "clustering": ClusteringAAE,
+         "dimreduction": DimensionReductionAAE}
 
 
 def set_seeds(seed: int, deterministic: bool = False) -> None:

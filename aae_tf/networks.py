@@ -180,6 +180,29 @@ class SoftEnsemble(keras.layers.Layer):
     return {"initial_lambda": self.initial_lambda, "name": self.name}
 
 
+class ClusterHeads(keras.layers.Layer):
+  """Paper section 7: a learned head (row of W, [num_clusters, ncode]) per
+  cluster; maps cluster probabilities y [N, K] to y W [N, ncode]."""
+
+  def __init__(self, num_clusters: int, ncode: int,
+               initial_spread: float = 1.0, name: str = "cluster_heads",
+               **kwargs):
+    super().__init__(name=name, **kwargs)
+    self.num_clusters = num_clusters
+    self.ncode = ncode
+    self.initial_spread = initial_spread
+    self.heads = self.add_weight(
+        name="heads", shape=(num_clusters, ncode),
+        initializer=keras.initializers.RandomNormal(stddev=initial_spread))
+
+  def call(self, y):
+    return tf.matmul(y, self.heads)
+
+  def get_config(self):
+    return {"num_clusters": self.num_clusters, "ncode": self.ncode,
+            "initial_spread": self.initial_spread, "name": self.name}
+
+
 class ConvEncoder(keras.Model):
   """Seed 003's convolutional encoder (flat images in, code out).
 

@@ -67,6 +67,19 @@ class GaussianPrior(Prior):
     return {**super().get_config(), "std": self.std}
 
 
+class TruncatedGaussianPrior(GaussianPrior):
+  """N(0, std^2 I) truncated at two standard deviations (seed 003): samples
+  beyond 2 std are redrawn, so every coordinate lies in [-2 std, 2 std]."""
+
+  name = "truncated_gaussian"
+  # tf.random's truncated normal cuts at two standard deviations.
+  bound_in_stds = 2.0
+
+  def sample(self, rng, n, labels=None):
+    del labels  # One component.
+    return rng.truncated_normal([n, self.ncode], stddev=self.std)
+
+
 class GaussianMixturePrior(Prior):
   """Components on a circle: k-th rotated by 2*pi*k/K after a radial shift."""
 
@@ -151,6 +164,8 @@ def build_prior(config: PriorConfig, ncode: int) -> Prior:
   """The prior named by `config.dist_type`."""
   if config.dist_type == "gaussian":
     return GaussianPrior(ncode, config.gaussian_std)
+  if config.dist_type == "truncated_gaussian":
+    return TruncatedGaussianPrior(ncode, config.gaussian_std)
   if config.dist_type in ("gmm", "swiss_roll") and ncode % 2:
     raise ConfigError(f"The {config.dist_type} prior needs an even --ncode, "
                       f"got {ncode}.")
@@ -161,4 +176,4 @@ def build_prior(config: PriorConfig, ncode: int) -> Prior:
     return SwissRollPrior(ncode, config.n_components,
                           config.swiss_roll_radius, config.swiss_roll_turns)
   raise ConfigError(f"Unknown prior {config.dist_type!r}: choose gaussian, "
-                    "gmm or swiss_roll.")
+                    "truncated_gaussian, gmm or swiss_roll.")

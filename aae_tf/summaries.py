@@ -55,7 +55,8 @@ def write_epoch_summaries(model, eval_images: tf.Tensor,
                    _grid(samples, model.config.model.image_shape))
 
   limit = min(train.num_eval_codes, len(validation.labels))
-  codes = evaluation.encode_split(model, validation, train.batch_size, limit)
+  codes = evaluation.encode_split(model, validation, train.eval_batch_size,
+                                 limit)
   prior = model.sample_prior(limit).numpy()
   for dim in range(min(model.ncode, MAX_HISTOGRAM_DIMS)):
     tf.summary.histogram(f"codes/encoder_dim{dim}", codes[:, dim])

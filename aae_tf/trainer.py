@@ -129,7 +129,7 @@ class Trainer:
            and self.strategy.num_replicas_in_sync == 1)
     self._step_fn = tf.function(self._train_step, jit_compile=jit)
     self._loop_fn = tf.function(self._train_loop)
-    self._eval_fn = tf.function(self._eval_step)
+    self._eval_fn = tf.function(self._eval_step, jit_compile=jit)
     self.metrics = {key: keras.metrics.Mean(f"train/{key}")
                     for phase in self.phases for key in phase.output_names}
     # The last `stability_window` values of the adversarial objective (the
@@ -191,7 +191,8 @@ class Trainer:
   def evaluate(self, split: data_lib.Split) -> Dict[str, float]:
     """Means of `model.eval_metrics` over a split, weighted by batch size."""
     totals, count = {}, 0
-    for batch in data_lib.eval_dataset(split, self.config.train.batch_size):
+    for batch in data_lib.eval_dataset(split,
+                                           self.config.train.eval_batch_size):
       n = int(batch["label"].shape[0])
       for key, value in self._eval_fn(batch).items():
         totals[key] = totals.get(key, 0.0) + float(value) * n

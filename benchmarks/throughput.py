@@ -1,9 +1,11 @@
 """Benchmark (not a test): training throughput of each mode against this
 machine's float32 matrix-product ceiling (issue 5).
 
-In one run: (1) the best float32 matmul rate over a few sizes; (2) for each
-mode, the FLOPs of one training step (all phases, forward and backward),
-counted by TensorFlow's profiler on the traced step; (3) images/s through the
+In one run: (1) the best float32 matmul rate over a few sizes
+(`aae_tf.profiling.matmul_ceiling`); (2) for each mode, the FLOPs of one
+training step (all phases, forward and backward) read from XLA's HLO before
+and after optimisation (`aae_tf.profiling.hlo_flops`); (3) the compiled
+multi-step loop's images/s alone and images/s through the
 real training loop (`app.train`: data pipeline, summaries, validation and
 checkpoints at their default cadence), over the epochs after the first
 (which includes tracing and XLA compilation); (4) the SavedModel's
@@ -33,47 +35,46 @@ flags.DEFINE_integer("train_size", None, "Train on the first N images.")
 flags.DEFINE_string("data_dir", None, "Folder with the MNIST IDX files.")
 flags.DEFINE_string("out_dir", "runs/bench_throughput", "Where runs go.")
 FLAGS = flags.FLAGS
-MATMUL_SIZES = ((128, 1000, 1000), (512, 1000, 1000), (1024, 1024, 1024),
-                (2048, 2048, 2048))
-MATMUL_SECONDS = 2.0
 EXPORT_BATCH = 1000
 EXPORT_REPEATS = 20
+STEP_LOOP_STEPS = 100
 HEADER = """# Training throughput against the float32 matmul ceiling (issue 5)
 
-Ceiling: the best float32 matrix-product rate measured in the same run. FLOPs per image: TensorFlow's
-profiler on one traced training step (every phase, forward and backward) divided by the batch size.
-Images/s: the real training loop over the epochs after the first.
+Ceiling: the best float32 matrix-product rate measured in the same run (chains of dependent products inside
+one compiled function, with and without XLA). FLOPs per image: the multiply-adds (x2) of the matrix products
+and convolutions in the training step's HLO, divided by the batch size; "executed" is after XLA's
+optimisation (it removes gradients nobody applies and shares the encoder pass that the discriminator and
+generator phases both make with the same weights), "requested" is the traced step before it. Convolutions
+count only products that touch real input (no padding, no transposed-convolution holes). Element-wise
+work is not counted. Full loop: `app.train` over the epochs after the first, with held-out evaluation,
+summaries and checkpoints at their default cadence. Step loop: the compiled multi-step loop alone on the
+same data pipeline. Fraction: images/s x executed FLOPs per image / ceiling. Products alone: the step's
+matrix products (same shapes, nothing else) run back to back in one compiled function, as a fraction of the
+ceiling: what the step's matrix shapes allow on this machine before any other work.
 
-| mode | FLOPs/image (M) | train images/s | ceiling (GFLOP/s) | fraction of ceiling | export images/s (batch 1000) | export fraction | hardware | command |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| mode | executed / requested MFLOP per image | full loop images/s | step loop images/s | ceiling (GFLOP/s) | fraction, full loop | fraction, step loop | products alone | export images/s (batch 1000) | export fraction | hardware | command |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 """
 
 
-def matmul_ceiling() -> float:
-  """Best float32 matmul rate in FLOP/s over MATMUL_SIZES."""
+def step_flops(trainer, batch) -> dict:
+  """Per-step FLOPs: XLA-executed dots/convolutions and the traced graph's."""
+  import numpy as np  # pylint: disable=g-import-not-at-top
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  best = 0.0
-  for m, k, n in MATMUL_SIZES:
-    a, b = tf.random.normal([m, k]), tf.random.normal([k, n])
-    fn = tf.function(lambda a, b: tf.reduce_sum(tf.matmul(a, b)))
-    fn(a, b).numpy()
-    count, start = 0, time.perf_counter()
-    while time.perf_counter() - start < MATMUL_SECONDS:
-      fn(a, b).numpy()
-      count += 1
-    best = max(best, 2.0 * m * k * n * count / (time.perf_counter() - start))
-  return best
-
-
-def step_flops(trainer, dataset) -> float:
-  """FLOPs of one traced (non-XLA) training step."""
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from tensorflow.python.profiler import model_analyzer, option_builder  # pylint: disable=g-import-not-at-top,g-direct-tensorflow-import
-  graph = tf.function(trainer._train_step).get_concrete_function(  # pylint: disable=protected-access
-      dataset.element_spec).graph
-  options = option_builder.ProfileOptionBuilder.float_operation()
-  options["output"] = "none"
-  return float(model_analyzer.profile(graph, options=options).total_float_ops)
+  from aae_tf import profiling  # pylint: disable=g-import-not-at-top
+  step = tf.function(trainer._train_step, jit_compile=True)  # pylint: disable=protected-access
+  requested = profiling.hlo_flops(
+      step.experimental_get_compiler_ir(batch)(stage="hlo"))["total"]
+  optimized = step.experimental_get_compiler_ir(batch)(stage="optimized_hlo")
+  executed = profiling.hlo_flops(optimized)["total"]
+  dots = profiling.hlo_dots(optimized)
+  dots_flops = sum(2.0 * np.prod(lhs) * np.prod(rhs) / max(
+      np.prod([rhs[d] for d in rc]), 1) for lhs, rhs, _, rc in dots)
+  return {"executed": executed, "requested": requested,
+          # Share of the executed FLOPs in plain products, and how fast
+          # those products alone run here.
+          "dots_share": dots_flops / executed if executed else 0.0,
+          "dots_alone_rate": profiling.dots_alone_rate(dots) if dots else 0.0}
 
 
 def config_for(mode: str):
@@ -112,24 +113,34 @@ def export_rate(saved_model: str, signature: str, size: int) -> float:
 
 
 def export_flops(model, signature: str) -> float:
-  """FLOPs per image of the exported function's computation."""
+  """XLA-executed FLOPs per image of the exported function's computation."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from tensorflow.python.profiler import model_analyzer, option_builder  # pylint: disable=g-import-not-at-top,g-direct-tensorflow-import
+  from aae_tf import profiling  # pylint: disable=g-import-not-at-top
   fn = model.classify if signature == "classify" else model.encode
-  graph = tf.function(fn).get_concrete_function(
-      tf.TensorSpec([EXPORT_BATCH, model.image_size])).graph
-  options = option_builder.ProfileOptionBuilder.float_operation()
-  options["output"] = "none"
-  return float(model_analyzer.profile(graph, options=options)
-               .total_float_ops) / EXPORT_BATCH
+  compiled = tf.function(lambda images: fn(images), jit_compile=True)  # pylint: disable=unnecessary-lambda
+  images = tf.zeros([EXPORT_BATCH, model.image_size])
+  return profiling.xla_flops(compiled, images)["total"] / EXPORT_BATCH
+
+
+def step_loop_rate(trainer, dataset) -> float:
+  """Images/s of the compiled multi-step loop alone (after a warm-up)."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  iterator = iter(dataset.repeat())
+  trainer._loop_fn(iterator, tf.constant(5))  # pylint: disable=protected-access
+  start = time.perf_counter()
+  trainer._loop_fn(iterator, tf.constant(STEP_LOOP_STEPS))  # pylint: disable=protected-access
+  trainer.step.numpy()
+  elapsed = time.perf_counter() - start
+  return STEP_LOOP_STEPS * trainer.config.train.batch_size / elapsed
 
 
 def main(argv):
   del argv
-  from aae_tf import app as aae_app, trainer as trainer_lib  # pylint: disable=g-import-not-at-top
+  from aae_tf import app as aae_app, profiling, trainer as trainer_lib  # pylint: disable=g-import-not-at-top
   from aae_tf.models import build_model  # pylint: disable=g-import-not-at-top
-  ceiling = matmul_ceiling()
-  logging.info("float32 matmul ceiling: %.1f GFLOP/s", ceiling / 1e9)
+  best = profiling.matmul_ceiling()
+  ceiling = best["flops_per_s"]
+  logging.info("float32 matmul ceiling: %.1f GFLOP/s (%s)", ceiling / 1e9, best)
   lines, rows = [], []
   for mode in FLAGS.modes:
     config = config_for(mode)
@@ -138,8 +149,12 @@ def main(argv):
     splits = aae_app.load_data(config)
     steps = aae_app.steps_per_epoch(config, len(splits.train.labels))
     probe = trainer_lib.Trainer(build_model(config), config, steps)
-    flops = step_flops(probe, probe.model.train_dataset(splits.train, 0))
-    per_image = flops / config.train.batch_size
+    dataset = probe.model.train_dataset(splits.train, 0)
+    flops = step_flops(probe, next(iter(dataset)))
+    per_image = flops["executed"] / config.train.batch_size
+    requested = flops["requested"] / config.train.batch_size
+    loop_rate = step_loop_rate(probe, dataset)
+    del probe
     stamps = []
     saved_model = aae_app.train(
         config, on_epoch_end=lambda _: stamps.append(time.perf_counter()))
@@ -151,17 +166,26 @@ def main(argv):
     exported = export_rate(saved_model, signature, model.image_size)
     export_fraction = exported * export_flops(model, signature) / ceiling
     fraction = rate * per_image / ceiling
-    row = {"mode": mode, "flops_per_image": per_image,
-           "train_images_per_s": rate, "ceiling_flops": ceiling,
-           "fraction": fraction, "export_signature": signature,
-           "export_images_per_s": exported,
+    loop_fraction = loop_rate * per_image / ceiling
+    row = {"mode": mode, "executed_flops_per_image": per_image,
+           "requested_flops_per_image": requested,
+           "train_images_per_s": rate, "step_loop_images_per_s": loop_rate,
+           "ceiling_flops": ceiling, "ceiling_matmul": best,
+           "fraction": fraction, "step_loop_fraction": loop_fraction,
+           "dots_share": flops["dots_share"],
+           "dots_alone_fraction": flops["dots_alone_rate"] / ceiling,
+           "export_signature": signature, "export_images_per_s": exported,
            "export_fraction": export_fraction,
+           "train_images": len(splits.train.labels),
            "hardware": common.hardware(), "command": common.command_line()}
     rows.append(row)
-    logging.info("%s: %.1f MFLOP/image, %.0f images/s, %.0f%% of %.1f GFLOP/s",
-                 mode, per_image / 1e6, rate, 100 * fraction, ceiling / 1e9)
-    lines.append(f"| {mode} | {per_image / 1e6:.1f} | {rate:.0f} | "
-                 f"{ceiling / 1e9:.1f} | {100 * fraction:.0f}% | "
+    logging.info("%s: %.1f MFLOP/image, %.0f images/s (step loop %.0f), "
+                 "%.0f%% of %.1f GFLOP/s", mode, per_image / 1e6, rate,
+                 loop_rate, 100 * fraction, ceiling / 1e9)
+    lines.append(f"| {mode} | {per_image / 1e6:.1f} / {requested / 1e6:.1f} | "
+                 f"{rate:.0f} | {loop_rate:.0f} | {ceiling / 1e9:.1f} | "
+                 f"{100 * fraction:.0f}% | {100 * loop_fraction:.0f}% | "
+                 f"{100 * flops['dots_alone_rate'] / ceiling:.0f}% | "
                  f"{exported:.0f} ({signature}) | {100 * export_fraction:.0f}% "
                  f"| {common.hardware()} | `{common.command_line()}` |")
   common.append_results("throughput", rows, lines, HEADER)

@@ -29,6 +29,10 @@ flags.DEFINE_bool("train_semisupervised", False, "Train the semi-supervised "
                   "AAE (Fig. 8): style z, class y, --num_labeled labels.")
 flags.DEFINE_bool("train_clustering", False, "Train the unsupervised "
                   "clustering AAE (section 6) with --ncluster clusters.")
+flags.DEFINE_bool("train_dimreduction", False, "Train the dimensionality-"
+                  "reduction AAE (section 7): the --ncode-D representation "
+                  "is a cluster head plus a style; with --num_labeled, one "
+                  "cluster per digit. --viz draws it.")
 flags.DEFINE_bool("generate", False, "Sample images into generate_im.png.")
 flags.DEFINE_bool("viz", False, "Draw latent.png and the learned manifold "
                   "(only for --ncode 2).")
@@ -47,7 +51,8 @@ flags.DEFINE_string("load", None, "Checkpoint to restore for --generate / "
 # Model.
 flags.DEFINE_integer("ncode", 2, "Dimension of the code (semi-supervised and "
                      "clustering default: 10).")
-flags.DEFINE_enum("dist_type", "gaussian", ["gaussian", "gmm", "swiss_roll"],
+flags.DEFINE_enum("dist_type", "gaussian",
+                  ["gaussian", "truncated_gaussian", "gmm", "swiss_roll"],
                   "Prior imposed on the code.")
 flags.DEFINE_enum("arch", "mlp", ["mlp", "conv"], "Networks: the paper's "
                   "MLPs, or seed 003's convolutional AAE (batch norm, "
@@ -68,7 +73,10 @@ flags.DEFINE_integer("ndisc", 3, "Discriminators of --maae.")
 flags.DEFINE_enum("combine", "mean", ["mean", "max", "soft"], "How --maae "
                   "combines the discriminators' losses for the encoder (soft: "
                   "softmax-weighted with a trainable temperature).")
-flags.DEFINE_integer("ncluster", 16, "Clusters of --train_clustering.")
+flags.DEFINE_integer("ncluster", 16, "Clusters of --train_clustering and of "
+                     "--train_dimreduction without --num_labeled.")
+flags.DEFINE_float("cluster_margin", 3.0, "--train_dimreduction: cluster heads "
+                   "closer than this are pushed apart.")
 flags.DEFINE_integer("num_labeled", None, "Training images that keep their "
                      "label (balanced over digits, drawn with --seed); "
                      "default all. For --label and --train_semisupervised.")
@@ -126,18 +134,32 @@ FLAGS = flags.FLAGS
 
 TRAIN_ACTIONS = {"train": "unsupervised", "train_supervised": "supervised",
                  "train_semisupervised": "semisupervised",
-                 "train_clustering": "clustering"}
+                 "train_clustering": "clustering",
+                 "train_dimreduction": "dimreduction"}
 ACTIONS = (*TRAIN_ACTIONS, "generate", "viz", "interpolate", "traverse")
-# The seed's semi-supervised hyperparameters, used unless a flag is given.
+# The seed's semi-supervised hyperparameters, used unless a flag is given
+# (dimensionality reduction keeps its 2-D code).
 CATEGORICAL_DEFAULTS = {"ncode": 10, "lr": 1e-4, "lr_decay_epochs": ["50", "150"]}
+DIMREDUCTION_DEFAULTS = {"lr": 1e-4, "lr_decay_epochs": ["50", "150"]}
 
 
 def flag(name):
   """A flag's value, or the categorical modes' default when not given."""
-  if (not FLAGS[name].present and name in CATEGORICAL_DEFAULTS and
-      (FLAGS.train_semisupervised or FLAGS.train_clustering)):
-    return CATEGORICAL_DEFAULTS[name]
+  if FLAGS[name].present:
+    return FLAGS[name].value
+  if FLAGS.train_semisupervised or FLAGS.train_clustering:
+    return CATEGORICAL_DEFAULTS.get(name, FLAGS[name].value)
+  if FLAGS.train_dimreduction:
+    return DIMREDUCTION_DEFAULTS.get(name, FLAGS[name].value)
   return FLAGS[name].value
+
+
+def num_classes(mode):
+  """Categories of y: --ncluster when clusters are learned, else digits."""
+  if mode == "clustering" or (mode == "dimreduction" and (
+      FLAGS.num_labeled is None or FLAGS["ncluster"].present)):
+    return FLAGS.ncluster
+  return 10
 
 
 def build_config(action):
@@ -167,7 +189,8 @@ def build_config(action):
           architecture=FLAGS.arch,
           keep_prob=FLAGS.dropout, reconstruction=FLAGS.reconstruction,
           input_noise_std=FLAGS.noise_std if FLAGS.noise else 0.0,
-          num_classes=FLAGS.ncluster if mode == "clustering" else 10,
+          num_classes=num_classes(mode),
+          cluster_head_margin=FLAGS.cluster_margin,
           num_discriminators=FLAGS.ndisc if FLAGS.maae else 1,
           combine=FLAGS.combine),
       train=config_lib.TrainConfig(

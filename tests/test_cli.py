@@ -132,6 +132,8 @@ def test_checksum_mismatch_names_the_file(tmp_path, tiny_idx_dir):
       "5"], ["--generate"], ["generate_im.png"]),
     (["--train_clustering", "--ncluster", "16"], ["--generate"],
      ["generate_im.png"]),
+    (["--train_dimreduction", "--ncluster", "20"], ["--viz"],
+     ["latent.png"]),
 ])
 def test_other_modes(tmp_path, tiny_idx_dir, train_args, after, outputs):
   save = str(tmp_path / "run")
@@ -151,6 +153,9 @@ def test_other_modes(tmp_path, tiny_idx_dir, train_args, after, outputs):
     (["--train_semisupervised", "--num_labeled", "15"], "multiple of 10"),
     (["--train_semisupervised", "--num_labeled", "0"], "must be positive"),
     (["--train_clustering", "--ncluster", "1"], "num_classes"),
+    (["--train_dimreduction", "--num_labeled", "20", "--ncluster", "16"],
+     "--ncluster must be 10"),
+    (["--train_dimreduction", "--cluster_margin", "0"], "cluster_margin"),
     (["--train_semisupervised", "--train_supervised"], "exactly one"),
 ])
 def test_bad_mode_flags(tmp_path, args, pattern):

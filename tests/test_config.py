@@ -47,3 +47,10 @@ def test_unknown_field_in_json():
   values["train"]["learning_rate"] = 1.0
   with pytest.raises(ConfigError, match="Unknown TrainConfig"):
     config_lib.ExperimentConfig.from_dict(values)
+
+
+def test_config_json_of_older_runs_with_derived_fields_still_loads():
+  # Runs written before ModelConfig.image_size became a property stored it.
+  values = _config().to_dict()
+  values["model"]["image_size"] = 784
+  assert config_lib.ExperimentConfig.from_dict(values) == _config()

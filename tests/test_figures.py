@@ -437,3 +437,22 @@ def test_returned_array_matches_written_png(tmp_path):
   array = figures.latent_scatter(path, codes, labels)
   with Image.open(path) as image:
     np.testing.assert_array_equal(np.asarray(image.convert("RGB")), array)
+
+
+def test_side_by_side_places_panels_left_to_right(tmp_path):
+  left = np.zeros((4, 3, 3), np.uint8)
+  right = np.full((2, 5, 3), 7, np.uint8)
+  path = tmp_path / "pair.png"
+  canvas = figures.save_side_by_side(path, [left, right], gap=2)
+  assert canvas.shape == (4, 3 + 2 + 5, 3)
+  assert (canvas[:, :3] == 0).all() and (canvas[:, 3:5] == 255).all()
+  assert (canvas[:2, 5:] == 7).all() and (canvas[2:, 5:] == 255).all()
+  with Image.open(path) as image:
+    np.testing.assert_array_equal(np.asarray(image.convert("RGB")), canvas)
+
+
+@pytest.mark.parametrize("panels", [[], [np.zeros((4, 4), np.uint8)],
+                                    [np.zeros((4, 4, 3), np.float32)]])
+def test_side_by_side_rejects_bad_panels(tmp_path, panels):
+  with pytest.raises(ValueError):
+    figures.save_side_by_side(tmp_path / "x.png", panels)

@@ -64,3 +64,19 @@ def test_classification_error():
   logits = tf.constant([[2.0, 1.0], [0.0, 3.0], [1.0, 0.0]])
   assert float(losses.classification_error(tf.constant([0, 0, 0]), logits)) \
       == pytest.approx(1 / 3)
+
+
+def test_cluster_head_penalty():
+  # Distances 3 (heads 0-1), 4 (0-2) and 5 (1-2); margin 4 penalises only
+  # the first, by 1: the mean over three pairs is 1/3.
+  heads = tf.constant([[0.0, 0.0], [3.0, 0.0], [0.0, 4.0]])
+  assert float(losses.cluster_head_penalty(heads, 4.0)) == pytest.approx(
+      1 / 3, rel=1e-5)
+  assert float(losses.cluster_head_penalty(heads, 2.0)) == 0.0
+
+
+def test_cluster_head_penalty_gradient_is_finite_for_equal_heads():
+  heads = tf.Variable([[1.0, 1.0], [1.0, 1.0]])
+  with tf.GradientTape() as tape:
+    loss = losses.cluster_head_penalty(heads, 1.0)
+  assert np.isfinite(tape.gradient(loss, heads).numpy()).all()

@@ -32,6 +32,12 @@ MODE_PHASES = {
                    "z_generator": {"encoder"},
                    "y_discriminator": {"y_discriminator"},
                    "y_generator": {"encoder"}},
+    "dimreduction": {"reconstruction": {"encoder", "decoder", "cluster_heads"},
+                     "z_discriminator": {"discriminator"},
+                     "z_generator": {"encoder"},
+                     "y_discriminator": {"y_discriminator"},
+                     "y_generator": {"encoder"},
+                     "cluster_heads": {"cluster_heads"}},
 }
 
 
@@ -208,3 +214,43 @@ def test_soft_ensemble_interpolates_mean_and_max():
   w = np.exp([1.0, 2.0, 4.0])
   assert float(SoftEnsemble(1.0)(values)) == pytest.approx(
       float(np.sum(w / w.sum() * [1, 2, 4])), rel=1e-5)
+
+
+def test_dimreduction_decoder_reads_head_plus_style(tmp_path):
+  model = build_model(_config(tmp_path, "dimreduction", num_classes=4))
+  heads = model.cluster_heads.heads.numpy()
+  z = tf.constant([[0.5, -1.0], [2.0, 0.0]])
+  y = tf.constant([[0.0, 0.0, 1.0, 0.0], [0.5, 0.5, 0.0, 0.0]])
+  expected = z.numpy() + np.stack([heads[2], 0.5 * (heads[0] + heads[1])])
+  np.testing.assert_allclose(model.decoder_inputs(z, y), expected, atol=1e-6)
+  images = tf.random.uniform([3, 784], -1, 1)
+  out = model.encoder(images)
+  np.testing.assert_allclose(
+      model.represent(images),
+      out["mean"] + tf.nn.softmax(out["logits"]) @ heads, atol=1e-5)
+
+
+def test_dimreduction_with_labels_adds_the_classification_phase(tmp_path):
+  config = _config(tmp_path, "dimreduction")
+  config.train.num_labeled = 20
+  trainer = trainer_lib.Trainer(build_model(config), config, steps_per_epoch=5)
+  assert [p.name for p in trainer.phases][-2:] == ["classification",
+                                                   "cluster_heads"]
+  batch = next(iter(trainer.model.train_dataset(make_tiny_splits().train, 0)))
+  assert "labeled_image" in batch
+
+
+def test_dimreduction_trains_and_exports_represent(tmp_path):
+  from aae_tf import app  # pylint: disable=g-import-not-at-top
+  config = _config(tmp_path / "run", "dimreduction", num_classes=6)
+  splits = make_tiny_splits()
+  model, trainer = fit_tiny(config, splits)
+  assert 1 <= trainer.epoch_results(splits)["clusters_used"] <= 6
+  loaded = tf.saved_model.load(export.export_saved_model(model,
+                                                         config.save_path))
+  images = tf.random.uniform([5, 784], -1, 1)
+  np.testing.assert_allclose(
+      loaded.signatures["represent"](images=images)["representation"],
+      model.represent(images), atol=1e-5)
+  (path,) = app.visualize(config, "latest", splits)
+  assert path.endswith("latent.png") and (tmp_path / "run" / "latent.png").exists()

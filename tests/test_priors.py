@@ -22,6 +22,26 @@ def test_gaussian_statistics():
   np.testing.assert_allclose(z.std(0), 2.0, rtol=0.03)
 
 
+def test_truncated_gaussian_stays_within_two_stds():
+  z = priors.TruncatedGaussianPrior(5, std=3.0).sample(_rng(), N).numpy()
+  assert z.shape == (N, 5) and z.dtype == np.float32
+  assert np.abs(z).max() <= 2 * 3.0
+  np.testing.assert_allclose(z.mean(0), 0.0, atol=0.06)
+  # Standard deviation of N(0, 1) cut at +-2: sqrt(1 - 2*2*phi(2)/(2*Phi(2)-1)).
+  phi = np.exp(-2.0) / np.sqrt(2 * np.pi)
+  mass = 0.9544997361036416
+  expected = 3.0 * np.sqrt(1 - 4 * phi / mass)
+  np.testing.assert_allclose(z.std(0), expected, rtol=0.03)
+
+
+def test_truncated_gaussian_samples_inside_a_compiled_function():
+  prior = priors.build_prior(
+      config_lib.PriorConfig(dist_type="truncated_gaussian"), 4)
+  rng = _rng()
+  z = tf.function(lambda: prior.sample(rng, 64), jit_compile=True)()
+  assert z.shape == (64, 4) and float(tf.reduce_max(tf.abs(z))) <= 2.0
+
+
 def test_gmm_component_statistics():
   prior = priors.GaussianMixturePrior(2, 10, radius=1.4, stds=(0.5, 0.1))
   for k in (0, 3, 7):
