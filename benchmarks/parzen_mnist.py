@@ -1,7 +1,7 @@
 """Benchmark (not a test): the paper's Parzen-window log-likelihood on MNIST.
 
 The protocol of the paper's Table 1 (after Goodfellow et al., 2014): draw
-10,000 images from a trained model, fit a Gaussian Parzen window to them on
+10,000 images from a trained model's SavedModel, fit a Gaussian Parzen window to them on
 the [0, 1] pixel scale, choose the window width on the validation split and
 report the mean log-likelihood of the 10,000 test images with its standard
 error. The model is any trained run (a SAVE_PATH written by
@@ -48,16 +48,19 @@ def main(argv):
   del argv
   import numpy as np  # pylint: disable=g-import-not-at-top
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from aae_tf import app as aae_app, evaluation  # pylint: disable=g-import-not-at-top
+  from aae_tf import app as aae_app, evaluation, export  # pylint: disable=g-import-not-at-top
   from aae_tf import config as config_lib  # pylint: disable=g-import-not-at-top
   start = time.perf_counter()
   config = aae_app.run_config(config_lib.ExperimentConfig(
       save_path=os.path.abspath(FLAGS.run),
       data=config_lib.DataConfig(data_dir=FLAGS.data_dir)))
-  model = aae_app.restore_model(config, "latest")
+  # Samples come from the run's SavedModel (its `sample` signature).
+  sample = tf.saved_model.load(os.path.join(
+      config.save_path, export.EXPORT_DIR)).signatures["sample"]
   splits = aae_app.load_data(config)
   # Model images are in [-1, 1]; the protocol uses [0, 1].
-  samples = (model.generate_fn(tf.constant(FLAGS.num_samples)).numpy() + 1.0) / 2.0
+  images = sample(count=tf.constant(FLAGS.num_samples))["images"].numpy()
+  samples = (images + 1.0) / 2.0
   n = len(splits.validation.labels)
   validation = splits.validation.images[:min(FLAGS.validation_points, n)]
   validation = validation.reshape(len(validation), -1) / 255.0

@@ -1,6 +1,7 @@
 """The command line, run as a user would (subprocesses on tiny data)."""
 
 import glob
+import json
 import os
 import subprocess
 import sys
@@ -145,6 +146,11 @@ def test_other_modes(tmp_path, tiny_idx_dir, train_args, after, outputs):
   assert result.returncode == 0, result.stderr
   for name in outputs:
     assert os.path.getsize(os.path.join(save, name)) > 0, name
+  if "--train_clustering" in train_args:
+    # Unsupervised clusters default to slower adversarial phases.
+    with open(os.path.join(save, "config.json")) as f:
+      train = json.load(f)["train"]
+    assert train["gen_lr"] == train["dis_lr"] == 1e-5
 
 
 @pytest.mark.parametrize("args,pattern", [

@@ -165,9 +165,12 @@ def test_clustering_reports_cluster_error(tmp_path):
   assert 1 <= results["clusters_used"] <= 16
 
 
-@pytest.mark.parametrize("combine", ["mean", "max", "soft"])
-def test_multi_adversarial_phases(tmp_path, combine):
-  config = _config(tmp_path, "unsupervised", num_discriminators=3,
+@pytest.mark.parametrize("mode,combine", [
+    ("unsupervised", "mean"), ("unsupervised", "max"), ("unsupervised", "soft"),
+    # Seed 000's style/content separation: the supervised MAAE.
+    ("supervised", "mean")])
+def test_multi_adversarial_phases(tmp_path, mode, combine):
+  config = _config(tmp_path, mode, num_discriminators=3,
                    combine=combine)
   model = build_model(config)
   discs = ["discriminator_0", "discriminator_1", "discriminator_2"]
