@@ -288,11 +288,8 @@ def _representation_figure(config: ExperimentConfig, load: str,
   representations (cluster head + style) by digit, heads marked."""
   model = restore_model(config, load)
   test = splits.test
-  batch = config.train.eval_batch_size
-  points = np.concatenate([
-      model.represent_fn(tf.constant(data_lib.to_unit_range(
-          test.images[i:i + batch]))).numpy()
-      for i in range(0, len(test.labels), batch)])
+  points = evaluation.predict_split(model.represent_fn, test,
+                                    config.train.eval_batch_size)
   path = os.path.join(config.save_path, LATENT_FILENAME)
   heads = model.cluster_heads.heads.numpy()
   figures.latent_scatter(

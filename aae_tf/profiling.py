@@ -46,21 +46,24 @@ def _operands(args: str) -> Sequence[str]:
   return _OPERAND.findall(args)
 
 
+def _instructions(hlo_text: str):
+  """(name -> output shape, parsed instructions) of an HLO module's text."""
+  shapes: Dict[str, Tuple[int, ...]] = {}
+  parsed = []
+  for line in hlo_text.splitlines():
+    match = _INSTRUCTION.match(line)
+    if match:  # Headers, tuples and the like carry no dot or convolution.
+      shapes[match["name"]] = _dims(match["dims"])
+      parsed.append(match)
+  return shapes, parsed
+
+
 def hlo_flops(hlo_text: str) -> Dict[str, float]:
   """FLOPs (2 per multiply-add) of the `dot` and `convolution` ops in HLO.
 
   Returns {"dot": ..., "convolution": ..., "total": ...}.
   """
-  shapes: Dict[str, Tuple[int, ...]] = {}
-  parsed = []
-  for line in hlo_text.splitlines():
-    match = _INSTRUCTION.match(line)
-    if not match:
-      # Parameters of computations: `%p = f32[..] parameter(0)` match above;
-      # anything else (headers, tuples) carries no dot or convolution.
-      continue
-    shapes[match["name"]] = _dims(match["dims"])
-    parsed.append(match)
+  shapes, parsed = _instructions(hlo_text)
   totals = {"dot": 0.0, "convolution": 0.0}
   for match in parsed:
     op, out = match["op"], _dims(match["dims"])
@@ -82,12 +85,9 @@ def hlo_dots(hlo_text: str) -> list:
   """The matrix products of an HLO module as (lhs shape, rhs shape,
   lhs contracting dims, rhs contracting dims); products with batch
   dimensions are left out."""
-  shapes, dots = {}, []
-  for line in hlo_text.splitlines():
-    match = _INSTRUCTION.match(line)
-    if not match:
-      continue
-    shapes[match["name"]] = _dims(match["dims"])
+  shapes, parsed = _instructions(hlo_text)
+  dots = []
+  for match in parsed:
     if match["op"] != "dot" or "batch_dims" in match["attrs"]:
       continue
     lhs, rhs = (shapes[name] for name in _operands(match["args"])[:2])
@@ -99,14 +99,20 @@ def hlo_dots(hlo_text: str) -> list:
   return dots
 
 
+def dots_flops(dots: Sequence[tuple]) -> float:
+  """FLOPs of the products listed by `hlo_dots`."""
+  return sum(2.0 * math.prod(lhs) * math.prod(rhs) /
+             max(math.prod(rhs[d] for d in rc), 1)
+             for lhs, rhs, _, rc in dots)
+
+
 def dots_alone_rate(dots: Sequence[tuple], seconds: float = 1.0) -> float:
   """FLOP/s of running just these products (fresh random operands each,
   every result used) in one compiled function: the best a step made of
   these matrix shapes could do on this machine."""
   operands = [(tf.random.normal(lhs), tf.random.normal(rhs))
               for lhs, rhs, _, _ in dots]
-  flops = sum(2.0 * math.prod(lhs) * math.prod(rhs) / max(
-      math.prod(rhs[d] for d in rc), 1) for lhs, rhs, _, rc in dots)
+  flops = dots_flops(dots)
 
   @tf.function(jit_compile=True)
   def run(operands):

@@ -59,7 +59,6 @@ ceiling: what the step's matrix shapes allow on this machine before any other wo
 
 def step_flops(trainer, batch) -> dict:
   """Per-step FLOPs: XLA-executed dots/convolutions and the traced graph's."""
-  import numpy as np  # pylint: disable=g-import-not-at-top
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from aae_tf import profiling  # pylint: disable=g-import-not-at-top
   step = tf.function(trainer._train_step, jit_compile=True)  # pylint: disable=protected-access
@@ -68,8 +67,7 @@ def step_flops(trainer, batch) -> dict:
   optimized = step.experimental_get_compiler_ir(batch)(stage="optimized_hlo")
   executed = profiling.hlo_flops(optimized)["total"]
   dots = profiling.hlo_dots(optimized)
-  dots_flops = sum(2.0 * np.prod(lhs) * np.prod(rhs) / max(
-      np.prod([rhs[d] for d in rc]), 1) for lhs, rhs, _, rc in dots)
+  dots_flops = profiling.dots_flops(dots)
   return {"executed": executed, "requested": requested,
           # Share of the executed FLOPs in plain products, and how fast
           # those products alone run here.

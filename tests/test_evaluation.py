@@ -98,3 +98,16 @@ def test_digit_component_share():
   codes = prior.means()[labels]  # Every digit exactly at its own component.
   share = evaluation.digit_component_share(prior, codes, labels)
   assert share["mean"] == 1.0 and share["distinct_components"] == 10
+
+
+@pytest.mark.parametrize("mode", ["unsupervised", "supervised"])
+def test_reconstruction_error_decodes_with_the_labels(tmp_path, mode):
+  import dataclasses  # pylint: disable=g-import-not-at-top
+  from aae_tf.models import build_model  # pylint: disable=g-import-not-at-top
+  from conftest import make_tiny_splits, small_config  # pylint: disable=g-import-not-at-top
+  model = build_model(dataclasses.replace(small_config(tmp_path), mode=mode))
+  test = make_tiny_splits().test
+  images = data_lib.to_unit_range(test.images)
+  recon = model.reconstruct_fn(images, test.labels).numpy()
+  assert evaluation.reconstruction_error(model, test, 7) == pytest.approx(
+      float(np.mean((recon - images)**2)), rel=1e-5)
