@@ -38,6 +38,7 @@ FLAGS = flags.FLAGS
 EXPORT_BATCH = 1000
 EXPORT_REPEATS = 20
 STEP_LOOP_STEPS = 100
+UPDATE_STEPS = 100
 HEADER = """# Training throughput against the float32 matmul ceiling (issue 5)
 
 Ceiling: the best float32 matrix-product rate measured in the same run (chains of dependent products inside
@@ -50,10 +51,14 @@ work is not counted. Full loop: `app.train` over the epochs after the first, wit
 summaries and checkpoints at their default cadence. Step loop: the compiled multi-step loop alone on the
 same data pipeline. Fraction: images/s x executed FLOPs per image / ceiling. Products alone: the step's
 matrix products (same shapes, nothing else) run back to back in one compiled function, as a fraction of the
-ceiling: what the step's matrix shapes allow on this machine before any other work.
+ceiling: what the step's matrix shapes allow on this machine before any other work. Updates alone: the
+phases' Adam updates with nothing else (memory-bound: each parameter, its two moments and its gradient are
+read and written), milliseconds per step. Bound: the fraction the step would reach if every product ran at
+the ceiling and the only other work were those updates (no activations, losses, sampling, data or
+bookkeeping): an upper bound on the step's fraction here.
 
-| mode | executed / requested MFLOP per image | full loop images/s | step loop images/s | ceiling (GFLOP/s) | fraction, full loop | fraction, step loop | products alone | export images/s (batch 1000) | export fraction | hardware | command |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| mode | executed / requested MFLOP per image | full loop images/s | step loop images/s | ceiling (GFLOP/s) | fraction, full loop | fraction, step loop | products alone | updates alone (ms/step) | bound | export images/s (batch 1000) | export fraction | hardware | command |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 """
 
 
@@ -120,6 +125,35 @@ def export_flops(model, signature: str) -> float:
   return profiling.xla_flops(compiled, images)["total"] / EXPORT_BATCH
 
 
+def updates_alone_seconds(trainer, steps: int = UPDATE_STEPS) -> float:
+  """Seconds per step of the phases' optimiser updates alone: each phase's
+  Adam applies a gradient to exactly its variables, in one compiled loop.
+  Element-wise and bound by memory traffic (every parameter, its two moments
+  and its gradient are read and written), so no FLOPs are counted for it.
+  Changes the trainer's weights: use a throw-away trainer."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  phases = trainer.phases
+
+  @tf.function(jit_compile=True)
+  def update(scale):
+    for phase in phases:
+      variables = phase.variables
+      phase.optimizer.apply_gradients(
+          [(tf.fill(tf.shape(v), scale), v) for v in variables])
+
+  @tf.function
+  def loop(count):
+    for i in tf.range(count):
+      update(1e-3 * tf.cast(i % 2 * 2 - 1, tf.float32))
+
+  loop(tf.constant(2))
+  start = time.perf_counter()
+  loop(tf.constant(steps))
+  trainer.step.numpy()
+  phases[0].variables[0].numpy()
+  return (time.perf_counter() - start) / steps
+
+
 def step_loop_rate(trainer, dataset) -> float:
   """Images/s of the compiled multi-step loop alone (after a warm-up)."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
@@ -152,7 +186,12 @@ def main(argv):
     per_image = flops["executed"] / config.train.batch_size
     requested = flops["requested"] / config.train.batch_size
     loop_rate = step_loop_rate(probe, dataset)
+    updates = updates_alone_seconds(probe)
     del probe
+    # The most this step could reach here even if every product ran at the
+    # ceiling: products plus the optimiser updates, nothing else.
+    step = flops["executed"]
+    bound = step / (step / ceiling + updates) / ceiling
     stamps = []
     saved_model = aae_app.train(
         config, on_epoch_end=lambda _: stamps.append(time.perf_counter()))
@@ -172,6 +211,7 @@ def main(argv):
            "fraction": fraction, "step_loop_fraction": loop_fraction,
            "dots_share": flops["dots_share"],
            "dots_alone_fraction": flops["dots_alone_rate"] / ceiling,
+           "updates_alone_s_per_step": updates, "bound_fraction": bound,
            "export_signature": signature, "export_images_per_s": exported,
            "export_fraction": export_fraction,
            "train_images": len(splits.train.labels),
@@ -184,6 +224,7 @@ def main(argv):
                  f"{rate:.0f} | {loop_rate:.0f} | {ceiling / 1e9:.1f} | "
                  f"{100 * fraction:.0f}% | {100 * loop_fraction:.0f}% | "
                  f"{100 * flops['dots_alone_rate'] / ceiling:.0f}% | "
+                 f"{1e3 * updates:.1f} | {100 * bound:.0f}% | "
                  f"{exported:.0f} ({signature}) | {100 * export_fraction:.0f}% "
                  f"| {common.hardware()} | `{common.command_line()}` |")
   common.append_results("throughput", rows, lines, HEADER)

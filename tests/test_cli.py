@@ -16,10 +16,24 @@ TINY = ["--bsize", "10", "--noverify_checksums",
 
 
 def run_cli(*args, cwd=None):
+  return run_clis([args], cwd=cwd)[0]
+
+
+def run_clis(arg_lists, cwd=None):
+  """Runs the command line once per argument list, all at the same time
+  (each start is mostly single-threaded imports); results in order."""
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", AAE_TF_CACHE=os.path.join(
       cwd or REPO, ".cache_unused"))
-  return subprocess.run([sys.executable, SCRIPT, *args], capture_output=True,
-                        text=True, cwd=cwd, env=env, timeout=600)
+  processes = [subprocess.Popen([sys.executable, SCRIPT, *args],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, cwd=cwd, env=env)
+               for args in arg_lists]
+  results = []
+  for process, args in zip(processes, arg_lists):
+    stdout, stderr = process.communicate(timeout=600)
+    results.append(subprocess.CompletedProcess(
+        [SCRIPT, *args], process.returncode, stdout, stderr))
+  return results
 
 
 def assert_user_error(result, pattern):
@@ -63,15 +77,17 @@ def test_missing_checkpoint_and_conflicting_flag(tmp_path, tiny_idx_dir):
   save = str(tmp_path / "run")
   common = ["--save_path", save, "--data_dir", tiny_idx_dir, *TINY]
   assert run_cli("--train", "--maxepoch", "1", *common).returncode == 0
-  assert_user_error(run_cli("--generate", "--load", "7", *common),
-                    "No checkpoint 7")
-  assert_user_error(run_cli("--generate", "--load", "one", *common),
-                    "--load takes an epoch number")
-  assert_user_error(run_cli("--generate", "--load", "1", "--dist_type", "gmm",
-                            *common), "contradicts the run")
-  # Another configuration in the same SAVE_PATH is refused, not overwritten.
-  assert_user_error(run_cli("--train", "--maxepoch", "1", "--lr", "0.1",
-                            *common), "another configuration")
+  results = run_clis([
+      ["--generate", "--load", "7", *common],
+      ["--generate", "--load", "one", *common],
+      ["--generate", "--load", "1", "--dist_type", "gmm", *common],
+      # Another configuration in the same SAVE_PATH is refused, not
+      # overwritten.
+      ["--train", "--maxepoch", "1", "--lr", "0.1", *common]])
+  for result, pattern in zip(results, [
+      "No checkpoint 7", "--load takes an epoch number", "contradicts the run",
+      "another configuration"]):
+    assert_user_error(result, pattern)
   # A damaged checkpoint gives a clear error.
   data_file = glob.glob(os.path.join(save, "checkpoints",
                                      "ckpt-1.data-*"))[0]
@@ -81,7 +97,7 @@ def test_missing_checkpoint_and_conflicting_flag(tmp_path, tiny_idx_dir):
                     "damaged")
 
 
-@pytest.mark.parametrize("args,pattern", [
+BAD_FLAGS = [
     (["--train", "--lr", "-1"], "--lr must be positive"),
     (["--train", "--bsize", "0"], "--bsize must be positive"),
     (["--train", "--maxepoch", "0"], "--maxepoch must be positive"),
@@ -95,10 +111,21 @@ def test_missing_checkpoint_and_conflicting_flag(tmp_path, tiny_idx_dir):
     (["--train", "--load", "3"], "--load is for"),
     (["--viz", "--load", "1", "--ncode", "4"], "--viz needs --ncode 2"),
     (["--train", "--lr_decay_epochs", "a,b"], "--lr_decay_epochs"),
-])
-def test_bad_flags(tmp_path, args, pattern):
-  assert_user_error(run_cli(*args, "--save_path", str(tmp_path / "x")),
-                    pattern)
+]
+
+
+@pytest.fixture(scope="module")
+def bad_flag_results(tmp_path_factory):
+  """Every BAD_FLAGS command, run at the same time."""
+  root = tmp_path_factory.mktemp("bad_flags")
+  return run_clis([[*args, "--save_path", str(root / f"run{i}")]
+                   for i, (args, _) in enumerate(BAD_FLAGS)])
+
+
+@pytest.mark.parametrize("index", range(len(BAD_FLAGS)),
+                         ids=[" ".join(args) or "none" for args, _ in BAD_FLAGS])
+def test_bad_flags(bad_flag_results, index):
+  assert_user_error(bad_flag_results[index], BAD_FLAGS[index][1])
 
 
 def test_unwritable_save_path(tmp_path, tiny_idx_dir):
