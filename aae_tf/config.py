@@ -115,6 +115,9 @@ class TrainConfig:
   ygenw: float = 6.0  # Categorical (y) generator phase weight.
   num_labeled: Optional[int] = None  # Labeled training images; None: all.
   labeled_batch_size: int = 100  # Batch of the classification phase.
+  # The classification phase updates every N steps (seed 002: 10 with 1000
+  # labels, against overfitting the few labeled images); 1: every step.
+  classify_every: int = 1
   soft_lambda_penalty: float = 1e-3  # Keeps the soft ensemble's lambda up.
   # Balanced training (seed 003): skip the discriminator update while its
   # previous loss is below the first, the generator's while its loss is
@@ -299,6 +302,8 @@ def validate(config: ExperimentConfig) -> None:
          f"The number of labeled images must be positive, got "
          f"{train.num_labeled}.")
   _check(train.labeled_batch_size > 0, "labeled_batch_size must be positive.")
+  _check(train.classify_every >= 1,
+         f"--classify_every must be at least 1, got {train.classify_every}.")
   _check(train.num_labeled is None or train.num_labeled % model.num_classes == 0,
          f"--num_labeled is balanced over the {model.num_classes} digits: it "
          f"must be a multiple of {model.num_classes}, got {train.num_labeled}.")

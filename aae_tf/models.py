@@ -401,7 +401,8 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
       phases.append(Phase("classification", self._classification,
                           [self.encoder], make_optimizer("classification"),
                           train.clsw, metrics=("error",),
-                          select=self.encoder.class_variables))
+                          select=self.encoder.class_variables,
+                          every=train.classify_every))
     return phases
 
   def train_dataset(self, train, seed):

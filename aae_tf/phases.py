@@ -37,6 +37,10 @@ class Phase:
   # loss at the previous step was below `skip_below` (it is far ahead).
   skip_below: Optional[float] = None
   last_loss: Optional[tf.Variable] = None
+  # The update runs at steps 0, every, 2 * every, ... only (seed 002 runs
+  # the semi-supervised classification phase every ten steps); the loss is
+  # still computed and reported at every step.
+  every: int = 1
 
   @property
   def output_names(self) -> list:
@@ -61,8 +65,12 @@ class Phase:
                                    name=f"{self.name}_last_loss")
 
 
-def run_phases(phases: Sequence[Phase], batch: Batch) -> Metrics:
-  """Applies every phase once, in order; returns '<phase>/<metric>' scalars."""
+def run_phases(phases: Sequence[Phase], batch: Batch,
+               step: Optional[tf.Tensor] = None) -> Metrics:
+  """Applies every phase once, in order; returns '<phase>/<metric>' scalars.
+
+  `step` (the global step, int64) is needed by phases with `every` > 1.
+  """
   replicas = tf.distribute.get_strategy().num_replicas_in_sync
   outputs = {}
   for phase in phases:
@@ -71,18 +79,20 @@ def run_phases(phases: Sequence[Phase], batch: Batch) -> Metrics:
       loss, metrics = phase.loss_fn(batch)
       # Losses are batch means per replica; gradients are summed over replicas.
       scaled = phase.weight * loss / replicas
-    grads = tape.gradient(scaled, variables)
-    if phase.skip_below is None:
+    update = _update_condition(phase, step)
+
+    def apply(phase=phase, tape=tape, scaled=scaled, variables=variables):
+      grads = tape.gradient(scaled, variables)
       phase.optimizer.apply_gradients(zip(grads, variables))
+      return tf.constant(0.0)
+
+    if update is None:
+      apply()
     else:
-      skip = phase.last_loss < phase.skip_below
-
-      def apply(phase=phase, grads=grads, variables=variables):
-        phase.optimizer.apply_gradients(zip(grads, variables))
-        return tf.constant(0.0)
-
-      outputs[f"{phase.name}/skipped"] = tf.cond(
-          skip, lambda: tf.constant(1.0), apply)
+      skipped = tf.cond(update, apply, lambda: tf.constant(1.0))
+      if phase.skip_below is not None:
+        outputs[f"{phase.name}/skipped"] = skipped
+    if phase.skip_below is not None:
       phase.last_loss.assign(loss)
     if tuple(metrics) != tuple(phase.metrics):
       raise ValueError(f"Phase {phase.name} returned metrics {list(metrics)} "
@@ -91,3 +101,18 @@ def run_phases(phases: Sequence[Phase], batch: Batch) -> Metrics:
     for key, value in metrics.items():
       outputs[f"{phase.name}/{key}"] = value
   return outputs
+
+
+def _update_condition(phase: Phase, step) -> Optional[tf.Tensor]:
+  """When the phase updates this step (a bool tensor), or None: always."""
+  conditions = []
+  if phase.skip_below is not None:
+    conditions.append(tf.logical_not(phase.last_loss < phase.skip_below))
+  if phase.every > 1:
+    if step is None:
+      raise ValueError(f"Phase {phase.name} runs every {phase.every} steps "
+                       "and needs the global step.")
+    conditions.append(tf.equal(tf.cast(step, tf.int64) % phase.every, 0))
+  if not conditions:
+    return None
+  return tf.reduce_all(tf.stack(conditions))

@@ -37,6 +37,7 @@ flags.DEFINE_integer("ncode", 10, "Style code size.")
 flags.DEFINE_float("noise_std", 0.0, "Input noise (0: none).")
 flags.DEFINE_float("keep_prob", 1.0, "Dropout keep probability in the encoder.")
 flags.DEFINE_float("clsw", 1.0, "Classification phase weight.")
+flags.DEFINE_integer("classify_every", 1, "Classification update every N steps.")
 flags.DEFINE_integer("seed", 0, "Random seed.")
 flags.DEFINE_string("data_dir", None, "Folder with the MNIST IDX files.")
 flags.DEFINE_string("out_dir", "runs/bench_classify", "Where runs go.")
@@ -73,6 +74,7 @@ def main(argv):
       train=config_lib.TrainConfig(
           max_epoch=FLAGS.maxepoch, lr=FLAGS.lr, seed=FLAGS.seed,
           gen_lr=FLAGS.gen_lr, dis_lr=FLAGS.dis_lr, clsw=FLAGS.clsw,
+          classify_every=FLAGS.classify_every,
           lr_decay_epochs=tuple(int(e) for e in FLAGS.lr_decay_epochs),
           num_labeled=num_labeled,
           progress_bar=False),

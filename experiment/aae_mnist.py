@@ -108,6 +108,8 @@ flags.DEFINE_float("balance_gen_below", None, "Balanced training: skip the "
                    "generator update while its last loss is below this.")
 flags.DEFINE_integer("labeled_bsize", 100, "Batch size of the labeled "
                      "minibatch in the classification phase.")
+flags.DEFINE_integer("classify_every", 1, "The classification phase updates "
+                     "every N steps (seed 002: 10 with 1000 labels).")
 flags.DEFINE_integer("seed", 0, "Random seed: the same seed repeats a run.")
 flags.DEFINE_bool("deterministic", False, "Use deterministic TensorFlow ops "
                   "(bit-exact repeats, slower).")
@@ -208,7 +210,8 @@ def build_config(action):
           encw=FLAGS.encw, disw=FLAGS.disw,
           genw=FLAGS.genw, clsw=FLAGS.clsw, ydisw=FLAGS.ydisw,
           ygenw=FLAGS.ygenw, num_labeled=FLAGS.num_labeled,
-          labeled_batch_size=FLAGS.labeled_bsize, seed=FLAGS.seed,
+          labeled_batch_size=FLAGS.labeled_bsize,
+          classify_every=FLAGS.classify_every, seed=FLAGS.seed,
           deterministic=FLAGS.deterministic, jit_compile=FLAGS.xla,
           strategy=FLAGS.strategy,
           balance_discriminator_below=FLAGS.balance_dis_below,

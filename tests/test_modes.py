@@ -257,3 +257,23 @@ def test_dimreduction_trains_and_exports_represent(tmp_path):
       model.represent(images), atol=1e-5)
   (path,) = app.visualize(config, "latest", splits)
   assert path.endswith("latent.png") and (tmp_path / "run" / "latent.png").exists()
+
+
+def test_classification_phase_every_n_steps(tmp_path):
+  """With classify_every 3 the classification phase updates at steps 0 and 3
+  of six, reports its loss at all six, and the other phases update always."""
+  config = _config(tmp_path, "semisupervised", ncode=2)
+  config = dataclasses.replace(
+      config, train=dataclasses.replace(config.train, classify_every=3,
+                                        jit_compile=True)).validate()
+  trainer = trainer_lib.Trainer(build_model(config), config, steps_per_epoch=5)
+  phases = {p.name: p for p in trainer.phases}
+  assert phases["classification"].every == 3
+  batch = _batch(trainer.model)
+  for step in range(6):
+    out = trainer._step_fn(batch, tf.constant(step, tf.int64))
+    assert np.isfinite(float(out["classification/loss"]))
+  assert int(phases["classification"].optimizer.iterations.numpy()) == 2
+  assert int(phases["reconstruction"].optimizer.iterations.numpy()) == 6
+  with pytest.raises(ValueError, match="needs the global step"):
+    run_phases([phases["classification"]], batch)
