@@ -39,6 +39,9 @@ flags.DEFINE_float("keep_prob", 1.0, "Dropout keep probability in the encoder.")
 flags.DEFINE_float("clsw", 1.0, "Classification phase weight.")
 flags.DEFINE_integer("classify_every", 1, "Classification update every N steps.")
 flags.DEFINE_integer("seed", 0, "Random seed.")
+flags.DEFINE_bool("resume", False, "Continue the run in --out_dir if it exists "
+                  "(same flags): long schedules over several sessions; the "
+                  "wall time is then this invocation's only.")
 flags.DEFINE_string("data_dir", None, "Folder with the MNIST IDX files.")
 flags.DEFINE_string("out_dir", "runs/bench_classify", "Where runs go.")
 FLAGS = flags.FLAGS
@@ -79,8 +82,9 @@ def main(argv):
           num_labeled=num_labeled,
           progress_bar=False),
   ).validate()
-  if os.path.exists(config.save_path):
-    raise SystemExit(f"{config.save_path} exists; choose a new --out_dir.")
+  if os.path.exists(config.save_path) and not FLAGS.resume:
+    raise SystemExit(f"{config.save_path} exists; choose a new --out_dir "
+                     "or pass --resume.")
   start = time.perf_counter()
   saved_model = aae_app.train(config)
   wall = time.perf_counter() - start
