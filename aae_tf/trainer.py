@@ -145,10 +145,10 @@ class Trainer:
     return run_phases(self.phases, batch, step)
 
   def _train_loop(self, iterator, num_steps):
-    for _ in tf.range(num_steps):
-      outputs = self.strategy.run(self._step_fn,
-                                  args=(next(iterator), self.step.read_value()))
-      self.step.assign_add(1)
+    first = self.step.read_value()
+    for i in tf.range(num_steps):
+      outputs = self.strategy.run(
+          self._step_fn, args=(next(iterator), first + tf.cast(i, tf.int64)))
       for key, value in outputs.items():
         value = self.strategy.reduce(tf.distribute.ReduceOp.MEAN, value,
                                      axis=None)
@@ -156,6 +156,7 @@ class Trainer:
         if key == self.objective_key:
           self.objective_window.assign(tf.concat(
               [self.objective_window[1:], [value]], axis=0))
+    self.step.assign_add(tf.cast(num_steps, tf.int64))
 
   def _eval_step(self, batch):
     return self.model.eval_metrics(batch)
