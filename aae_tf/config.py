@@ -72,6 +72,10 @@ class ModelConfig:
   # Dimensionality reduction (paper section 7): cluster heads closer than
   # this are pushed apart.
   cluster_head_margin: float = 3.0
+  # The y discriminator also sees its batch's mean of y (minibatch
+  # features): a per-sample critic cannot tell that every image went to the
+  # same cluster, one that sees the batch's cluster usage can.
+  y_batch_statistics: bool = False
 
   @property
   def image_size(self) -> int:

@@ -323,7 +323,7 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
                                             model.leaky_relu_slope,
                                             name="y_discriminator")
     super().__init__(config)
-    self.y_discriminator(tf.zeros([1, self.num_classes]))
+    self.y_discriminator(self.y_critic_inputs(tf.zeros([1, self.num_classes])))
     self.classify_fn = tf.function(self.classify, reduce_retracing=True)
 
   @property
@@ -351,6 +351,14 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
     out = self.encoder(images, training=False)
     return self.decode(out["mean"], tf.nn.softmax(out["logits"]))
 
+  def y_critic_inputs(self, y: tf.Tensor) -> tf.Tensor:
+    """What the y discriminator sees: y, and with `y_batch_statistics` also
+    the batch's mean of y next to every row."""
+    if not self.config.model.y_batch_statistics:
+      return y
+    usage = tf.reduce_mean(y, axis=0, keepdims=True)
+    return tf.concat([y, tf.broadcast_to(usage, tf.shape(y))], axis=1)
+
   def sample_categorical(self, n) -> tf.Tensor:
     return tf.one_hot(self.random_labels(n), self.num_classes)
 
@@ -365,15 +373,17 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
 
   def _y_discriminator(self, batch):
     y = self.classify(batch["image"], training=True)
-    real = self.y_discriminator(self.sample_categorical(tf.shape(y)[0]),
-                                training=True)
-    fake = self.y_discriminator(y, training=True)
+    real = self.y_discriminator(
+        self.y_critic_inputs(self.sample_categorical(tf.shape(y)[0])),
+        training=True)
+    fake = self.y_discriminator(self.y_critic_inputs(y), training=True)
     return (losses.discriminator_loss(real, fake),
             {"accuracy": losses.discriminator_accuracy(real, fake)})
 
   def _y_generator(self, batch):
-    fake = self.y_discriminator(self.classify(batch["image"], training=True),
-                                training=True)
+    fake = self.y_discriminator(
+        self.y_critic_inputs(self.classify(batch["image"], training=True)),
+        training=True)
     return losses.generator_loss(fake), {}
 
   def _classification(self, batch):

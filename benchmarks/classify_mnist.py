@@ -36,6 +36,8 @@ flags.DEFINE_float("dis_lr", None, "Discriminator phases' learning rate "
 flags.DEFINE_integer("ncode", 10, "Style code size.")
 flags.DEFINE_float("noise_std", 0.0, "Input noise (0: none).")
 flags.DEFINE_float("keep_prob", 1.0, "Dropout keep probability in the encoder.")
+flags.DEFINE_bool("y_batch_statistics", False, "The y discriminator also sees "
+                  "the batch's mean of y (against collapsed clusters).")
 flags.DEFINE_float("clsw", 1.0, "Classification phase weight.")
 flags.DEFINE_integer("classify_every", 1, "Classification update every N steps.")
 flags.DEFINE_integer("seed", 0, "Random seed.")
@@ -73,6 +75,7 @@ def main(argv):
       model=config_lib.ModelConfig(
           ncode=2 if reduction else FLAGS.ncode,
           input_noise_std=FLAGS.noise_std, keep_prob=FLAGS.keep_prob,
+          y_batch_statistics=FLAGS.y_batch_statistics,
           num_classes=FLAGS.ncluster if clustering else 10),
       train=config_lib.TrainConfig(
           max_epoch=FLAGS.maxepoch, lr=FLAGS.lr, seed=FLAGS.seed,

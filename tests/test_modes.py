@@ -136,6 +136,24 @@ def test_clustering_has_no_labels_and_ncluster_outputs(tmp_path):
   assert set(batch) == {"image", "label"}
 
 
+def test_y_batch_statistics_show_the_critic_cluster_usage(tmp_path):
+  model = build_model(_config(tmp_path, "clustering", num_classes=4,
+                              y_batch_statistics=True))
+  y = tf.constant([[1., 0, 0, 0], [1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 0, 1]])
+  inputs = model.y_critic_inputs(y)
+  np.testing.assert_allclose(inputs[:, :4], y)
+  np.testing.assert_allclose(inputs[:, 4:], [[0.5, 0.25, 0, 0.25]] * 4)
+  # The same one-hot row reaches the critic differently in a batch that all
+  # went to one cluster: a per-sample critic could not tell them apart.
+  collapsed = model.y_critic_inputs(tf.one_hot([0, 0, 0, 0], 4))
+  assert not np.allclose(collapsed[0], inputs[0])
+  assert model.y_discriminator(inputs).shape == (4,)
+  loss, _ = model._y_generator(_batch(model))
+  assert np.isfinite(loss.numpy())
+  plain = build_model(_config(tmp_path, "clustering", num_classes=4))
+  np.testing.assert_allclose(plain.y_critic_inputs(y), y)
+
+
 def test_semisupervised_trains_and_exports_classify(tmp_path):
   config = _config(tmp_path / "run", "semisupervised")
   config.train.num_labeled = 20
