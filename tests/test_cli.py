@@ -173,11 +173,17 @@ def test_other_modes(tmp_path, tiny_idx_dir, train_args, after, outputs):
   assert result.returncode == 0, result.stderr
   for name in outputs:
     assert os.path.getsize(os.path.join(save, name)) > 0, name
+  with open(os.path.join(save, "config.json")) as f:
+    config = json.load(f)
   if "--train_clustering" in train_args:
-    # Unsupervised clusters default to slower adversarial phases.
-    with open(os.path.join(save, "config.json")) as f:
-      train = json.load(f)["train"]
-    assert train["gen_lr"] == train["dis_lr"] == 1e-5
+    # Clustering's y discriminator sees the batch's cluster usage; the
+    # adversarial phases keep the common rate.
+    assert config["model"]["y_batch_statistics"]
+    assert config["train"]["gen_lr"] is None
+  if "--train_dimreduction" in train_args:
+    # Unsupervised dimensionality reduction: slower adversarial phases.
+    assert not config["model"]["y_batch_statistics"]
+    assert config["train"]["gen_lr"] == config["train"]["dis_lr"] == 1e-5
 
 
 @pytest.mark.parametrize("args,pattern", [
