@@ -35,8 +35,15 @@ print(float(np.mean(predicted != labels)))
 
 
 def hardware() -> str:
+  """The CPU and the cores this process may use (a run pinned with taskset
+  to fewer cores than the machine has says so)."""
   cpu = platform.processor() or platform.machine()
-  return f"{cpu}, {os.cpu_count()} CPU cores, no GPU"
+  total = os.cpu_count()
+  usable = (len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity") else total)
+  cores = (f"{total} CPU cores" if usable == total
+           else f"{usable} of {total} CPU cores (affinity)")
+  return f"{cpu}, {cores}, no GPU"
 
 
 def command_line() -> str:
