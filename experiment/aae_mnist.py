@@ -61,7 +61,8 @@ flags.DEFINE_enum("posterior", "gaussian", ["gaussian", "deterministic"],
                   "Encoder output: reparameterised Gaussian or deterministic.")
 flags.DEFINE_bool("noise", False, "Add N(0, 0.6^2) noise to the encoder input.")
 flags.DEFINE_float("noise_std", 0.6, "Standard deviation used by --noise.")
-flags.DEFINE_float("dropout", 1.0, "Keep probability of encoder dropout.")
+flags.DEFINE_float("dropout", 1.0, "Keep probability of encoder dropout "
+                   "(--train_semisupervised default: 0.5).")
 flags.DEFINE_enum("reconstruction", "mse", ["mse", "bce"], "Reconstruction "
                   "loss: squared error (tanh decoder) or binary cross-entropy "
                   "(sigmoid decoder).")
@@ -157,6 +158,11 @@ DIMREDUCTION_DEFAULTS = {"lr": 1e-4, "lr_decay_epochs": ["50", "150"]}
 # (results/classify_mnist.md).
 UNSUPERVISED_CLUSTER_DEFAULTS = {"gen_lr": 1e-5, "dis_lr": 1e-5}
 CLUSTERING_DEFAULTS = {"y_batch_statistics": True}
+# With 1000 labels the classification phase fits the labeled images within a
+# few epochs; encoder dropout (keep probability 0.5) lowered the validation
+# error at every epoch compared (5.15% against 5.92% after 8 epochs, 4.30%
+# against 4.9% after 16; results/classify_mnist.md).
+SEMISUPERVISED_DEFAULTS = {"dropout": 0.5}
 
 
 def flag(name):
@@ -165,6 +171,8 @@ def flag(name):
     return FLAGS[name].value
   if FLAGS.train_clustering and name in CLUSTERING_DEFAULTS:
     return CLUSTERING_DEFAULTS[name]
+  if FLAGS.train_semisupervised and name in SEMISUPERVISED_DEFAULTS:
+    return SEMISUPERVISED_DEFAULTS[name]
   if FLAGS.train_dimreduction and FLAGS.num_labeled is None:
     if name in UNSUPERVISED_CLUSTER_DEFAULTS:
       return UNSUPERVISED_CLUSTER_DEFAULTS[name]
@@ -208,7 +216,7 @@ def build_config(action):
       model=config_lib.ModelConfig(
           ncode=flag("ncode"), posterior=FLAGS.posterior,
           architecture=FLAGS.arch,
-          keep_prob=FLAGS.dropout, reconstruction=FLAGS.reconstruction,
+          keep_prob=flag("dropout"), reconstruction=FLAGS.reconstruction,
           input_noise_std=FLAGS.noise_std if FLAGS.noise else 0.0,
           num_classes=num_classes(mode),
           cluster_head_margin=FLAGS.cluster_margin,

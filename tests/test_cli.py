@@ -180,6 +180,8 @@ def test_other_modes(tmp_path, tiny_idx_dir, train_args, after, outputs):
     # adversarial phases keep the common rate.
     assert config["model"]["y_batch_statistics"]
     assert config["train"]["gen_lr"] is None
+  if "--train_semisupervised" in train_args:
+    assert config["model"]["keep_prob"] == 0.5  # Its default dropout.
   if "--train_dimreduction" in train_args:
     # Unsupervised dimensionality reduction: slower adversarial phases.
     assert not config["model"]["y_batch_statistics"]
