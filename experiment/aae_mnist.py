@@ -167,23 +167,24 @@ CLUSTERING_DEFAULTS = {"y_batch_statistics": True}
 FEW_LABELS_DEFAULTS = {"dropout": 0.5}
 
 
+def mode_defaults():
+  """The defaults the chosen mode puts over the flags' own (later wins)."""
+  labeled = FLAGS.num_labeled is not None
+  if FLAGS.train_clustering:
+    return {**CATEGORICAL_DEFAULTS, **CLUSTERING_DEFAULTS}
+  if FLAGS.train_semisupervised:
+    return {**CATEGORICAL_DEFAULTS, **(FEW_LABELS_DEFAULTS if labeled else {})}
+  if FLAGS.train_dimreduction:
+    return {**DIMREDUCTION_DEFAULTS,
+            **({} if labeled else UNSUPERVISED_CLUSTER_DEFAULTS)}
+  return {}
+
+
 def flag(name):
-  """A flag's value, or the categorical modes' default when not given."""
+  """A flag's value, or the mode's default when the flag is not given."""
   if FLAGS[name].present:
     return FLAGS[name].value
-  if FLAGS.train_clustering and name in CLUSTERING_DEFAULTS:
-    return CLUSTERING_DEFAULTS[name]
-  if (FLAGS.train_semisupervised and FLAGS.num_labeled is not None and
-      name in FEW_LABELS_DEFAULTS):
-    return FEW_LABELS_DEFAULTS[name]
-  if FLAGS.train_dimreduction and FLAGS.num_labeled is None:
-    if name in UNSUPERVISED_CLUSTER_DEFAULTS:
-      return UNSUPERVISED_CLUSTER_DEFAULTS[name]
-  if FLAGS.train_semisupervised or FLAGS.train_clustering:
-    return CATEGORICAL_DEFAULTS.get(name, FLAGS[name].value)
-  if FLAGS.train_dimreduction:
-    return DIMREDUCTION_DEFAULTS.get(name, FLAGS[name].value)
-  return FLAGS[name].value
+  return mode_defaults().get(name, FLAGS[name].value)
 
 
 def num_classes(mode):
