@@ -359,6 +359,10 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
     usage = tf.reduce_mean(y, axis=0, keepdims=True)
     return tf.concat([y, tf.broadcast_to(usage, tf.shape(y))], axis=1)
 
+  def _y_critic(self, y: tf.Tensor) -> tf.Tensor:
+    """The y discriminator's logits for y (training)."""
+    return self.y_discriminator(self.y_critic_inputs(y), training=True)
+
   def sample_categorical(self, n) -> tf.Tensor:
     return tf.one_hot(self.random_labels(n), self.num_classes)
 
@@ -373,17 +377,13 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
 
   def _y_discriminator(self, batch):
     y = self.classify(batch["image"], training=True)
-    real = self.y_discriminator(
-        self.y_critic_inputs(self.sample_categorical(tf.shape(y)[0])),
-        training=True)
-    fake = self.y_discriminator(self.y_critic_inputs(y), training=True)
+    real = self._y_critic(self.sample_categorical(tf.shape(y)[0]))
+    fake = self._y_critic(y)
     return (losses.discriminator_loss(real, fake),
             {"accuracy": losses.discriminator_accuracy(real, fake)})
 
   def _y_generator(self, batch):
-    fake = self.y_discriminator(
-        self.y_critic_inputs(self.classify(batch["image"], training=True)),
-        training=True)
+    fake = self._y_critic(self.classify(batch["image"], training=True))
     return losses.generator_loss(fake), {}
 
   def _classification(self, batch):
