@@ -95,3 +95,15 @@ def test_strategy_names():
   assert distribute.is_chief(tf.distribute.get_strategy())
   with pytest.raises(ConfigError, match="Unknown strategy"):
     distribute.make_strategy("tpu")
+
+
+def test_training_options_shard_by_data_without_autotuning():
+  dataset = tf.data.Dataset.range(6).batch(2).prefetch(tf.data.AUTOTUNE)
+  tuned = distribute.with_training_options(dataset)
+  options = tuned.options()
+  assert options.autotune.enabled is False
+  assert (options.experimental_distribute.auto_shard_policy ==
+          tf.data.experimental.AutoShardPolicy.DATA)
+  # Options change how the pipeline runs, never what it yields.
+  assert [b.tolist() for b in tuned.as_numpy_iterator()] == [[0, 1], [2, 3],
+                                                             [4, 5]]
