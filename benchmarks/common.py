@@ -34,20 +34,30 @@ print(float(np.mean(predicted != labels)))
 """
 
 
+def _usable_cores() -> list:
+  """The CPU cores this process may run on (all of them unless pinned)."""
+  if hasattr(os, "sched_getaffinity"):
+    return sorted(os.sched_getaffinity(0))
+  return list(range(os.cpu_count() or 1))
+
+
 def hardware() -> str:
   """The CPU and the cores this process may use (a run pinned with taskset
   to fewer cores than the machine has says so)."""
   cpu = platform.processor() or platform.machine()
   total = os.cpu_count()
-  usable = (len(os.sched_getaffinity(0))
-            if hasattr(os, "sched_getaffinity") else total)
+  usable = len(_usable_cores())
   cores = (f"{total} CPU cores" if usable == total
            else f"{usable} of {total} CPU cores (affinity)")
   return f"{cpu}, {cores}, no GPU"
 
 
 def command_line() -> str:
-  return "python " + " ".join(
+  """The command that reproduces this run, with `taskset -c` when pinned."""
+  cores = _usable_cores()
+  pin = ("" if len(cores) == os.cpu_count()
+         else "taskset -c " + ",".join(str(c) for c in cores) + " ")
+  return pin + "python " + " ".join(
       os.path.relpath(a, REPO) if a.endswith(".py") else a for a in sys.argv)
 
 
