@@ -73,7 +73,9 @@ def main(argv):
     logging.warning("The best window width %.3f is at the end of the range "
                     "tried; widen --sigma_low/--sigma_high.", result["sigma"])
   model_text = (f"{config.mode}, {config.prior.dist_type} prior, ncode "
-                f"{config.model.ncode}, {config.model.architecture}")
+                f"{config.model.ncode}, {config.model.architecture}, "
+                f"{config.model.posterior} posterior, "
+                f"{config.model.reconstruction} reconstruction")
   row = {"run": FLAGS.run, "model": model_text,
          "epochs": config.train.max_epoch, **result, "wall_time_s": wall,
          "num_samples": FLAGS.num_samples, "hardware": common.hardware(),
