@@ -111,3 +111,23 @@ def test_reconstruction_error_decodes_with_the_labels(tmp_path, mode):
   recon = model.reconstruct_fn(images, test.labels).numpy()
   assert evaluation.reconstruction_error(model, test, 7) == pytest.approx(
       float(np.mean((recon - images)**2)), rel=1e-5)
+
+
+def test_parzen_refined_width_finds_the_known_optimum():
+  # One sample at the origin: the mean validation log-likelihood
+  # -|x|^2 / (2 s^2) - d/2 log(2 pi s^2) peaks at s^2 = mean |x|^2 / d.
+  rng = np.random.default_rng(1)
+  validation = rng.normal(0, 0.7, [400, 3])
+  optimum = np.sqrt(np.mean(np.sum(validation**2, axis=1)) / 3)
+  samples = np.zeros([1, 3])
+  grid = np.array([0.1, 0.5, 2.0, 8.0])
+  coarse, coarse_ll = evaluation.parzen_select_sigma(samples, validation, grid)
+  assert coarse == 0.5
+  sigma, ll = evaluation.parzen_select_sigma(samples, validation, grid,
+                                             refine_steps=20)
+  assert sigma == pytest.approx(optimum, rel=1e-3)
+  assert ll > coarse_ll
+  # A best width at the end of the grid is not refined (no bracket).
+  edge, _ = evaluation.parzen_select_sigma(samples, validation,
+                                           np.array([2.0, 8.0]), 20)
+  assert edge == 2.0
