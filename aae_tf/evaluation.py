@@ -133,33 +133,30 @@ def parzen_select_sigma(samples: np.ndarray, validation: np.ndarray,
   Returns:
     The chosen width and its mean validation log-likelihood.
   """
+  tried = []  # (mean validation log-likelihood, width) of every width.
+
   def score(sigma):
-    return float(np.mean(parzen_log_likelihood(samples, validation, sigma)))
+    value = float(np.mean(parzen_log_likelihood(samples, validation, sigma)))
+    tried.append((value, float(sigma)))
+    return value
 
   scores = [score(s) for s in sigmas]
   best = int(np.argmax(scores))
-  found = (float(sigmas[best]), scores[best])
-  if refine_steps <= 0 or best in (0, len(sigmas) - 1):
-    return found
-  lo, hi = np.log(sigmas[best - 1]), np.log(sigmas[best + 1])
-  a, b = hi - GOLDEN * (hi - lo), lo + GOLDEN * (hi - lo)
-  fa, fb = score(np.exp(a)), score(np.exp(b))
-  for _ in range(refine_steps):
-    for point, value in ((a, fa), (b, fb)):
-      if value > found[1]:
-        found = (float(np.exp(point)), value)
-    if fa >= fb:  # The maximum lies in [lo, b].
-      hi, b, fb = b, a, fa
-      a = hi - GOLDEN * (hi - lo)
-      fa = score(np.exp(a))
-    else:  # The maximum lies in [a, hi].
-      lo, a, fa = a, b, fb
-      b = lo + GOLDEN * (hi - lo)
-      fb = score(np.exp(b))
-  for point, value in ((a, fa), (b, fb)):
-    if value > found[1]:
-      found = (float(np.exp(point)), value)
-  return found
+  if refine_steps > 0 and 0 < best < len(sigmas) - 1:
+    lo, hi = np.log(sigmas[best - 1]), np.log(sigmas[best + 1])
+    a, b = hi - GOLDEN * (hi - lo), lo + GOLDEN * (hi - lo)
+    fa, fb = score(np.exp(a)), score(np.exp(b))
+    for _ in range(refine_steps):
+      if fa >= fb:  # The maximum lies in [lo, b].
+        hi, b, fb = b, a, fa
+        a = hi - GOLDEN * (hi - lo)
+        fa = score(np.exp(a))
+      else:  # The maximum lies in [a, hi].
+        lo, a, fa = a, b, fb
+        b = lo + GOLDEN * (hi - lo)
+        fb = score(np.exp(b))
+  value, sigma = max(tried)
+  return sigma, value
 
 
 def parzen_evaluation(samples: np.ndarray, validation: np.ndarray,
