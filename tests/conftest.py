@@ -1,6 +1,7 @@
 """Shared fixtures: tiny generated MNIST-like data and small configurations."""
 
 import gzip
+import importlib.util
 import os
 
 import numpy as np
@@ -15,6 +16,15 @@ TINY_TRAIN = 60  # Generated training images (50 train + 10 validation).
 TINY_TEST = 20
 TINY_VALIDATION = 10
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def load_script(relative_path: str, module_name: str):
+  """A script of this repository (not a package module), imported by path."""
+  path = os.path.join(REPO, relative_path)
+  spec = importlib.util.spec_from_file_location(module_name, path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
 
 
 def idx_bytes(array: np.ndarray) -> bytes:

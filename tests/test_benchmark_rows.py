@@ -1,21 +1,17 @@
 """What a benchmark row records about the machine and the command."""
 
-import importlib.util
 import os
 import sys
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from conftest import REPO, load_script
 
 
 @pytest.fixture(name="common")
 def _common():
-  path = os.path.join(REPO, "benchmarks", "common.py")
-  spec = importlib.util.spec_from_file_location("benchmarks_common", path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
+  return load_script(os.path.join("benchmarks", "common.py"),
+                     "benchmarks_common")
 
 
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity"),

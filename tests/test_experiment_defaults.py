@@ -1,22 +1,18 @@
 """The command line's mode-dependent defaults, read in-process (no training)."""
 
-import importlib.util
 import os
 
 from absl import flags
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from conftest import load_script
 
 
 @pytest.fixture(scope="module")
 def cli():
   """experiment/aae_mnist.py as a module; its flags are defined once."""
-  path = os.path.join(REPO, "experiment", "aae_mnist.py")
-  spec = importlib.util.spec_from_file_location("aae_mnist_cli", path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  yield module
+  yield load_script(os.path.join("experiment", "aae_mnist.py"),
+                    "aae_mnist_cli")
   flags.FLAGS.unparse_flags()
 
 
