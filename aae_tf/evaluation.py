@@ -10,6 +10,7 @@ from aae_tf import data as data_lib
 from aae_tf.priors import GaussianMixturePrior
 
 NUM_DIGITS = 10
+PARZEN_CHUNK = 1000  # Points per block of the Parzen distance matrix.
 
 
 def encode_split(model, split: data_lib.Split, batch_size: int,
@@ -92,27 +93,43 @@ def clustering_error(probabilities: np.ndarray, labels: np.ndarray,
   return float(np.mean(names[np.argmax(probabilities, axis=1)] != labels))
 
 
+def _squared_distances(samples: np.ndarray, points: np.ndarray,
+                       chunk: int) -> list:
+  """|x - s|^2 for every point and sample, as [chunk, n] float64 blocks."""
+  samples = np.asarray(samples, np.float64)
+  points = np.asarray(points, np.float64)
+  sample_sq = np.sum(samples**2, axis=1)
+  blocks = []
+  for start in range(0, len(points), chunk):
+    x = points[start:start + chunk]
+    sq = np.sum(x**2, axis=1)[:, None] + sample_sq[None] - 2 * x @ samples.T
+    blocks.append(np.maximum(sq, 0.0))
+  return blocks
+
+
+def _window_log_density(blocks: list, sigma: float, d: int) -> np.ndarray:
+  """The Parzen log-density of each point from its squared distances."""
+  out = []
+  for sq in blocks:
+    a = -sq / (2 * sigma**2)
+    top = a.max(axis=1, keepdims=True)
+    out.append(top[:, 0] + np.log(np.sum(np.exp(a - top), axis=1)))
+  n = blocks[0].shape[1]
+  return (np.concatenate(out) - np.log(n)
+          - 0.5 * d * np.log(2 * np.pi * sigma**2))
+
+
 def parzen_log_likelihood(samples: np.ndarray, points: np.ndarray,
-                          sigma: float, chunk: int = 1000) -> np.ndarray:
+                          sigma: float,
+                          chunk: int = PARZEN_CHUNK) -> np.ndarray:
   """Log-density of each point under a Gaussian Parzen window on `samples`.
 
   log p(x) = logsumexp_i(-|x - s_i|^2 / (2 sigma^2)) - log n
              - d/2 log(2 pi sigma^2).
   Arrays are [n, d] and [m, d] (float); returns [m].
   """
-  samples = np.asarray(samples, np.float64)
-  points = np.asarray(points, np.float64)
-  n, d = samples.shape
-  sample_sq = np.sum(samples**2, axis=1)
-  out = []
-  for start in range(0, len(points), chunk):
-    x = points[start:start + chunk]
-    sq = np.sum(x**2, axis=1)[:, None] + sample_sq[None] - 2 * x @ samples.T
-    a = -np.maximum(sq, 0.0) / (2 * sigma**2)
-    top = a.max(axis=1, keepdims=True)
-    out.append(top[:, 0] + np.log(np.sum(np.exp(a - top), axis=1)))
-  return (np.concatenate(out) - np.log(n)
-          - 0.5 * d * np.log(2 * np.pi * sigma**2))
+  return _window_log_density(_squared_distances(samples, points, chunk),
+                             sigma, np.shape(samples)[1])
 
 
 GOLDEN = (np.sqrt(5.0) - 1) / 2  # Golden-section search step.
@@ -133,10 +150,14 @@ def parzen_select_sigma(samples: np.ndarray, validation: np.ndarray,
   Returns:
     The chosen width and its mean validation log-likelihood.
   """
+  # The distances do not depend on the width: computed once, kept in memory
+  # (8 * len(validation) * len(samples) bytes).
+  blocks = _squared_distances(samples, validation, PARZEN_CHUNK)
+  d = np.shape(samples)[1]
   tried = []  # (mean validation log-likelihood, width) of every width.
 
   def score(sigma):
-    value = float(np.mean(parzen_log_likelihood(samples, validation, sigma)))
+    value = float(np.mean(_window_log_density(blocks, sigma, d)))
     tried.append((value, float(sigma)))
     return value
 
