@@ -64,12 +64,10 @@ bookkeeping): an upper bound on the step's fraction here.
 
 def step_flops(trainer, batch) -> dict:
   """Per-step FLOPs: XLA-executed dots/convolutions and the traced graph's."""
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from aae_tf import profiling  # pylint: disable=g-import-not-at-top
-  step = tf.function(trainer._train_step, jit_compile=True)  # pylint: disable=protected-access
-  requested = profiling.hlo_flops(
-      step.experimental_get_compiler_ir(batch)(stage="hlo"))["total"]
-  optimized = step.experimental_get_compiler_ir(batch)(stage="optimized_hlo")
+  compiler_ir = trainer.step_compiler_ir(batch)
+  requested = profiling.hlo_flops(compiler_ir(stage="hlo"))["total"]
+  optimized = compiler_ir(stage="optimized_hlo")
   executed = profiling.hlo_flops(optimized)["total"]
   dots = profiling.hlo_dots(optimized)
   dots_flops = profiling.dots_flops(dots)

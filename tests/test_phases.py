@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from aae_tf import profiling
 from aae_tf import trainer as trainer_lib
 from aae_tf.models import build_model
 from aae_tf.phases import run_phases
@@ -130,3 +131,14 @@ def test_learning_rate_drops_on_plateau(tmp_path):
   assert float(np.asarray(opt.learning_rate)) == pytest.approx(4e-5)
   # The plateau state is part of the checkpoint.
   assert "lr_scale" in dict(trainer.checkpoint._trackable_children())
+
+
+def test_step_compiler_ir_counts_the_step_products(trainer):
+  batch = {"image": tf.random.uniform([10, 784], -1, 1),
+           "label": tf.zeros([10], tf.int32)}
+  before = _snapshot(trainer.model)
+  flops = profiling.hlo_flops(
+      trainer.step_compiler_ir(batch)(stage="optimized_hlo"))
+  # The encoder's first layer alone: 10 x 784 x 32 multiply-adds forward.
+  assert flops["dot"] > 2 * 10 * 784 * 32
+  assert not _changed(before, _snapshot(trainer.model))  # Nothing trained.
