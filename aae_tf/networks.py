@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-HE_INIT = "he_normal"
+HE_INIT = "he_normal"  # Hidden layers; output layers keep Glorot uniform.
 
 
 def _attach(model: keras.Model, prefix: str, layers: list) -> tuple:
@@ -26,6 +26,9 @@ def _attach(model: keras.Model, prefix: str, layers: list) -> tuple:
 class MLPEncoder(keras.Model):
   """Images [B, D] to a code: ReLU layers, optional dropout and input noise.
 
+  Input noise and input dropout act at training time only, before the first
+  layer; `keep_prob` < 1 adds dropout after every hidden layer.
+
   With `posterior="gaussian"` it returns a mean (linear) and a standard
   deviation (softplus); with "deterministic" only the mean (the code itself).
   With `num_classes > 0` it also returns class logits (the semi-supervised
@@ -35,7 +38,9 @@ class MLPEncoder(keras.Model):
   def __init__(self, ncode: int, units: Sequence[int] = (1000, 1000),
                posterior: str = "gaussian", keep_prob: float = 1.0,
                input_noise_std: float = 0.0, min_stddev: float = 1e-6,
-               num_classes: int = 0, name: str = "encoder", **kwargs):
+               num_classes: int = 0, input_keep_prob: float = 1.0,
+               kernel_initializer: str = HE_INIT, name: str = "encoder",
+               **kwargs):
     super().__init__(name=name, **kwargs)
     self.ncode = ncode
     self.units = tuple(units)
@@ -44,9 +49,14 @@ class MLPEncoder(keras.Model):
     self.input_noise_std = input_noise_std
     self.min_stddev = min_stddev
     self.num_classes = num_classes
+    self.input_keep_prob = input_keep_prob
+    self.kernel_initializer = kernel_initializer
     self.noise = keras.layers.GaussianNoise(input_noise_std, name="input_noise")
+    self.input_dropout = keras.layers.Dropout(1.0 - input_keep_prob,
+                                              name="input_dropout")
     self.hidden = _attach(self, "hidden", [
-        keras.layers.Dense(u, activation="relu", kernel_initializer=HE_INIT,
+        keras.layers.Dense(u, activation="relu",
+                           kernel_initializer=kernel_initializer,
                            name=f"hidden_{i}")
         for i, u in enumerate(self.units)])
     self.dropouts = _attach(self, "dropout", [
@@ -74,6 +84,8 @@ class MLPEncoder(keras.Model):
 
   def call(self, images, training=False) -> Dict[str, tf.Tensor]:
     h = self.noise(images, training=training) if self.input_noise_std else images
+    if self.input_keep_prob < 1.0:
+      h = self.input_dropout(h, training=training)
     for dense, dropout in zip(self.hidden, self.dropouts):
       h = dropout(dense(h), training=training)
     out = {"mean": self.mean(h)}
@@ -88,7 +100,8 @@ class MLPEncoder(keras.Model):
             "posterior": self.posterior, "keep_prob": self.keep_prob,
             "input_noise_std": self.input_noise_std,
             "min_stddev": self.min_stddev, "num_classes": self.num_classes,
-            "name": self.name}
+            "input_keep_prob": self.input_keep_prob,
+            "kernel_initializer": self.kernel_initializer, "name": self.name}
 
 
 class MLPDecoder(keras.Model):
@@ -96,14 +109,17 @@ class MLPDecoder(keras.Model):
 
   def __init__(self, output_size: int = 784,
                units: Sequence[int] = (1000, 1000),
-               output_activation: str = "tanh", name: str = "decoder",
+               output_activation: str = "tanh",
+               kernel_initializer: str = HE_INIT, name: str = "decoder",
                **kwargs):
     super().__init__(name=name, **kwargs)
     self.output_size = output_size
     self.units = tuple(units)
     self.output_activation = output_activation
+    self.kernel_initializer = kernel_initializer
     self.hidden = _attach(self, "hidden", [
-        keras.layers.Dense(u, activation="relu", kernel_initializer=HE_INIT,
+        keras.layers.Dense(u, activation="relu",
+                           kernel_initializer=kernel_initializer,
                            name=f"hidden_{i}")
         for i, u in enumerate(self.units)])
     self.out = keras.layers.Dense(output_size, activation=output_activation,
@@ -117,7 +133,8 @@ class MLPDecoder(keras.Model):
 
   def get_config(self):
     return {"output_size": self.output_size, "units": list(self.units),
-            "output_activation": self.output_activation, "name": self.name}
+            "output_activation": self.output_activation,
+            "kernel_initializer": self.kernel_initializer, "name": self.name}
 
 
 class MLPDiscriminator(keras.Model):
@@ -126,13 +143,16 @@ class MLPDiscriminator(keras.Model):
 
   def __init__(self, units: Sequence[int] = (1000, 1000),
                leaky_relu_slope: float = 0.2, dropout_rate: float = 0.0,
+               kernel_initializer: str = HE_INIT,
                name: str = "discriminator", **kwargs):
     super().__init__(name=name, **kwargs)
     self.units = tuple(units)
     self.leaky_relu_slope = leaky_relu_slope
     self.dropout_rate = dropout_rate
+    self.kernel_initializer = kernel_initializer
     self.hidden = _attach(self, "hidden", [
-        keras.layers.Dense(u, kernel_initializer=HE_INIT, name=f"hidden_{i}")
+        keras.layers.Dense(u, kernel_initializer=kernel_initializer,
+                           name=f"hidden_{i}")
         for i, u in enumerate(self.units)])
     self.activation = keras.layers.LeakyReLU(leaky_relu_slope)
     self.dropout = keras.layers.Dropout(dropout_rate, name="dropout")
@@ -149,7 +169,8 @@ class MLPDiscriminator(keras.Model):
   def get_config(self):
     return {"units": list(self.units),
             "leaky_relu_slope": self.leaky_relu_slope,
-            "dropout_rate": self.dropout_rate, "name": self.name}
+            "dropout_rate": self.dropout_rate,
+            "kernel_initializer": self.kernel_initializer, "name": self.name}
 
 
 class SoftEnsemble(keras.layers.Layer):

@@ -1,7 +1,8 @@
 """Training phases and the one generic step that runs them in order.
 
 A mode is its networks plus an ordered list of :class:`Phase`: a loss, the
-networks whose variables it trains, a weight and an optimiser. The step runs
+networks whose variables it trains, a weight and a role; the trainer gives
+each phase its own optimiser, configured by phase name or role. The step runs
 each phase with its own `GradientTape` and optimiser, so every phase sees the
 weights the previous phase just updated (the paper's per-minibatch order).
 """
@@ -26,8 +27,12 @@ class Phase:
   name: str
   loss_fn: LossFn
   networks: Sequence[keras.Model]  # It trains exactly their variables.
-  optimizer: keras.optimizers.Optimizer
+  role: str  # One of config.ROLES: picks the optimiser settings.
   weight: float = 1.0
+  # The adversarial objective whose sliding-window deviation is logged as
+  # the stability metric (at most one phase of a mode).
+  objective: bool = False
+  optimizer: Optional[keras.optimizers.Optimizer] = None  # Set by the trainer.
   # Names of the extra metrics `loss_fn` returns beside the loss.
   metrics: Tuple[str, ...] = ()
   # Narrows the networks' variables to the ones the loss reaches (e.g. the
@@ -56,10 +61,11 @@ class Phase:
       return self.select()
     return [v for net in self.networks for v in net.trainable_variables]
 
-  def build(self) -> None:
-    """Creates the optimiser's slots and the balance state (networks must be
-    built; under the strategy's scope)."""
-    self.optimizer.build(self.variables)
+  def build(self, optimizer: keras.optimizers.Optimizer) -> None:
+    """Takes `optimizer`, creates its slots and the balance state (networks
+    must be built; under the strategy's scope)."""
+    self.optimizer = optimizer
+    optimizer.build(self.variables)
     if self.skip_below is not None:
       self.last_loss = tf.Variable(float("inf"), trainable=False,
                                    name=f"{self.name}_last_loss")

@@ -71,13 +71,20 @@ def write_epoch_summaries(model, eval_images: tf.Tensor,
 def hparams_dict(config) -> dict:
   """Flat, TensorBoard-friendly hyperparameters of a run."""
   flat = {"mode": config.mode}
-  for section in ("data", "prior", "model", "train"):
-    for key, value in dataclasses.asdict(getattr(config, section)).items():
+
+  def add(prefix: str, values: dict) -> None:
+    for key, value in values.items():
+      if isinstance(value, dict):  # Nested: optimisers by phase or role.
+        add(f"{prefix}{key}.", value)
+        continue
       if isinstance(value, (list, tuple)):
         value = ",".join(str(v) for v in value)
       elif value is None:
         value = "none"
-      flat[f"{section}.{key}"] = value
+      flat[f"{prefix}{key}"] = value
+
+  for section in ("data", "prior", "model", "train"):
+    add(f"{section}.", dataclasses.asdict(getattr(config, section)))
   return flat
 
 

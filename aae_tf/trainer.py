@@ -21,7 +21,7 @@ import tensorflow as tf
 from aae_tf import data as data_lib
 from aae_tf import distribute
 from aae_tf import summaries
-from aae_tf.config import ExperimentConfig
+from aae_tf.config import ExperimentConfig, OptimizerConfig
 from aae_tf.errors import CheckpointError, OutputError, TrainingError
 from aae_tf.phases import run_phases
 
@@ -39,33 +39,57 @@ def checkpoint_dir(save_path: str) -> str:
   return os.path.join(save_path, CHECKPOINT_DIR)
 
 
-class ScaledSchedule(keras.optimizers.schedules.LearningRateSchedule):
-  """A schedule times a shared scale variable (lowered on plateaus)."""
+class GlobalStepSchedule(keras.optimizers.schedules.LearningRateSchedule):
+  """A phase's learning rate at the loop's global step, times a shared scale.
 
-  def __init__(self, schedule, scale: tf.Variable):
+  Keras calls a schedule with the optimiser's own update count; a phase that
+  skips updates (`Phase.every`, balanced training) would then decay late.
+  This schedule ignores that count and reads the trainer's step instead. The
+  scale is lowered on validation plateaus.
+  """
+
+  def __init__(self, schedule, step: tf.Variable, scale: tf.Variable):
     self.schedule = schedule
+    self.step = step
     self.scale = scale
 
-  def __call__(self, step):
-    base = (self.schedule(step) if callable(self.schedule)
+  def __call__(self, optimizer_step):
+    del optimizer_step  # The global step decides.
+    base = (self.schedule(self.step) if callable(self.schedule)
             else tf.constant(self.schedule, tf.float32))
     return tf.cast(base, tf.float32) * self.scale
 
   def get_config(self):
-    return {"schedule": self.schedule, "scale": float(self.scale.numpy())}
+    return {"schedule": self.schedule, "step": int(self.step.numpy()),
+            "scale": float(self.scale.numpy())}
 
 
-def learning_rate_schedule(config: ExperimentConfig, steps_per_epoch: int,
-                           base_lr: Optional[float] = None):
-  """Piecewise constant: base_lr (default lr) divided at each decay epoch."""
-  train = config.train
-  base_lr = train.lr if base_lr is None else base_lr
-  boundaries = [int(e * steps_per_epoch) for e in train.lr_decay_epochs]
-  values = [base_lr * train.lr_decay_factor**i
+def optimizer_config(config: ExperimentConfig, phase) -> OptimizerConfig:
+  """The settings of `phase`'s optimiser: by its name, else by its role."""
+  optimizers = config.train.optimizers
+  return optimizers.get(phase.name, optimizers[phase.role])
+
+
+def learning_rate_schedule(opt: OptimizerConfig, steps_per_epoch: int):
+  """Piecewise constant in global steps: the base rate, divided after each
+  decay epoch (step s, counted from 0, uses the rate of epoch s //
+  steps_per_epoch; Keras keeps a value up to and including its boundary)."""
+  boundaries = [int(e * steps_per_epoch) - 1 for e in opt.decay_epochs]
+  values = [opt.learning_rate * opt.decay_factor**i
             for i in range(len(boundaries) + 1)]
   if not boundaries:
-    return base_lr
+    return opt.learning_rate
   return keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
+
+
+def make_optimizer(opt: OptimizerConfig, schedule,
+                   name: str) -> keras.optimizers.Optimizer:
+  """A Keras optimiser of `opt.kind` following `schedule`."""
+  if opt.kind == "sgd":
+    return keras.optimizers.SGD(schedule, momentum=opt.momentum,
+                                name=f"{name}_sgd")
+  return keras.optimizers.Adam(schedule, beta_1=opt.momentum,
+                               name=f"{name}_adam")
 
 
 class Trainer:
@@ -92,21 +116,17 @@ class Trainer:
                                        name="best_validation")
     self.epochs_without_improvement = tf.Variable(
         0, dtype=tf.int64, trainable=False, name="epochs_without_improvement")
-
-    def make_optimizer(name: str, lr: Optional[float] = None
-                       ) -> keras.optimizers.Optimizer:
-      schedule = ScaledSchedule(
-          learning_rate_schedule(config, steps_per_epoch, lr), self.lr_scale)
-      opt = keras.optimizers.Adam(schedule, beta_1=config.train.adam_beta1,
-                                  name=f"{name}_adam")
-      self.optimizers[name] = opt
-      return opt
-
-    self.phases = model.phases(make_optimizer)
-    for phase in self.phases:
-      phase.build()
     self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+    # The global step: steps done so far; every phase's schedule reads it.
     self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+    self.phases = model.phases()
+    for phase in self.phases:
+      opt = optimizer_config(config, phase)
+      schedule = GlobalStepSchedule(
+          learning_rate_schedule(opt, steps_per_epoch), self.step,
+          self.lr_scale)
+      self.optimizers[phase.name] = make_optimizer(opt, schedule, phase.name)
+      phase.build(self.optimizers[phase.name])
     # Keras keeps dropout and noise seeds in non-trainable variables that a
     # Checkpoint of the models alone misses; list them so resumption is exact.
     layer_state = [v for net in model.networks.values()
@@ -134,7 +154,8 @@ class Trainer:
                     for phase in self.phases for key in phase.output_names}
     # The last `stability_window` values of the adversarial objective (the
     # code discriminator's loss), for its sliding-window deviation (MAAE).
-    self.objective_key = f"{self.phases[1].name}/loss"
+    objectives = [p.name for p in self.phases if p.objective]
+    self.objective_key = f"{objectives[0]}/loss" if objectives else None
     self.objective_window = tf.Variable(
         tf.fill([config.train.stability_window], float("nan")),
         trainable=False, name="objective_window")
@@ -152,10 +173,10 @@ class Trainer:
     return step.experimental_get_compiler_ir(batch, tf.constant(0, tf.int64))
 
   def _train_loop(self, iterator, num_steps):
-    first = self.step.read_value()
-    for i in tf.range(num_steps):
+    for _ in tf.range(num_steps):
       outputs = self.strategy.run(
-          self._step_fn, args=(next(iterator), first + tf.cast(i, tf.int64)))
+          self._step_fn, args=(next(iterator), self.step.read_value()))
+      self.step.assign_add(1)
       for key, value in outputs.items():
         value = self.strategy.reduce(tf.distribute.ReduceOp.MEAN, value,
                                      axis=None)
@@ -163,7 +184,6 @@ class Trainer:
         if key == self.objective_key:
           self.objective_window.assign(tf.concat(
               [self.objective_window[1:], [value]], axis=0))
-    self.step.assign_add(tf.cast(num_steps, tf.int64))
 
   def _eval_step(self, batch):
     return self.model.eval_metrics(batch)

@@ -8,7 +8,6 @@ full MNIST, with the test error checked through the exported SavedModel.
 
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -23,27 +22,30 @@ flags.DEFINE_enum("mode", "semisupervised",
                   ["semisupervised", "clustering", "dimreduction"],
                   "Which model to train (dimreduction: section 7 with "
                   "--num_labeled labels, one cluster head per digit, 2-D).")
+flags.DEFINE_enum("recipe", "default", ["default", "paper", "seed"],
+                  "Training recipe (aae_tf/recipes.py).")
 flags.DEFINE_integer("num_labeled", 1000, "Labeled images (semisupervised); "
                      "0: all of them.")
 flags.DEFINE_integer("ncluster", 16, "Clusters (clustering).")
 flags.DEFINE_integer("maxepoch", 40, "Epochs.")
-flags.DEFINE_list("lr_decay_epochs", ["25", "35"], "Learning-rate decays.")
-flags.DEFINE_float("lr", 1e-4, "Initial learning rate.")
-flags.DEFINE_float("gen_lr", None, "Generator phases' learning rate (default "
-                   "--lr).")
-flags.DEFINE_float("dis_lr", None, "Discriminator phases' learning rate "
-                   "(default --lr).")
-flags.DEFINE_integer("ncode", 10, "Style code size.")
-flags.DEFINE_float("noise_std", 0.0, "Input noise (0: none).")
-flags.DEFINE_float("keep_prob", 1.0, "Dropout keep probability in the encoder.")
-flags.DEFINE_bool("y_batch_statistics", False, "The y discriminator also sees "
+# Unset: the recipe's value.
+flags.DEFINE_list("lr_decay_epochs", None, "Learning-rate decays (every "
+                  "phase).")
+flags.DEFINE_float("lr", None, "Initial learning rate (every phase).")
+flags.DEFINE_float("gen_lr", None, "Generator phases' learning rate.")
+flags.DEFINE_float("dis_lr", None, "Discriminator phases' learning rate.")
+flags.DEFINE_integer("ncode", None, "Style code size.")
+flags.DEFINE_float("noise_std", None, "Input noise (0: none).")
+flags.DEFINE_float("keep_prob", None, "Dropout keep probability in the "
+                   "encoder.")
+flags.DEFINE_bool("y_batch_statistics", None, "The y discriminator also sees "
                   "the batch's mean of y (against collapsed clusters).")
-flags.DEFINE_float("clsw", 1.0, "Classification phase weight.")
-flags.DEFINE_integer("classify_every", 1, "Classification update every N steps.")
+flags.DEFINE_float("clsw", None, "Classification phase weight.")
+flags.DEFINE_integer("classify_every", None, "Classification update every N "
+                     "steps.")
 flags.DEFINE_integer("seed", 0, "Random seed.")
 flags.DEFINE_bool("resume", False, "Continue the run in --out_dir if it exists "
-                  "(same flags): long schedules over several sessions; the "
-                  "wall time is then this invocation's only.")
+                  "(same flags): long schedules over several sessions.")
 flags.DEFINE_string("data_dir", None, "Folder with the MNIST IDX files.")
 flags.DEFINE_string("out_dir", "runs/bench_classify", "Where runs go.")
 FLAGS = flags.FLAGS
@@ -56,41 +58,63 @@ validation split (the last 10,000 training images) is the one for choices; the t
 | model | paper | test error | SavedModel test error | validation error | epochs | wall time (s) | hardware | command |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 """
+# Fields a flag sets when given: flag -> (section, field).
+OVERRIDES = {"ncode": ("model", "ncode"),
+             "noise_std": ("model", "input_noise_std"),
+             "keep_prob": ("model", "keep_prob"),
+             "y_batch_statistics": ("model", "y_batch_statistics"),
+             "clsw": ("train", "clsw"),
+             "classify_every": ("train", "classify_every")}
+
+
+def build_config(tag: str, num_labeled):
+  """The recipe's configuration with the given flags over it."""
+  import dataclasses  # pylint: disable=g-import-not-at-top
+  from aae_tf import recipes  # pylint: disable=g-import-not-at-top
+  config = recipes.make_config(
+      FLAGS.mode, os.path.abspath(os.path.join(FLAGS.out_dir, tag)),
+      FLAGS.recipe, num_labeled=num_labeled,
+      num_clusters=FLAGS.ncluster if FLAGS.mode == "clustering" else None)
+  sections = {"model": config.model, "train": dataclasses.replace(
+      config.train, max_epoch=FLAGS.maxepoch, seed=FLAGS.seed,
+      progress_bar=False)}
+  for name, (section, field) in OVERRIDES.items():
+    if FLAGS[name].value is not None:
+      sections[section] = dataclasses.replace(
+          sections[section], **{field: FLAGS[name].value})
+  optimizers = dict(sections["train"].optimizers)
+  for key, opt in optimizers.items():
+    rate = {"generator": FLAGS.gen_lr,
+            "discriminator": FLAGS.dis_lr}.get(key) or FLAGS.lr
+    decay = (tuple(int(e) for e in FLAGS.lr_decay_epochs)
+             if FLAGS.lr_decay_epochs is not None else opt.decay_epochs)
+    optimizers[key] = dataclasses.replace(
+        opt, learning_rate=rate or opt.learning_rate, decay_epochs=decay)
+  return dataclasses.replace(
+      config, data=dataclasses.replace(config.data, data_dir=FLAGS.data_dir),
+      model=sections["model"],
+      train=dataclasses.replace(sections["train"],
+                                optimizers=optimizers)).validate()
 
 
 def main(argv):
   del argv
   from aae_tf import app as aae_app, evaluation  # pylint: disable=g-import-not-at-top
-  from aae_tf import config as config_lib  # pylint: disable=g-import-not-at-top
   clustering = FLAGS.mode == "clustering"
   reduction = FLAGS.mode == "dimreduction"
   num_labeled = None if clustering or not FLAGS.num_labeled else (
       FLAGS.num_labeled)
   tag = (f"clustering{FLAGS.ncluster}" if clustering
          else f"{FLAGS.mode}{num_labeled or 'All'}")
-  config = config_lib.ExperimentConfig(
-      save_path=os.path.abspath(os.path.join(FLAGS.out_dir, tag)),
-      mode=FLAGS.mode,
-      data=config_lib.DataConfig(data_dir=FLAGS.data_dir),
-      model=config_lib.ModelConfig(
-          ncode=2 if reduction else FLAGS.ncode,
-          input_noise_std=FLAGS.noise_std, keep_prob=FLAGS.keep_prob,
-          y_batch_statistics=FLAGS.y_batch_statistics,
-          num_classes=FLAGS.ncluster if clustering else 10),
-      train=config_lib.TrainConfig(
-          max_epoch=FLAGS.maxepoch, lr=FLAGS.lr, seed=FLAGS.seed,
-          gen_lr=FLAGS.gen_lr, dis_lr=FLAGS.dis_lr, clsw=FLAGS.clsw,
-          classify_every=FLAGS.classify_every,
-          lr_decay_epochs=tuple(int(e) for e in FLAGS.lr_decay_epochs),
-          num_labeled=num_labeled,
-          progress_bar=False),
-  ).validate()
+  if FLAGS.recipe != "default":
+    tag += f"_{FLAGS.recipe}"
+  config = build_config(tag, num_labeled)
   if os.path.exists(config.save_path) and not FLAGS.resume:
     raise SystemExit(f"{config.save_path} exists; choose a new --out_dir "
                      "or pass --resume.")
-  start = time.perf_counter()
   saved_model = aae_app.train(config)
-  wall = time.perf_counter() - start
+  curve = common.epoch_curve(config.save_path, "validation/error")
+  wall = curve[-1]["train_seconds"] if curve else float("nan")
   model = aae_app.restore_model(config, "latest")
   splits = aae_app.load_data(config)
   batch = config.train.batch_size
@@ -118,6 +142,11 @@ def main(argv):
          "validation_error": validation, "test_error": error,
          "saved_model_test_error": exported, "hardware": common.hardware(),
          "command": common.command_line()}
+  if not clustering:
+    row["curve"] = common.epoch_curve(config.save_path, "test/error",
+                                      curve)
+    row["minutes_to_validation_error"] = common.time_to_reach(
+        curve, (0.05, 0.03, 0.02))
   logging.info("%s", row)
   if reduction:
     import shutil  # pylint: disable=g-import-not-at-top
@@ -126,7 +155,7 @@ def main(argv):
     shutil.copyfile(figure, os.path.join(common.RESULTS_DIR, row["figure"]))
   paper = {"semisupervised100": "1.90%", "semisupervised1000": "1.60%",
            "semisupervisedAll": "0.85%", "clustering16": "9.55%",
-           "clustering30": "4.10%"}.get(tag, "-")
+           "clustering30": "4.10%"}.get(tag.split("_")[0], "-")
   common.append_results("classify_mnist", [row], [
       f"| {tag} | {paper} | {100 * error:.2f}% | {100 * exported:.2f}% | "
       f"{100 * validation:.2f}% | {FLAGS.maxepoch} | {wall:.0f} | "

@@ -98,3 +98,53 @@ def append_results(name: str, rows: list, table_lines: list,
     if new:
       f.write(header.rstrip("\n") + "\n")
     f.writelines(line + "\n" for line in table_lines)
+
+
+def epoch_curve(save_path: str, tag: str, timing=None) -> list:
+  """Per-epoch values of `tag` from a run's event files, in step order:
+  [{"epoch", "step", "value", "train_seconds"}].
+
+  train_seconds sums the time between successive epoch ends within one
+  invocation (from its first event for the first epoch), so the idle time
+  between the sessions of a resumed run is not counted. `timing` (an
+  earlier curve of the same run) supplies epochs and times instead.
+  """
+  import glob  # pylint: disable=g-import-not-at-top
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  points = {}
+  files = sorted(glob.glob(os.path.join(save_path, "tensorboard",
+                                        "events.out.tfevents.*")))
+  for path in files:
+    start = None
+    previous = None
+    for event in tf.compat.v1.train.summary_iterator(path):
+      start = event.wall_time if start is None else start
+      for value in event.summary.value:
+        if value.tag != tag:
+          continue
+        seconds = event.wall_time - (previous or start)
+        previous = event.wall_time
+        points[event.step] = (float(tf.make_ndarray(value.tensor)), seconds)
+  out, total = [], 0.0
+  for epoch, step in enumerate(sorted(points), start=1):
+    value, seconds = points[step]
+    total += seconds
+    out.append({"epoch": epoch, "step": int(step), "value": value,
+                "train_seconds": round(total, 1)})
+  if timing is not None:
+    times = {p["step"]: p for p in timing}
+    out = [dict(p, epoch=times[p["step"]]["epoch"],
+                train_seconds=times[p["step"]]["train_seconds"])
+           for p in out if p["step"] in times]
+  return out
+
+
+def time_to_reach(curve: list, thresholds) -> dict:
+  """Minutes of training until the curve's value is first <= each
+  threshold (None: not reached)."""
+  out = {}
+  for threshold in thresholds:
+    hit = next((p for p in curve if p["value"] <= threshold), None)
+    out[f"{threshold:g}"] = (None if hit is None else
+                             round(hit["train_seconds"] / 60.0, 1))
+  return out

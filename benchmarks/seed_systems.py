@@ -60,7 +60,8 @@ def system_config(name: str):
   from aae_tf import config as config_lib  # pylint: disable=g-import-not-at-top
   conv_model = dict(architecture="conv", ncode=5, posterior="deterministic",
                     discriminator_units=(500, 500))
-  conv_train = dict(lr=2e-4, lr_decay_epochs=(), lr_plateau_patience=2,
+  no_decay = config_lib.adam_optimizers(decay_epochs=())
+  conv_train = dict(optimizers=no_decay, lr_plateau_patience=2,
                     lr_plateau_factor=0.2, balance_discriminator_below=0.35,
                     balance_generator_below=0.35)
   systems = {
@@ -71,13 +72,14 @@ def system_config(name: str):
                       conv_train),
       "bce": ("004", "unsupervised", dict(gaussian_std=5.0),
               dict(posterior="deterministic", reconstruction="bce"),
-              dict(gen_lr=1e-4, dis_lr=5e-5, lr_decay_epochs=())),
+              dict(optimizers=config_lib.adam_optimizers(
+                  decay_epochs=(), generator=1e-4, discriminator=5e-5))),
       "aae2d": ("000", "unsupervised", {}, dict(num_discriminators=1),
-                dict(lr_decay_epochs=())),
+                dict(optimizers=no_decay)),
       "maae2d": ("000", "unsupervised", {}, dict(num_discriminators=3),
-                 dict(lr_decay_epochs=())),
+                 dict(optimizers=no_decay)),
       "maae_style": ("000", "supervised", {}, dict(num_discriminators=3),
-                     dict(lr_decay_epochs=())),
+                     dict(optimizers=no_decay)),
   }
   seed, mode, prior, model, train = systems[name]
   config = config_lib.ExperimentConfig(

