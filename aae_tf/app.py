@@ -46,7 +46,9 @@ RESUMABLE_FIELDS = {("train", "max_epoch"), ("train", "progress_bar"),
                     ("train", "strategy"), ("train", "jit_compile"),
                     ("train", "steps_per_loop"), ("data", "data_dir"),
                     ("data", "source"), ("data", "cache_dir"),
-                    ("data", "used_source")}
+                    ("data", "used_source"), ("train", "eval_every_epochs"),
+                    ("train", "summary_every_epochs"),
+                    ("train", "checkpoint_every_epochs")}
 
 
 def prepare_save_path(config: ExperimentConfig) -> bool:

@@ -180,6 +180,10 @@ class TrainConfig:
   steps_per_loop: int = 100  # Steps per compiled call; summaries in between.
   eval_batch_size: int = 1000  # Batch of held-out evaluation and summaries.
   checkpoint_every_epochs: int = 5
+  # Held-out evaluation (and plateau checks) and epoch summaries (images,
+  # histograms, latent scatter) every N epochs; both always at the last.
+  eval_every_epochs: int = 1
+  summary_every_epochs: int = 5
   max_checkpoints: int = 3
   num_image_summaries: int = 64  # Images in each summary grid.
   stability_window: int = 100  # Steps in the objective's sliding window.
@@ -376,6 +380,11 @@ def validate(config: ExperimentConfig) -> None:
          "strategy.")
   _check(train.checkpoint_every_epochs > 0,
          "checkpoint_every_epochs must be positive.")
+  _check(train.eval_every_epochs > 0,
+         f"--eval_every must be positive, got {train.eval_every_epochs}.")
+  _check(train.summary_every_epochs > 0,
+         f"--summary_every must be positive, got "
+         f"{train.summary_every_epochs}.")
   _check(train.max_checkpoints > 0, "max_checkpoints must be positive.")
   _check(train.num_image_summaries > 0, "num_image_summaries must be positive.")
   _check(train.stability_window > 1, "stability_window must be at least 2.")

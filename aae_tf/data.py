@@ -756,7 +756,9 @@ def train_dataset(split: Split,
     raise DataError(
         f"batch_size {batch_size} exceeds the {num_examples} training "
         "examples, so no full batch exists; use a smaller batch size.")
-  ds = _slices(split).cache()
+  # In-memory slices: nothing to cache (a cache of a dataset built anew each
+  # epoch would never be read again and only double the memory).
+  ds = _slices(split)
   if shuffle:
     ds = ds.shuffle(
         max(num_examples, 1), seed=seed, reshuffle_each_iteration=True)
@@ -770,7 +772,7 @@ def train_dataset(split: Split,
 def eval_dataset(split: Split, batch_size: int) -> tf.data.Dataset:
   """Like `train_dataset` but in order, once, keeping the last small batch."""
   _check_batch_size(batch_size)
-  ds = _slices(split).cache().batch(batch_size, drop_remainder=False)
+  ds = _slices(split).batch(batch_size, drop_remainder=False)
   ds = ds.map(_to_model_inputs, num_parallel_calls=tf.data.AUTOTUNE)
   return ds.prefetch(tf.data.AUTOTUNE)
 

@@ -1,13 +1,17 @@
 """SavedModel export: signatures that load with plain `tf.saved_model.load`.
 
-Every mode lists its functions (`export_functions`); all modes have
-  encode(images: float32 [N, 784] in [-1, 1]) -> {"codes": [N, ncode]}
-  decode(codes: float32 [N, ncode] [, labels or y]) -> {"images": [N, 784]}
-  sample(count: int32 scalar) -> {"images": [count, 784]}
+Every mode lists its functions (`export_functions`). Images are flattened
+float32 pixels in [-1, 1], [N, D] with D = height x width x channels of the
+run's `model.image_shape`: 784 for MNIST (28x28x1), 3072 for 32x32 CelebA
+(32x32x3). All modes have
+  encode(images: float32 [N, D]) -> {"codes": [N, ncode]}
+  decode(codes: float32 [N, ncode] [, labels or y]) -> {"images": [N, D]}
+  sample(count: int32 scalar) -> {"images": [count, D]}
   serving_default: the same as encode,
 and the semi-supervised and clustering modes add
   classify(images) -> {"probabilities": [N, classes]}.
-Inputs of the wrong shape fail with a message naming the expected shape.
+Inputs of the wrong shape fail with a message naming the expected shape
+(`saved_model_cli show --all` lists D for a given export).
 """
 
 from __future__ import annotations

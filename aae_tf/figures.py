@@ -69,7 +69,6 @@ _SHUFFLE_SEED = 0  # Fixed draw order so that no digit hides another.
 # Manifold.
 _MANIFOLD_PAD = 0
 _MAX_MANIFOLD_TICKS = 5
-_MIN_MANIFOLD_TICKS = 3
 _ROUND_DECIMALS = 2
 _MIN_DECIMALS = 1
 
@@ -545,17 +544,24 @@ def _format_coordinate(value: float) -> str:
   return "0.0" if text in ("-0.0", "-0.00") else text
 
 
-def _tick_indices(count: int) -> np.ndarray:
-  """A few spread indices in [0, count), first and last included.
-
-  Prefers the most ticks that divide the grid into equal steps.
-  """
-  num = min(count, _MAX_MANIFOLD_TICKS)
-  for even in range(num, _MIN_MANIFOLD_TICKS - 1, -1):
-    if (count - 1) % (even - 1) == 0:
-      num = even
-      break
-  return np.unique(np.round(np.linspace(0, count - 1, num)).astype(int))
+def _round_ticks(values: np.ndarray, centres: np.ndarray) -> tuple:
+  """(positions, labels) of a few round coordinates (multiples of 1, 2, 2.5
+  or 5 times a power of ten) inside the range of `values`, placed between
+  the cell centres by linear interpolation. `values` label `centres` in
+  either order."""
+  order = np.argsort(values)
+  values, centres = values[order], centres[order]
+  locator = matplotlib.ticker.MaxNLocator(nbins=_MAX_MANIFOLD_TICKS - 1,
+                                          steps=[1, 2, 2.5, 5, 10])
+  ticks = locator.tick_values(values[0], values[-1])
+  span = values[-1] - values[0]
+  inside = ((ticks >= values[0] - 1e-9 * span) &
+            (ticks <= values[-1] + 1e-9 * span))
+  ticks = ticks[inside]
+  positions = np.interp(ticks, values, centres)
+  by_place = np.argsort(positions)  # Labels listed along the axis.
+  return (positions[by_place],
+          [_format_coordinate(float(t)) for t in ticks[by_place]])
 
 
 def _as_monotonic(values: np.ndarray, count: int, name: str) -> np.ndarray:
@@ -586,12 +592,12 @@ def _manifold_figure(images: np.ndarray, rows: int, cols: int,
 
   grid = tile_images(batch, rows, cols, pad=_MANIFOLD_PAD)
   fig, ax = _image_figure(grid)
-  x_ticks = _tick_indices(cols)
-  y_ticks = _tick_indices(rows)
-  ax.set_xticks(_cell_centres(cols, width, _MANIFOLD_PAD)[x_ticks],
-                labels=[_format_coordinate(v) for v in x_values[x_ticks]])
-  ax.set_yticks(_cell_centres(rows, height, _MANIFOLD_PAD)[y_ticks],
-                labels=[_format_coordinate(v) for v in y_values[y_ticks]])
+  positions, labels = _round_ticks(
+      x_values, _cell_centres(cols, width, _MANIFOLD_PAD))
+  ax.set_xticks(positions, labels=labels)
+  positions, labels = _round_ticks(
+      y_values, _cell_centres(rows, height, _MANIFOLD_PAD))
+  ax.set_yticks(positions, labels=labels)
   ax.set_xlabel(xlabel)
   ax.set_ylabel(ylabel)
   ax.set_title(title)
@@ -642,12 +648,26 @@ def manifold_figure(path: PathLike | None, images: np.ndarray, rows: int,
 
 def _loss_curves_figure(series: Mapping[str, tuple[np.ndarray, np.ndarray]],
                         title: str, xlabel: str = "step",
-                        ylabel: str = "loss") -> mpl_figure.Figure:
+                        ylabel: str = "loss",
+                        panel_of=None) -> mpl_figure.Figure:
   """Builds the Figure drawn by loss_curves."""
   if not series:
     raise ValueError("series must name at least one curve.")
-  fig = _new_figure(_CURVES_FIGSIZE)
-  ax = fig.add_subplot()
+  panels: dict = {}
+  for name in series:
+    panels.setdefault(panel_of(name) if panel_of else title, []).append(name)
+  width, height = _CURVES_FIGSIZE
+  fig = _new_figure((width, height * len(panels) ** 0.5))
+  if len(panels) > 1:
+    fig.suptitle(title)
+  for index, (panel, names) in enumerate(panels.items()):
+    ax = fig.add_subplot(len(panels), 1, index + 1)
+    _plot_curves(ax, {n: series[n] for n in names}, xlabel, ylabel)
+    ax.set_title(panel)
+  return fig
+
+
+def _plot_curves(ax, series, xlabel: str, ylabel: str) -> None:
   for name, (steps, values) in series.items():
     steps = np.asarray(steps, dtype=np.float64)
     values = np.asarray(values, dtype=np.float64)
@@ -659,17 +679,18 @@ def _loss_curves_figure(series: Mapping[str, tuple[np.ndarray, np.ndarray]],
     ax.plot(steps, values, label=name, linewidth=_LINE_WIDTH, marker=marker)
   ax.set_xlabel(xlabel)
   ax.set_ylabel(ylabel)
-  ax.set_title(title)
   ax.grid(alpha=_GRID_ALPHA)
   ax.legend(loc="best")
-  return fig
 
 
 def loss_curves(path: PathLike | None,
                 series: Mapping[str, tuple[np.ndarray, np.ndarray]],
                 title: str, xlabel: str = "step",
-                ylabel: str = "loss") -> np.ndarray:
+                ylabel: str = "loss", panel_of=None) -> np.ndarray:
   """Plots one line per named series of (steps, values).
+
+  With `panel_of` (series name -> panel title) series of different kinds get
+  panels of their own, so losses of very different size stay readable.
 
   Args:
     path: PNG path to write, or None to only render.
@@ -677,6 +698,7 @@ def loss_curves(path: PathLike | None,
     title: Figure title.
     xlabel: Label of the horizontal axis.
     ylabel: Label of the vertical axis.
+    panel_of: Optional; maps a series name to the title of its panel.
 
   Returns:
     The rendered figure as uint8 RGB [H, W, 3].
@@ -684,7 +706,8 @@ def loss_curves(path: PathLike | None,
   Raises:
     ValueError: if series is empty or a series is malformed.
   """
-  fig = _loss_curves_figure(series, title, xlabel=xlabel, ylabel=ylabel)
+  fig = _loss_curves_figure(series, title, xlabel=xlabel, ylabel=ylabel,
+                            panel_of=panel_of)
   return _finish(fig, path)
 
 

@@ -130,4 +130,14 @@ def write_loss_curves(logdir: str, path: str) -> None:
   series = {tag: value for tag, value in read_scalars(logdir).items()
             if tag.endswith("loss")}
   if series:
-    figures.loss_curves(path, series, title="Training and validation losses")
+    figures.loss_curves(path, series, title="Training and validation losses",
+                        panel_of=loss_kind)
+
+
+def loss_kind(tag: str) -> str:
+  """The panel of a loss in loss_curves.png: losses of one kind have one
+  scale (reconstruction ~ 10-100, adversarial ~ 1)."""
+  for kind in ("reconstruction", "classification"):
+    if kind in tag:
+      return kind
+  return "adversarial (discriminators and generators)"

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
+import signal
 import tempfile
+import threading
 from typing import Callable, Dict, Optional
 
 from absl import logging
@@ -22,11 +25,17 @@ from aae_tf import data as data_lib
 from aae_tf import distribute
 from aae_tf import summaries
 from aae_tf.config import ExperimentConfig, OptimizerConfig
-from aae_tf.errors import CheckpointError, OutputError, TrainingError
+from aae_tf.errors import (CheckpointError, Interrupted, OutputError,
+                           TrainingError)
 from aae_tf.phases import run_phases
 
 CHECKPOINT_DIR = "checkpoints"
 CHECKPOINT_PREFIX = "ckpt"
+# Checkpoints of an interrupted run, numbered by global step, in a folder of
+# their own so that ckpt-N in CHECKPOINT_DIR always means epoch N.
+INTERRUPTED_DIR = "interrupted"
+STEP_KEY = "step/.ATTRIBUTES/VARIABLE_VALUE"
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
 SUMMARY_DIR = "tensorboard"
 PLATEAU_METRIC = "validation/reconstruction_loss"
 STABILITY_TAG = "stability/objective_std"
@@ -144,12 +153,26 @@ class Trainer:
     self.manager = tf.train.CheckpointManager(
         self.checkpoint, directory, max_to_keep=config.train.max_checkpoints,
         checkpoint_name=CHECKPOINT_PREFIX)
+    self.interrupt_manager = tf.train.CheckpointManager(
+        self.checkpoint, os.path.join(directory, INTERRUPTED_DIR),
+        max_to_keep=1, checkpoint_name=CHECKPOINT_PREFIX)
+    self._stop_signal = None  # Set by SIGINT / SIGTERM during fit().
+    # A multi-worker cluster checkpoints on preemption with TensorFlow's own
+    # handler, at the same step on every worker.
+    resolver = getattr(self.strategy, "cluster_resolver", None)
+    self.preemption = (
+        tf.distribute.experimental.PreemptionCheckpointHandler(
+            resolver, self.interrupt_manager)
+        if isinstance(self.strategy,
+                      tf.distribute.MultiWorkerMirroredStrategy) else None)
     # XLA cannot compile the cross-replica gradient sum: only one replica.
     jit = (config.train.jit_compile
            and self.strategy.num_replicas_in_sync == 1)
     self._step_fn = tf.function(self._train_step, jit_compile=jit)
     self._loop_fn = tf.function(self._train_loop)
     self._eval_fn = tf.function(self._eval_step, jit_compile=jit)
+    self._eval_pass_fn = tf.function(self._eval_pass)
+    self._eval_keys = None  # Names of model.eval_metrics, read once.
     self.metrics = {key: keras.metrics.Mean(f"train/{key}")
                     for phase in self.phases for key in phase.output_names}
     # The last `stability_window` values of the adversarial objective (the
@@ -188,11 +211,26 @@ class Trainer:
   def _eval_step(self, batch):
     return self.model.eval_metrics(batch)
 
+  def _eval_pass(self, dataset, keys):
+    """Batch-size-weighted means of the eval metrics over `dataset`, in one
+    compiled loop (no host round trip per batch)."""
+    totals = {k: tf.constant(0.0) for k in keys}
+    count = tf.constant(0.0)
+    for batch in dataset:
+      n = tf.cast(tf.shape(batch["label"])[0], tf.float32)
+      values = self._eval_fn(batch)
+      totals = {k: totals[k] + values[k] * n for k in keys}
+      count += n
+    return {k: totals[k] / count for k in keys}
+
   # -- Host-side loop. --
 
   def restore(self) -> Optional[str]:
-    """Restores the latest checkpoint, if any; returns its path."""
-    latest = self.manager.latest_checkpoint
+    """Restores the newest checkpoint (by global step, periodic or written on
+    an interrupt), if any; returns its path."""
+    candidates = [p for p in (self.manager.latest_checkpoint,
+                              self.interrupt_manager.latest_checkpoint) if p]
+    latest = max(candidates, key=_checkpoint_step, default=None)
     if latest:
       try:
         self.checkpoint.restore(latest).assert_existing_objects_matched()
@@ -200,7 +238,8 @@ class Trainer:
         raise CheckpointError(
             f"Checkpoint {latest} is damaged or belongs to another model "
             f"({type(e).__name__}); use another --save_path.") from e
-      logging.info("Restored %s (epoch %d).", latest, int(self.epoch.numpy()))
+      logging.info("Restored %s (step %d, epoch %d).", latest,
+                   int(self.step.numpy()), int(self.epoch.numpy()))
     return latest
 
   def save(self, epoch: int) -> str:
@@ -215,18 +254,46 @@ class Trainer:
           f"checkpoint ({self.manager.latest_checkpoint or 'none'}) is kept. "
           "Free disk space and run the same command again to resume.") from e
     logging.info("Saved %s", path)
+    # A newer periodic checkpoint supersedes one written on an interrupt.
+    shutil.rmtree(self.interrupt_manager.directory, ignore_errors=True)
     return path
+
+  def _save_interrupted(self) -> str:
+    """Writes the checkpoint of the current step after an interrupt."""
+    step = int(self.step.numpy())
+    try:
+      return self.interrupt_manager.save(checkpoint_number=step)
+    except (OSError, tf.errors.OpError) as e:
+      raise OutputError(
+          f"Interrupted at step {step}, but its checkpoint could not be "
+          f"written ({type(e).__name__}); the previous one "
+          f"({self.manager.latest_checkpoint or 'none'}) is kept.") from e
+
+  def _on_signal(self, signum, frame) -> None:
+    """First SIGINT / SIGTERM: stop at the next loop boundary. A second one
+    (for example while the checkpoint is written): exit at once."""
+    del frame
+    if self._stop_signal is not None:
+      os._exit(128 + signum)  # pylint: disable=protected-access
+    self._stop_signal = signum
+    logging.info("%s received: stopping after the current steps.",
+                 signal.Signals(signum).name)
+
+  def _install_signal_handlers(self) -> dict:
+    """Our handlers for SIGNALS (main thread, single-process runs only);
+    returns the previous ones."""
+    if (self.preemption is not None or
+        threading.current_thread() is not threading.main_thread()):
+      return {}
+    return {s: signal.signal(s, self._on_signal) for s in SIGNALS}
 
   def evaluate(self, split: data_lib.Split) -> Dict[str, float]:
     """Means of `model.eval_metrics` over a split, weighted by batch size."""
-    totals, count = {}, 0
-    for batch in data_lib.eval_dataset(split,
-                                           self.config.train.eval_batch_size):
-      n = int(batch["label"].shape[0])
-      for key, value in self._eval_fn(batch).items():
-        totals[key] = totals.get(key, 0.0) + float(value) * n
-      count += n
-    return {k: v / count for k, v in totals.items()}
+    dataset = data_lib.eval_dataset(split, self.config.train.eval_batch_size)
+    if self._eval_keys is None:
+      self._eval_keys = tuple(sorted(self._eval_fn(next(iter(dataset)))))
+    values = self._eval_pass_fn(dataset, self._eval_keys)
+    return {k: float(v) for k, v in values.items()}
 
   def _update_plateau(self, results: Dict[str, float]) -> None:
     """Divides the learning rate when the validation loss stops improving."""
@@ -264,44 +331,79 @@ class Trainer:
     writer = (tf.summary.create_file_writer(
         os.path.join(self.config.save_path, SUMMARY_DIR)) if self.chief
               else tf.summary.create_noop_writer())
-    start = int(self.epoch.numpy())
+    # An interrupted run resumes inside its epoch, at the same batch.
+    start, offset = divmod(int(self.step.numpy()), self.steps_per_epoch)
     if start >= train.max_epoch:
       logging.info("Already trained for %d epochs.", start)
       return
     eval_images = summaries.fixed_eval_batch(splits.validation, train)
     with writer.as_default(step=self.step):
       summaries.write_hparams(self.config)
+    previous_handlers = self._install_signal_handlers()
+    try:
+      self._fit_epochs(splits, start, offset, writer, eval_images,
+                       on_epoch_end)
+    finally:
+      for signum, handler in previous_handlers.items():
+        signal.signal(signum, handler)
+      writer.close()
+
+  def _fit_epochs(self, splits, start: int, offset: int, writer, eval_images,
+                  on_epoch_end) -> None:
+    train = self.config.train
     for epoch in range(start, train.max_epoch):
       dataset = self.model.train_dataset(splits.train, seed=train.seed + epoch)
+      if offset:
+        dataset = dataset.skip(offset)
       self._run_epoch(iter(distribute.distribute(self.strategy, dataset)),
-                      epoch, writer)
+                      epoch, writer, done=offset)
+      offset = 0
       self.epoch.assign(epoch + 1)
-      results = self.epoch_results(splits)
-      self._update_plateau(results)
+      last = epoch + 1 == train.max_epoch
+      results = {}
+      if last or (epoch + 1) % train.eval_every_epochs == 0:
+        results = self.epoch_results(splits)
+        self._update_plateau(results)
       with writer.as_default(step=self.step):
         for key, value in results.items():
           tf.summary.scalar(key, value)
-        summaries.write_epoch_summaries(self.model, eval_images,
-                                        splits.validation, train)
+        if last or (epoch + 1) % train.summary_every_epochs == 0:
+          summaries.write_epoch_summaries(self.model, eval_images,
+                                          splits.validation, train)
       writer.flush()
       logging.info("Epoch %d/%d: %s", epoch + 1, train.max_epoch,
-                   ", ".join(f"{k}={v:.4f}" for k, v in results.items()))
-      last = epoch + 1 == train.max_epoch
+                   ", ".join(f"{k}={v:.4f}" for k, v in results.items())
+                   or "trained")
       if last or (epoch + 1) % train.checkpoint_every_epochs == 0:
         self.save(epoch + 1)
       if on_epoch_end is not None:
         on_epoch_end(epoch + 1)
-    writer.close()
+      self._stop_if_signalled(epoch)
 
-  def _run_epoch(self, iterator, epoch: int, writer) -> None:
+  def _stop_if_signalled(self, epoch: int) -> None:
+    """After a SIGINT / SIGTERM: checkpoint this step and stop."""
+    signum = self._stop_signal
+    if signum is None:
+      return
+    path = self._save_interrupted()
+    step = int(self.step.numpy())
+    raise Interrupted(
+        f"{signal.Signals(signum).name}: stopped at step {step} (epoch "
+        f"{epoch + 1}, step {step - epoch * self.steps_per_epoch} of "
+        f"{self.steps_per_epoch}); checkpoint {path}. Run the same command "
+        "to continue.", signum)
+
+  def _run_epoch(self, iterator, epoch: int, writer, done: int = 0) -> None:
     train = self.config.train
     progbar = (keras.utils.Progbar(self.steps_per_epoch,
                                    stateful_metrics=list(self.metrics))
                if train.progress_bar and self.chief else None)
-    done = 0
     while done < self.steps_per_epoch:
       n = min(train.steps_per_loop, self.steps_per_epoch - done)
-      self._loop_fn(iterator, tf.constant(n, tf.int32))
+      if self.preemption is not None:
+        self.preemption.run(self._loop_fn, iterator, tf.constant(n, tf.int32))
+      else:
+        self._loop_fn(iterator, tf.constant(n, tf.int32))
       done += n
       values = {k: float(m.result()) for k, m in self.metrics.items()}
       bad = [k for k, v in values.items() if not math.isfinite(v)]
@@ -324,6 +426,13 @@ class Trainer:
         metric.reset_state()
       if progbar is not None:
         progbar.update(done, list(values.items()))
+      if done < self.steps_per_epoch:
+        self._stop_if_signalled(epoch)
+
+
+def _checkpoint_step(path: str) -> int:
+  """The global step stored in a checkpoint."""
+  return int(tf.train.load_checkpoint(path).get_tensor(STEP_KEY))
 
 
 def _current_learning_rate(optimizer) -> float:

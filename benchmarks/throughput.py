@@ -1,5 +1,13 @@
-"""Benchmark (not a test): training throughput of each mode against this
-machine's float32 matrix-product ceiling (issue 5).
+"""Benchmark (not a test): training throughput of each mode against the plain
+TensorFlow 2 step a user would write (issue 14) and against this machine's
+float32 matrix-product ceiling (issue 5).
+
+Reference: `reference_steps.py`, a per-step `tf.function(jit_compile=True)`
+on a constant batch (the semi-supervised mode against a semi-supervised one,
+the others against the unsupervised one). It and the compiled step loop are
+timed after every epoch of the full loop, so the three rates are interleaved
+in the same run; each column is the median over the epochs after the first,
+with its range.
 
 In one run: (1) the best float32 matmul rate over a few sizes
 (`aae_tf.profiling.matmul_ceiling`); (2) for each mode, the FLOPs of one
@@ -30,7 +38,8 @@ import common  # pylint: disable=g-import-not-at-top
 
 flags.DEFINE_list("modes", ["unsupervised", "semisupervised", "conv", "maae"],
                   "Modes to measure.")
-flags.DEFINE_integer("maxepoch", 3, "Epochs per mode (>= 2).")
+flags.DEFINE_integer("maxepoch", 4, "Epochs per mode (>= 2); every epoch after "
+                     "the first is one repeat.")
 flags.DEFINE_integer("train_size", None, "Train on the first N images.")
 flags.DEFINE_string("data_dir", None, "Folder with the MNIST IDX files.")
 flags.DEFINE_string("out_dir", "runs/bench_throughput", "Where runs go.")
@@ -38,6 +47,7 @@ FLAGS = flags.FLAGS
 EXPORT_BATCH = 1000
 EXPORT_REPEATS = 20
 STEP_LOOP_STEPS = 100
+REFERENCE_STEPS = 100
 UPDATE_STEPS = 100
 HEADER = """# Training throughput against the float32 matmul ceiling (issue 5)
 
@@ -57,8 +67,12 @@ read and written), milliseconds per step. Bound: the fraction the step would rea
 the ceiling and the only other work were those updates (no activations, losses, sampling, data or
 bookkeeping): an upper bound on the step's fraction here.
 
-| mode | executed / requested MFLOP per image | full loop images/s | step loop images/s | ceiling (GFLOP/s) | fraction, full loop | fraction, step loop | products alone | updates alone (ms/step) | bound | export images/s (batch 1000) | export fraction | hardware | command |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+Reference (issue 14): the plain per-step script of `benchmarks/reference_steps.py`, images/s. Ratios: full
+loop and step loop over the reference, medians over the repeats (epochs 2..N, each followed by one timing of
+the reference and the step loop), with the range of the per-repeat ratios.
+
+| mode | reference images/s | full loop / reference | step loop / reference | executed / requested MFLOP per image | full loop images/s | step loop images/s | ceiling (GFLOP/s) | fraction, full loop | fraction, step loop | products alone | updates alone (ms/step) | bound | export images/s (batch 1000) | export fraction | hardware | command |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 """
 
 
@@ -151,11 +165,9 @@ def updates_alone_seconds(trainer, steps: int = UPDATE_STEPS) -> float:
   return (time.perf_counter() - start) / steps
 
 
-def step_loop_rate(trainer, dataset) -> float:
-  """Images/s of the compiled multi-step loop alone (after a warm-up)."""
+def step_loop_rate(trainer, iterator) -> float:
+  """Images/s of the compiled multi-step loop alone."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  iterator = iter(dataset.repeat())
-  trainer._loop_fn(iterator, tf.constant(5))  # pylint: disable=protected-access
   start = time.perf_counter()
   trainer._loop_fn(iterator, tf.constant(STEP_LOOP_STEPS))  # pylint: disable=protected-access
   trainer.step.numpy()
@@ -163,8 +175,42 @@ def step_loop_rate(trainer, dataset) -> float:
   return STEP_LOOP_STEPS * trainer.config.train.batch_size / elapsed
 
 
+def reference(mode: str, batch_size: int, labeled_size: int):
+  """(time() -> images/s, its name) of the mode's plain reference step."""
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  import reference_steps  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(0)
+  x = tf.constant(rng.uniform(-1, 1, (batch_size, 784)), tf.float32)
+  if mode == "semisupervised":
+    step, sync = reference_steps.semisupervised_step()
+    labeled = tf.constant(rng.uniform(-1, 1, (labeled_size, 784)), tf.float32)
+    labels = tf.constant(np.arange(labeled_size) % 10, tf.int32)
+    args = (x, labeled, labels)
+  else:
+    step, sync = reference_steps.unsupervised_step()
+    args = (x,)
+  step(*args)  # Trace and compile.
+  sync.numpy()
+
+  def rate() -> float:
+    start = time.perf_counter()
+    for _ in range(REFERENCE_STEPS):
+      step(*args)
+    sync.numpy()
+    return REFERENCE_STEPS * batch_size / (time.perf_counter() - start)
+
+  return rate
+
+
+def median_range(values) -> tuple:
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  return float(np.median(values)), float(min(values)), float(max(values))
+
+
 def main(argv):
   del argv
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from aae_tf import app as aae_app, profiling, trainer as trainer_lib  # pylint: disable=g-import-not-at-top
   from aae_tf.models import build_model  # pylint: disable=g-import-not-at-top
   best = profiling.matmul_ceiling()
@@ -182,26 +228,50 @@ def main(argv):
     flops = step_flops(probe, next(iter(dataset)))
     per_image = flops["executed"] / config.train.batch_size
     requested = flops["requested"] / config.train.batch_size
-    loop_rate = step_loop_rate(probe, dataset)
-    updates = updates_alone_seconds(probe)
-    del probe
+    updates = updates_alone_seconds(
+        trainer_lib.Trainer(build_model(config), config, steps))
+    iterator = iter(dataset.repeat())
+    probe._loop_fn(iterator, tf.constant(5))  # pylint: disable=protected-access
+    reference_rate = reference(mode, config.train.batch_size,
+                               config.train.labeled_batch_size)
     # The most this step could reach here even if every product ran at the
     # ceiling: products plus the optimiser updates, nothing else.
     step = flops["executed"]
     bound = step / (step / ceiling + updates) / ceiling
-    stamps = []
-    saved_model = aae_app.train(
-        config, on_epoch_end=lambda _: stamps.append(time.perf_counter()))
+    stamps, paused, references, loops = [], [], [], []
+
+    def between_epochs(_):
+      """Times the reference and the step loop after each epoch; that time
+      is taken out of the full loop's."""
+      stamps.append(time.perf_counter())
+      references.append(reference_rate())
+      loops.append(step_loop_rate(probe, iterator))
+      paused.append(time.perf_counter() - stamps[-1])
+
+    saved_model = aae_app.train(config, on_epoch_end=between_epochs)
     # Epochs 2.. (the first includes tracing and XLA compilation).
-    images = (len(stamps) - 1) * steps * config.train.batch_size
-    rate = images / (stamps[-1] - stamps[0])
+    epoch_images = steps * config.train.batch_size
+    full = [epoch_images / (stamps[i] - stamps[i - 1] - paused[i - 1])
+            for i in range(1, len(stamps))]
+    ratios_full = [f / r for f, r in zip(full, references[1:])]
+    ratios_loop = [l / r for l, r in zip(loops[1:], references[1:])]
+    rate = median_range(full)[0]
+    loop_rate = median_range(loops[1:])[0]
+    ref = median_range(references[1:])
+    full_ratio, loop_ratio = median_range(ratios_full), median_range(
+        ratios_loop)
     signature = "classify" if mode == "semisupervised" else "encode"
     model = aae_app.restore_model(config, "latest")
     exported = export_rate(saved_model, signature, model.image_size)
     export_fraction = exported * export_flops(model, signature) / ceiling
     fraction = rate * per_image / ceiling
     loop_fraction = loop_rate * per_image / ceiling
-    row = {"mode": mode, "executed_flops_per_image": per_image,
+    row = {"mode": mode, "reference_images_per_s": ref[0],
+           "reference_range": ref[1:], "full_over_reference": full_ratio,
+           "step_loop_over_reference": loop_ratio,
+           "full_loop_samples": full, "step_loop_samples": loops[1:],
+           "reference_samples": references[1:],
+           "executed_flops_per_image": per_image,
            "requested_flops_per_image": requested,
            "train_images_per_s": rate, "step_loop_images_per_s": loop_rate,
            "ceiling_flops": ceiling, "ceiling_matmul": best,
@@ -217,7 +287,11 @@ def main(argv):
     logging.info("%s: %.1f MFLOP/image, %.0f images/s (step loop %.0f), "
                  "%.0f%% of %.1f GFLOP/s", mode, per_image / 1e6, rate,
                  loop_rate, 100 * fraction, ceiling / 1e9)
-    lines.append(f"| {mode} | {per_image / 1e6:.1f} / {requested / 1e6:.1f} | "
+    lines.append(f"| {mode} | {ref[0]:.0f} ({ref[1]:.0f}-{ref[2]:.0f}) | "
+                 f"{full_ratio[0]:.2f} ({full_ratio[1]:.2f}-{full_ratio[2]:.2f})"
+                 f" | {loop_ratio[0]:.2f} ({loop_ratio[1]:.2f}-"
+                 f"{loop_ratio[2]:.2f}) | "
+                 f"{per_image / 1e6:.1f} / {requested / 1e6:.1f} | "
                  f"{rate:.0f} | {loop_rate:.0f} | {ceiling / 1e9:.1f} | "
                  f"{100 * fraction:.0f}% | {100 * loop_fraction:.0f}% | "
                  f"{100 * flops['dots_alone_rate'] / ceiling:.0f}% | "

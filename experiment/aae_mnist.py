@@ -126,6 +126,13 @@ flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker"]
                   "tf.distribute strategy: one device, all local GPUs, or "
                   "MultiWorkerMirroredStrategy across hosts (TF_CONFIG).")
 flags.DEFINE_integer("checkpoint_every", 5, "Save a checkpoint every N epochs.")
+flags.DEFINE_integer("eval_every", None, "Held-out evaluation every N epochs "
+                     "(1); always after the last.")
+flags.DEFINE_integer("summary_every", None, "Image, histogram and latent "
+                     "summaries every N epochs (5); always after the last.")
+flags.DEFINE_integer("steps_per_loop", None, "Training steps per compiled "
+                     "call (100); summaries, Ctrl-C and SIGTERM act between "
+                     "calls.")
 # Paths and data.
 flags.DEFINE_string("save_path", DEFAULT_SAVE_PATH, "SAVE_PATH: where the run "
                     "writes summaries, checkpoints, figures and the SavedModel.")
@@ -168,6 +175,9 @@ FIELDS = {
     "balance_dis_below": ("train", "balance_discriminator_below"),
     "balance_gen_below": ("train", "balance_generator_below"),
     "checkpoint_every": ("train", "checkpoint_every_epochs"),
+    "steps_per_loop": ("train", "steps_per_loop"),
+    "eval_every": ("train", "eval_every_epochs"),
+    "summary_every": ("train", "summary_every_epochs"),
     "data_dir": ("data", "data_dir"), "data_source": ("data", "source"),
     "verify_checksums": ("data", "verify_checksums"),
     "train_size": ("data", "max_train_examples"),
@@ -266,9 +276,11 @@ def check_actions():
   if training and FLAGS.load:
     raise ConfigError(f"--{action} resumes SAVE_PATH by itself; --load is for "
                       "--generate and --viz.")
-  if FLAGS.label and action != "train" and training:
+  if FLAGS.label and action != "train":
     raise ConfigError("--label goes with --train (the label-regularised "
-                      f"prior), not with --{action}.")
+                      f"prior), not with --{action}"
+                      + ("" if training else "; a --label run's figures "
+                         "come from its config.json") + ".")
   if FLAGS.supervise and action != "generate":
     raise ConfigError("--supervise goes with --generate.")
   if action == "viz" and FLAGS.ncode not in (None, 2):

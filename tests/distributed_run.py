@@ -61,8 +61,12 @@ def main(kind: str, save_path: str, out: str) -> None:
   trainer.save(1)
   weights = {f"{name}/{i}": v.numpy() for name, net in model.networks.items()
              for i, v in enumerate(net.trainable_variables)}
+  handler = trainer.preemption
   np.savez(out, losses=np.array(losses), chief=trainer.chief,
-           replicas=strategy.num_replicas_in_sync, **weights)
+           replicas=strategy.num_replicas_in_sync,
+           preemption_to_interrupt_manager=handler is not None and (
+               handler._checkpoint_or_checkpoint_manager  # pylint: disable=protected-access
+               is trainer.interrupt_manager), **weights)
 
 
 if __name__ == "__main__":

@@ -112,6 +112,12 @@ BAD_FLAGS = [
     (["--train", "--load", "3"], "--load is for"),
     (["--viz", "--load", "1", "--ncode", "4"], "--viz needs --ncode 2"),
     (["--train", "--lr_decay_epochs", "a,b"], "--lr_decay_epochs"),
+    (["--train", "--eval_every", "0"], "--eval_every must be positive"),
+    (["--train", "--summary_every", "-1"], "--summary_every must be positive"),
+    (["--train", "--optimizers", "generator:sgd:0.1"], "KEY:KIND:LR:MOMENTUM"),
+    (["--train", "--optimizers", "decoder:sgd:0.1:0.9"],
+     "Unknown phases or roles"),
+    (["--train", "--recipe", "fast"], "recipe"),
 ]
 
 
@@ -195,6 +201,10 @@ def test_other_modes(tmp_path, tiny_idx_dir, train_args, after, outputs):
 
 @pytest.mark.parametrize("args,pattern", [
     (["--train_supervised", "--label"], "--label goes with --train"),
+    (["--generate", "--load", "1", "--label"], "--label goes with --train"),
+    (["--viz", "--load", "1", "--label"], "--label goes with --train"),
+    (["--interpolate", "--load", "1", "--label"], "--label goes with --train"),
+    (["--traverse", "--load", "1", "--label"], "--label goes with --train"),
     (["--train", "--supervise"], "--supervise goes with --generate"),
     (["--train_semisupervised", "--num_labeled", "15"], "multiple of 10"),
     (["--train_semisupervised", "--num_labeled", "0"], "must be positive"),

@@ -466,3 +466,23 @@ def test_eval_dataset():
   assert _order(batches) == list(np.arange(10) % 10)
   images = np.concatenate([b["image"].numpy() for b in batches])
   np.testing.assert_allclose(images, data.to_unit_range(split.images))
+
+
+def _dataset_kinds(ds) -> set:
+  """Class names of a dataset and every dataset it reads from."""
+  kinds, stack = set(), [ds]
+  while stack:
+    d = stack.pop()
+    kinds.add(type(d).__name__)
+    stack.extend(d._inputs())  # pylint: disable=protected-access
+  return kinds
+
+
+def test_pipelines_built_per_epoch_hold_no_cache(tiny_splits):
+  """The trainer builds a new training dataset every epoch, so a cache in it
+  would never be read again, only doubling the memory."""
+  for ds in (data.train_dataset(tiny_splits.train, 10, seed=0),
+             data.eval_dataset(tiny_splits.validation, 10)):
+    kinds = _dataset_kinds(ds)
+    assert "_BatchDataset" in kinds or "BatchDataset" in kinds, kinds
+    assert not any("Cache" in k for k in kinds), kinds

@@ -75,6 +75,9 @@ def test_two_workers_agree_and_chief_checkpoint_restores(tmp_path):
   w0, w1 = np.load(tmp_path / "w0.npz"), np.load(tmp_path / "w1.npz")
   assert bool(w0["chief"]) and not bool(w1["chief"])
   assert int(w0["replicas"]) == 2
+  # TensorFlow's preemption handler checkpoints into the interrupt folder.
+  assert bool(w0["preemption_to_interrupt_manager"])
+  assert bool(w1["preemption_to_interrupt_manager"])
   for key, value in _weights(w0).items():
     np.testing.assert_array_equal(value, w1[key], err_msg=key)
   # Only the chief wrote to SAVE_PATH; its checkpoint restores without a

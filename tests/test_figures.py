@@ -238,16 +238,34 @@ def test_manifold_figure_columns_keep_image_order():
   assert np.all(np.diff(column_means) > 0)  # Smallest x on the left.
 
 
-def test_manifold_figure_tick_formatting_and_count():
+@pytest.mark.parametrize("extent", [1.234, 3.0, 2.0])
+def test_manifold_figure_ticks_fall_on_round_values(extent):
+  """Ticks sit at round coordinates (not at the odd values of cell centres
+  such as -1.42 or -0.16), at the place those values have on the grid."""
   rows = cols = 20
-  values = np.linspace(-1.234, 1.234, rows)
+  values = np.linspace(-extent, extent, rows)
   fig = figures._manifold_figure(np.zeros((rows * cols, 4, 4)), rows, cols,
                                  values, values[::-1], "m")
-  labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
-  assert 2 <= len(labels) <= 5
-  assert labels[0] == "-1.23" and labels[-1] == "1.23"
-  for label in labels:
-    assert 1 <= len(label.split(".")[1]) <= 2
+  ax = fig.axes[0]
+  for ticks, decreasing in ((ax.get_xticks(), False),
+                            (ax.get_yticks(), True)):
+    labels = [t.get_text() for t in (ax.get_yticklabels() if decreasing
+                                     else ax.get_xticklabels())]
+    assert 3 <= len(labels) <= 5
+    numbers = np.array([float(label) for label in labels])
+    assert np.all(np.abs(numbers) <= extent + 1e-9)
+    assert 0.0 in numbers
+    for label in labels:
+      assert 1 <= len(label.split(".")[1]) <= 2
+    # Multiples of 0.5 or 0.25 for these extents.
+    assert np.allclose(numbers * 4, np.round(numbers * 4))
+    # Zero is in the middle of the grid, larger values further along.
+    middle = ticks[list(numbers).index(0.0)]
+    size = ax.images[0].get_array().shape[0]
+    assert abs(middle - (size - 1) / 2) < size / 40
+    order = np.argsort(ticks)
+    assert np.all(np.diff(numbers[order]) < 0 if decreasing
+                  else np.diff(numbers[order]) > 0)
 
 
 def test_manifold_figure_returns_rgb_and_writes_png(tmp_path):
@@ -359,6 +377,28 @@ def test_loss_curves_returns_rgb_and_writes_png(tmp_path):
   assert texts == list(series)
   assert fig.axes[0].get_xlabel() == "step"
   assert fig.axes[0].get_ylabel() == "loss"
+
+
+def test_loss_curves_give_each_kind_of_loss_its_panel():
+  """Adversarial losses (~1) do not share an axis with reconstruction (~80)."""
+  from aae_tf import summaries  # pylint: disable=g-import-not-at-top
+  steps = np.arange(10)
+  series = {tag: (steps, np.full(10, value)) for tag, value in (
+      ("train/reconstruction/loss", 80.0), ("validation/reconstruction_loss",
+                                            82.0),
+      ("train/z_discriminator/loss", 1.3), ("train/z_generator/loss", 0.7),
+      ("train/classification/loss", 0.1))}
+  fig = figures._loss_curves_figure(series, "losses",
+                                    panel_of=summaries.loss_kind)
+  assert len(fig.axes) == 3
+  legends = [[t.get_text() for t in ax.get_legend().get_texts()]
+             for ax in fig.axes]
+  assert legends == [["train/reconstruction/loss",
+                      "validation/reconstruction_loss"],
+                     ["train/z_discriminator/loss", "train/z_generator/loss"],
+                     ["train/classification/loss"]]
+  adversarial = fig.axes[1]
+  assert adversarial.get_ylim()[1] < 10  # Its own scale.
 
 
 @pytest.mark.parametrize(

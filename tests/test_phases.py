@@ -96,6 +96,24 @@ def test_bce_decoder_maps_sigmoid_to_unit_range(tmp_path):
   assert float(out["reconstruction/loss"]) >= 784 * np.log(2) - 1e-3
 
 
+def test_bce_run_is_evaluated_on_the_loss_it_trains(tmp_path, tiny_splits):
+  """Held-out reconstruction_loss (logged, and watched by the plateau
+  schedule) of a BCE run is its binary cross-entropy, not squared error."""
+  import dataclasses  # pylint: disable=g-import-not-at-top
+  from aae_tf import data as data_lib, losses  # pylint: disable=g-import-not-at-top
+  config = small_config(tmp_path)
+  config = dataclasses.replace(config, model=dataclasses.replace(
+      config.model, reconstruction="bce", posterior="deterministic"))
+  model = build_model(config)
+  trainer = trainer_lib.Trainer(model, config, 5)
+  images = data_lib.to_unit_range(tiny_splits.validation.images)
+  logits = model.decoder(model.encode(images))
+  expected = float(losses.bce_reconstruction_loss(images, logits))
+  got = trainer.evaluate(tiny_splits.validation)["reconstruction_loss"]
+  assert got == pytest.approx(expected, rel=1e-5)
+  assert got > 784 * 0.1  # Not the squared error of [-1, 1] pixels.
+
+
 def test_balanced_training_skips_a_phase_far_ahead(tmp_path):
   """A phase whose last loss is below its threshold is not updated, and the
   skip is counted."""

@@ -115,3 +115,108 @@ def test_failed_checkpoint_write_keeps_the_previous_one(tmp_path, monkeypatch):
     trainer.fit(splits)
   assert tf.train.latest_checkpoint(
       str(tmp_path / "run" / "checkpoints")).endswith("ckpt-1")
+
+
+def _cli(save, tiny_idx_dir, max_epoch=4):
+  return [sys.executable, os.path.join(REPO, "experiment", "aae_mnist.py"),
+          "--train", "--maxepoch", str(max_epoch), "--checkpoint_every", "1",
+          "--bsize", "2", "--steps_per_loop", "1", "--deterministic",
+          "--dropout", "0.8", "--noise", "--data_dir", tiny_idx_dir,
+          "--noverify_checksums", "--validation_size", str(TINY_VALIDATION),
+          "--save_path", str(save)]
+
+
+@pytest.fixture(scope="module")
+def straight_run(tmp_path_factory):
+  """An uninterrupted run of the command below, and its data folder."""
+  from conftest import write_idx_dir  # pylint: disable=g-import-not-at-top
+  root = tmp_path_factory.mktemp("straight")
+  data = write_idx_dir(root / "mnist")
+  subprocess.run(_cli(root / "run", data), env=_env(root), check=True,
+                 capture_output=True, timeout=600)
+  return root / "run", data
+
+
+def _env(root):
+  return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2",
+              AAE_TF_CACHE=str(root / "cache"))
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_signal_checkpoints_the_step_and_resumes_exactly(tmp_path,
+                                                          straight_run,
+                                                          signum):
+  """SIGINT / SIGTERM mid-run: one line, no traceback, the shell's exit
+  status, a checkpoint of the step it stopped at; the same command then
+  ends with the uninterrupted run's weights, bit for bit."""
+  straight, data = straight_run
+  save = tmp_path / "run"
+  proc = subprocess.Popen(_cli(save, data), env=_env(tmp_path),
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True)
+  first = save / "checkpoints" / "ckpt-1.index"
+  deadline = time.time() + 300
+  while not first.exists() and time.time() < deadline:
+    time.sleep(0.02)
+  proc.send_signal(signum)
+  _, stderr = proc.communicate(timeout=300)
+  assert proc.returncode == 128 + signum, stderr
+  assert "Traceback" not in stderr
+  lines = [l for l in stderr.splitlines() if "Run the same command" in l]
+  assert len(lines) == 1, stderr
+  assert signal.Signals(signum).name in lines[0]
+  step = int(lines[0].split("stopped at step ")[1].split()[0])
+  interrupted = tf.train.latest_checkpoint(
+      str(save / "checkpoints" / "interrupted"))
+  assert interrupted.endswith(f"ckpt-{step}")
+  assert int(tf.train.load_checkpoint(interrupted).get_tensor(
+      "step/.ATTRIBUTES/VARIABLE_VALUE")) == step
+  assert 25 < step < 100  # After epoch 1, before the end (25 steps/epoch).
+  result = subprocess.run(_cli(save, data), env=_env(tmp_path),
+                          capture_output=True, text=True, timeout=600)
+  assert result.returncode == 0, result.stderr
+  assert f"step {step}" in result.stderr  # It resumed there.
+  a, b = _checkpoint_weights(straight), _checkpoint_weights(save)
+  assert a.keys() == b.keys() and a
+  for name in a:
+    np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+
+
+def test_interrupt_mid_epoch_resumes_at_the_same_batch(tmp_path):
+  """A SIGINT after the 7th step (epoch 2 of 5-step epochs) checkpoints step
+  7; resuming from it continues with the 8th batch of that epoch and ends
+  where the uninterrupted run does."""
+  from aae_tf import app, trainer as trainer_lib  # pylint: disable=g-import-not-at-top
+  from aae_tf.errors import Interrupted  # pylint: disable=g-import-not-at-top
+  from aae_tf.models import build_model  # pylint: disable=g-import-not-at-top
+  splits = make_tiny_splits()
+
+  def config(path):
+    return dataclasses.replace(_config(path, 3), train=dataclasses.replace(
+        _config(path, 3).train, steps_per_loop=1))
+
+  straight = _weights(fit_tiny(config(tmp_path / "a"), splits)[0])
+  run = config(tmp_path / "b")
+  app.prepare_save_path(run)
+  trainer = trainer_lib.Trainer(build_model(run), run, steps_per_epoch=5)
+  loop = trainer._loop_fn
+  calls = []
+
+  def loop_then_signal(*args):
+    loop(*args)
+    calls.append(1)
+    if len(calls) == 7:
+      os.kill(os.getpid(), signal.SIGINT)
+
+  trainer._loop_fn = loop_then_signal
+  with pytest.raises(Interrupted, match="stopped at step 7 .epoch 2, step 2 "
+                     "of 5") as e:
+    trainer.fit(splits)
+  assert e.value.exit_code == 130
+  assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+  _, resumed = fit_tiny(run, splits)
+  assert int(resumed.step.numpy()) == 15
+  # The periodic checkpoint of the last epoch supersedes the interrupted one.
+  assert not os.path.exists(resumed.interrupt_manager.directory)
+  for a, b in zip(straight, _weights(resumed.model)):
+    np.testing.assert_array_equal(a, b)

@@ -42,6 +42,34 @@ def test_fit_writes_checkpoint_and_summaries(tmp_path, tiny_splits):
   assert any(t.startswith("images/reconstructions") for t in tags)
 
 
+def test_evaluation_and_summary_cadence_keep_the_last_epoch(tmp_path,
+                                                           tiny_splits):
+  """--eval_every 2 and --summary_every 3 over 5 epochs: held-out metrics
+  after epochs 2, 4 and 5 (the last), summaries after 3 and 5."""
+  config = small_config(tmp_path / "run", max_epoch=5, eval_every_epochs=2,
+                        summary_every_epochs=3)
+  fit_tiny(config, tiny_splits)
+  acc = _tags(config.save_path)
+  steps = lambda tag: [e.step for e in acc.Tensors(tag)]  # pylint: disable=unnecessary-lambda-assignment
+  assert steps("validation/reconstruction_loss") == [10, 20, 25]
+  assert steps("test/reconstruction_loss") == [10, 20, 25]
+  assert steps("codes/encoder_dim0") == [15, 25]
+
+
+def test_one_pass_evaluation_matches_per_batch_means(tmp_path, tiny_splits):
+  """The compiled evaluation pass weights each batch by its size."""
+  from aae_tf import data as data_lib  # pylint: disable=g-import-not-at-top
+  config = small_config(tmp_path / "run", eval_batch_size=3)  # 10 = 3+3+3+1.
+  _, trainer = fit_tiny(config, tiny_splits)
+  expected, count = 0.0, 0
+  for batch in data_lib.eval_dataset(tiny_splits.validation, 3):
+    n = int(batch["label"].shape[0])
+    expected += float(trainer._eval_fn(batch)["reconstruction_loss"]) * n
+    count += n
+  got = trainer.evaluate(tiny_splits.validation)["reconstruction_loss"]
+  assert got == pytest.approx(expected / count, rel=1e-5)
+
+
 def test_resume_continues_from_checkpoint(tmp_path, tiny_splits):
   config = small_config(tmp_path / "run", max_epoch=1)
   fit_tiny(config, tiny_splits)
