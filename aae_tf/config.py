@@ -164,6 +164,9 @@ class TrainConfig:
   ygenw: float = 6.0  # Categorical (y) generator phase weight.
   num_labeled: Optional[int] = None  # Labeled training images; None: all.
   labeled_batch_size: int = 100  # Batch of the classification phase.
+  # Draw each labeled batch with replacement (a bootstrap sample of the
+  # labeled images) instead of from a shuffle of them.
+  labeled_with_replacement: bool = False
   # The classification phase updates every N steps (seed 002: 10 with 1000
   # labels, against overfitting the few labeled images); 1: every step.
   classify_every: int = 1

@@ -769,6 +769,24 @@ def train_dataset(split: Split,
   return ds.prefetch(tf.data.AUTOTUNE)
 
 
+def resampled_dataset(split: Split, batch_size: int,
+                      seed: int) -> tf.data.Dataset:
+  """Endless batches like `train_dataset`'s, each drawn uniformly with
+  replacement from `split` (the same stream for the same seed)."""
+  _check_batch_size(batch_size)
+  n = len(split.labels)
+  if n == 0:
+    raise DataError("Cannot resample an empty split.")
+  images = tf.constant(np.asarray(split.images, dtype=np.uint8))
+  labels = tf.constant(np.asarray(split.labels).astype(np.int32))
+  indices = tf.data.Dataset.random(seed=seed).map(
+      lambda r: tf.math.floormod(r, n))
+  ds = indices.batch(batch_size).map(
+      lambda i: _to_model_inputs({"image": tf.gather(images, i),
+                                  "label": tf.gather(labels, i)}))
+  return ds.prefetch(tf.data.AUTOTUNE)
+
+
 def eval_dataset(split: Split, batch_size: int) -> tf.data.Dataset:
   """Like `train_dataset` but in order, once, keeping the last small batch."""
   _check_batch_size(batch_size)

@@ -41,8 +41,8 @@ def with_training_options(dataset: tf.data.Dataset) -> tf.data.Dataset:
   """The training pipeline's tf.data options: shard by data, no autotuning.
 
   The trainer makes one iterator per epoch. With tf.data's autotuning on,
-  deleting that iterator can wait for the autotuning thread to wake up: on
-  TF 2.21 this stalled most MNIST epochs by 30-45 s (a 40 s epoch took 88 s).
+  deleting that iterator can wait for the autotuning thread to wake up, which
+  stalled epochs by tens of seconds (results/throughput.md).
   """
   options = tf.data.Options()
   options.experimental_distribute.auto_shard_policy = (

@@ -72,8 +72,6 @@ class TruncatedGaussianPrior(GaussianPrior):
   beyond 2 std are redrawn, so every coordinate lies in [-2 std, 2 std]."""
 
   name = "truncated_gaussian"
-  # tf.random's truncated normal cuts at two standard deviations.
-  bound_in_stds = 2.0
 
   def sample(self, rng, n, labels=None):
     del labels  # One component.

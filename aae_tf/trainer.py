@@ -102,7 +102,7 @@ def make_optimizer(opt: OptimizerConfig, schedule,
 
 
 class Trainer:
-  """Trains a mode (see `aae_tf.models`) and keeps its checkpoints."""
+  """Trains a mode (see `aae_tf.modes`) and keeps its checkpoints."""
 
   def __init__(self, model, config: ExperimentConfig, steps_per_epoch: int,
                strategy: Optional[tf.distribute.Strategy] = None):
@@ -232,12 +232,7 @@ class Trainer:
                               self.interrupt_manager.latest_checkpoint) if p]
     latest = max(candidates, key=_checkpoint_step, default=None)
     if latest:
-      try:
-        self.checkpoint.restore(latest).assert_existing_objects_matched()
-      except CHECKPOINT_ERRORS as e:
-        raise CheckpointError(
-            f"Checkpoint {latest} is damaged or belongs to another model "
-            f"({type(e).__name__}); use another --save_path.") from e
+      restore_checkpoint(self.checkpoint, latest)
       logging.info("Restored %s (step %d, epoch %d).", latest,
                    int(self.step.numpy()), int(self.epoch.numpy()))
     return latest
@@ -368,8 +363,12 @@ class Trainer:
         for key, value in results.items():
           tf.summary.scalar(key, value)
         if last or (epoch + 1) % train.summary_every_epochs == 0:
+          # Summaries sample the prior with the model's generator; putting
+          # its state back keeps training independent of their cadence.
+          state = tf.identity(self.model.rng.state)
           summaries.write_epoch_summaries(self.model, eval_images,
                                           splits.validation, train)
+          self.model.rng.reset(state)
       writer.flush()
       logging.info("Epoch %d/%d: %s", epoch + 1, train.max_epoch,
                    ", ".join(f"{k}={v:.4f}" for k, v in results.items())
@@ -428,6 +427,23 @@ class Trainer:
         progbar.update(done, list(values.items()))
       if done < self.steps_per_epoch:
         self._stop_if_signalled(epoch)
+
+
+def restore_checkpoint(checkpoint: tf.train.Checkpoint, path: str,
+                       partial: bool = False) -> None:
+  """Restores `path` into `checkpoint`; a damaged or foreign checkpoint is a
+  CheckpointError. `partial`: only the objects `checkpoint` names (e.g. the
+  networks without optimisers)."""
+  try:
+    status = checkpoint.restore(path)
+    if partial:
+      status = status.expect_partial()
+    status.assert_existing_objects_matched()
+  except CHECKPOINT_ERRORS as e:
+    raise CheckpointError(
+        f"Checkpoint {path} is damaged or belongs to another model "
+        f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
+        "use another --save_path.") from e
 
 
 def _checkpoint_step(path: str) -> int:

@@ -7,9 +7,7 @@ full MNIST, with the test error checked through the exported SavedModel.
 """
 
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app  # pylint: disable=g-import-not-at-top
@@ -43,6 +41,8 @@ flags.DEFINE_bool("y_batch_statistics", None, "The y discriminator also sees "
 flags.DEFINE_float("clsw", None, "Classification phase weight.")
 flags.DEFINE_integer("classify_every", None, "Classification update every N "
                      "steps.")
+flags.DEFINE_bool("labeled_with_replacement", None, "Draw labeled batches "
+                  "with replacement.")
 flags.DEFINE_integer("seed", 0, "Random seed.")
 flags.DEFINE_bool("resume", False, "Continue the run in --out_dir if it exists "
                   "(same flags): long schedules over several sessions.")
@@ -64,7 +64,8 @@ OVERRIDES = {"ncode": ("model", "ncode"),
              "keep_prob": ("model", "keep_prob"),
              "y_batch_statistics": ("model", "y_batch_statistics"),
              "clsw": ("train", "clsw"),
-             "classify_every": ("train", "classify_every")}
+             "classify_every": ("train", "classify_every"),
+             "labeled_with_replacement": ("train", "labeled_with_replacement")}
 
 
 def build_config(tag: str, num_labeled):
@@ -99,7 +100,7 @@ def build_config(tag: str, num_labeled):
 
 def main(argv):
   del argv
-  from aae_tf import app as aae_app, evaluation  # pylint: disable=g-import-not-at-top
+  from aae_tf import commands, training, evaluation  # pylint: disable=g-import-not-at-top
   clustering = FLAGS.mode == "clustering"
   reduction = FLAGS.mode == "dimreduction"
   num_labeled = None if clustering or not FLAGS.num_labeled else (
@@ -108,15 +109,19 @@ def main(argv):
          else f"{FLAGS.mode}{num_labeled or 'All'}")
   if FLAGS.recipe != "default":
     tag += f"_{FLAGS.recipe}"
+  if FLAGS.labeled_with_replacement:
+    tag += "_resampled"
+  if FLAGS.seed:
+    tag += f"_seed{FLAGS.seed}"
   config = build_config(tag, num_labeled)
   if os.path.exists(config.save_path) and not FLAGS.resume:
     raise SystemExit(f"{config.save_path} exists; choose a new --out_dir "
                      "or pass --resume.")
-  saved_model = aae_app.train(config)
+  saved_model = training.train_and_evaluate(config).saved_model
   curve = common.epoch_curve(config.save_path, "validation/error")
   wall = curve[-1]["train_seconds"] if curve else float("nan")
-  model = aae_app.restore_model(config, "latest")
-  splits = aae_app.load_data(config)
+  model = training.restore_model(config, "latest")
+  splits = training.load_data(config)
   batch = config.train.batch_size
   probs = evaluation.predict_split(model.classify_fn, splits.test, batch)
   images = splits.test.images.reshape(len(splits.test.labels), -1)
@@ -150,7 +155,7 @@ def main(argv):
   logging.info("%s", row)
   if reduction:
     import shutil  # pylint: disable=g-import-not-at-top
-    figure = aae_app.visualize(config, "latest", splits)[0]
+    figure = commands.visualize(config, "latest", splits)[0]
     row["figure"] = f"{tag}_latent.png"
     shutil.copyfile(figure, os.path.join(common.RESULTS_DIR, row["figure"]))
   paper = {"semisupervised100": "1.90%", "semisupervised1000": "1.60%",

@@ -11,10 +11,8 @@ deviation stays below --threshold for the rest of the run.
 """
 
 import os
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app  # pylint: disable=g-import-not-at-top
@@ -56,7 +54,7 @@ def steady_state_step(steps, values, threshold):
 
 def main(argv):
   del argv
-  from aae_tf import app as aae_app, config as config_lib, figures, summaries  # pylint: disable=g-import-not-at-top
+  from aae_tf import training, config as config_lib, figures, summaries  # pylint: disable=g-import-not-at-top
   from aae_tf import trainer as trainer_lib  # pylint: disable=g-import-not-at-top
   series, lines, rows = {}, [], []
   for ndisc in (int(n) for n in FLAGS.ndisc):
@@ -71,7 +69,7 @@ def main(argv):
           train=config_lib.TrainConfig(
               max_epoch=FLAGS.maxepoch, seed=seed, progress_bar=False,
               steps_per_loop=FLAGS.steps_per_loop)).validate()
-      aae_app.train(config)
+      training.train_and_evaluate(config)
       steps, values = summaries.read_scalars(os.path.join(
           config.save_path, trainer_lib.SUMMARY_DIR))[trainer_lib.STABILITY_TAG]
       series[f"N={ndisc}, seed {seed}"] = (steps, values)

@@ -12,10 +12,8 @@ error. The model is any trained run (a SAVE_PATH written by
 """
 
 import os
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app  # pylint: disable=g-import-not-at-top
@@ -51,16 +49,16 @@ def main(argv):
   del argv
   import numpy as np  # pylint: disable=g-import-not-at-top
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from aae_tf import app as aae_app, evaluation, export  # pylint: disable=g-import-not-at-top
+  from aae_tf import run_dir, training, evaluation, export  # pylint: disable=g-import-not-at-top
   from aae_tf import config as config_lib  # pylint: disable=g-import-not-at-top
   start = time.perf_counter()
-  config = aae_app.run_config(config_lib.ExperimentConfig(
+  config = run_dir.run_config(config_lib.ExperimentConfig(
       save_path=os.path.abspath(FLAGS.run),
       data=config_lib.DataConfig(data_dir=FLAGS.data_dir)))
   # Samples come from the run's SavedModel (its `sample` signature).
   sample = tf.saved_model.load(os.path.join(
       config.save_path, export.EXPORT_DIR)).signatures["sample"]
-  splits = aae_app.load_data(config)
+  splits = training.load_data(config)
   # Model images are in [-1, 1]; the protocol uses [0, 1].
   images = sample(count=tf.constant(FLAGS.num_samples))["images"].numpy()
   samples = (images + 1.0) / 2.0

@@ -2,7 +2,7 @@
 set size and the batch size (issue 5), for the unsupervised MLP AAE.
 
 Every configuration runs in a fresh process (so its peak resident memory is
-its own): it trains two epochs through `app.train` and reports the second
+its own): it trains two epochs through `training.train_and_evaluate` and reports the second
 epoch's time and the process's peak RSS.
 
   python benchmarks/scaling.py --data_dir /path/to/mnist
@@ -16,7 +16,6 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app  # pylint: disable=g-import-not-at-top
@@ -45,11 +44,11 @@ includes compilation) and the process's peak resident memory.
 
 def child(spec: str) -> None:
   """Trains two epochs of one configuration; prints a JSON line."""
-  from aae_tf import app as aae_app, config as config_lib  # pylint: disable=g-import-not-at-top
+  from aae_tf import training, config as config_lib  # pylint: disable=g-import-not-at-top
   images, batch = (int(v) for v in spec.split(","))
   stamps = [time.perf_counter()]
   with tempfile.TemporaryDirectory() as tmp:
-    aae_app.train(config_lib.ExperimentConfig(
+    training.train_and_evaluate(config_lib.ExperimentConfig(
         save_path=os.path.join(tmp, "run"),
         data=config_lib.DataConfig(data_dir=FLAGS.data_dir,
                                    max_train_examples=images),

@@ -22,10 +22,8 @@ row per system to results/seed_systems.md:
 
 import os
 import shutil
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app  # pylint: disable=g-import-not-at-top
@@ -45,7 +43,7 @@ FLAGS = flags.FLAGS
 INTERPOLATION_PAIRS = ((0, 1), (4, 9), (3, 8), (7, 2))
 HEADER = """# The other seed systems on MNIST (issue 4)
 
-Each system trains through the library's one loop (`aae_tf.app.train`) on the first `train_size` training
+Each system trains through the library's one loop (`aae_tf.training.train_and_evaluate`) on the first `train_size` training
 images; test reconstruction error is the mean squared error per pixel on the [0, 1] scale (so the MSE and
 BCE systems compare), from the posterior mean. Figures are in `results/seed_systems/`.
 
@@ -104,17 +102,17 @@ def keep(path: str, name: str) -> str:
 
 def figures_for(name: str, config, splits, codes_by_system) -> list:
   """Writes the system's figures; returns their paths under results/."""
-  from aae_tf import app as aae_app, evaluation, figures  # pylint: disable=g-import-not-at-top
+  from aae_tf import commands, training, evaluation, figures  # pylint: disable=g-import-not-at-top
   kept = []
   if name in ("conv", "conv_labels"):
-    for path in aae_app.traverse(config, "latest", splits):
+    for path in commands.traverse(config, "latest", splits):
       kept.append(keep(path, f"{name}_{os.path.basename(path)}"))
   elif name == "bce":
-    for path in aae_app.interpolate(config, "latest", INTERPOLATION_PAIRS,
+    for path in commands.interpolate(config, "latest", INTERPOLATION_PAIRS,
                                     splits):
       kept.append(keep(path, f"{name}_{os.path.basename(path)}"))
   elif name in ("aae2d", "maae2d"):
-    model = aae_app.restore_model(config, "latest")
+    model = training.restore_model(config, "latest")
     codes_by_system[name] = evaluation.encode_split(
         model, splits.test, config.train.eval_batch_size)
     if len(codes_by_system) == 2:
@@ -128,14 +126,14 @@ def figures_for(name: str, config, splits, codes_by_system) -> list:
       figures.save_side_by_side(path, panels)
       kept.append(os.path.relpath(path, common.RESULTS_DIR))
   elif name == "maae_style":
-    path = aae_app.generate(config, "latest", supervise=True)
+    path = commands.generate(config, "latest", supervise=True)
     kept.append(keep(path, f"{name}_generate_supervise.png"))
   return kept
 
 
 def main(argv):
   del argv
-  from aae_tf import app as aae_app, evaluation  # pylint: disable=g-import-not-at-top
+  from aae_tf import commands, training, evaluation  # pylint: disable=g-import-not-at-top
   unknown = set(FLAGS.systems) - set(SYSTEMS)
   if unknown:
     raise SystemExit(f"Unknown systems {sorted(unknown)}; choose from "
@@ -146,10 +144,10 @@ def main(argv):
     if os.path.exists(config.save_path):
       raise SystemExit(f"{config.save_path} exists; choose a new --out_dir.")
     start = time.perf_counter()
-    aae_app.train(config)
+    training.train_and_evaluate(config)
     wall = time.perf_counter() - start
-    splits = aae_app.load_data(config)
-    model = aae_app.restore_model(config, "latest")
+    splits = training.load_data(config)
+    model = training.restore_model(config, "latest")
     # Every model decodes to [-1, 1]; halving the error maps it to [0, 1].
     mse = evaluation.reconstruction_error(
         model, splits.test, config.train.eval_batch_size) / 4.0

@@ -10,11 +10,11 @@ in the same run; each column is the median over the epochs after the first,
 with its range.
 
 In one run: (1) the best float32 matmul rate over a few sizes
-(`aae_tf.profiling.matmul_ceiling`); (2) for each mode, the FLOPs of one
+(`profiling.matmul_ceiling`); (2) for each mode, the FLOPs of one
 training step (all phases, forward and backward) read from XLA's HLO before
-and after optimisation (`aae_tf.profiling.hlo_flops`); (3) the compiled
+and after optimisation (`profiling.hlo_flops`); (3) the compiled
 multi-step loop's images/s alone and images/s through the
-real training loop (`app.train`: data pipeline, summaries, validation and
+real training loop (`training.train_and_evaluate`: data pipeline, summaries, validation and
 checkpoints at their default cadence), over the epochs after the first
 (which includes tracing and XLA compilation); (4) the SavedModel's
 encode / classify rate at batch 1,000. Fraction = images/s * FLOPs per image
@@ -24,10 +24,8 @@ encode / classify rate at batch 1,000. Fraction = images/s * FLOPs per image
 """
 
 import os
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app  # pylint: disable=g-import-not-at-top
@@ -57,7 +55,7 @@ and convolutions in the training step's HLO, divided by the batch size; "execute
 optimisation (it removes gradients nobody applies and shares the encoder pass that the discriminator and
 generator phases both make with the same weights), "requested" is the traced step before it. Convolutions
 count only products that touch real input (no padding, no transposed-convolution holes). Element-wise
-work is not counted. Full loop: `app.train` over the epochs after the first, with held-out evaluation,
+work is not counted. Full loop: `training.train_and_evaluate` over the epochs after the first, with held-out evaluation,
 summaries and checkpoints at their default cadence. Step loop: the compiled multi-step loop alone on the
 same data pipeline. Fraction: images/s x executed FLOPs per image / ceiling. Products alone: the step's
 matrix products (same shapes, nothing else) run back to back in one compiled function, as a fraction of the
@@ -78,7 +76,7 @@ the reference and the step loop), with the range of the per-repeat ratios.
 
 def step_flops(trainer, batch) -> dict:
   """Per-step FLOPs: XLA-executed dots/convolutions and the traced graph's."""
-  from aae_tf import profiling  # pylint: disable=g-import-not-at-top
+  import profiling  # pylint: disable=g-import-not-at-top
   compiler_ir = trainer.step_compiler_ir(batch)
   requested = profiling.hlo_flops(compiler_ir(stage="hlo"))["total"]
   optimized = compiler_ir(stage="optimized_hlo")
@@ -130,7 +128,7 @@ def export_rate(saved_model: str, signature: str, size: int) -> float:
 def export_flops(model, signature: str) -> float:
   """XLA-executed FLOPs per image of the exported function's computation."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from aae_tf import profiling  # pylint: disable=g-import-not-at-top
+  import profiling  # pylint: disable=g-import-not-at-top
   fn = model.classify if signature == "classify" else model.encode
   compiled = tf.function(lambda images: fn(images), jit_compile=True)  # pylint: disable=unnecessary-lambda
   images = tf.zeros([EXPORT_BATCH, model.image_size])
@@ -211,8 +209,9 @@ def median_range(values) -> tuple:
 def main(argv):
   del argv
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from aae_tf import app as aae_app, profiling, trainer as trainer_lib  # pylint: disable=g-import-not-at-top
-  from aae_tf.models import build_model  # pylint: disable=g-import-not-at-top
+  import profiling  # pylint: disable=g-import-not-at-top
+  from aae_tf import training, trainer as trainer_lib  # pylint: disable=g-import-not-at-top
+  from aae_tf.modes import build_model  # pylint: disable=g-import-not-at-top
   best = profiling.matmul_ceiling()
   ceiling = best["flops_per_s"]
   logging.info("float32 matmul ceiling: %.1f GFLOP/s (%s)", ceiling / 1e9, best)
@@ -221,8 +220,8 @@ def main(argv):
     config = config_for(mode)
     if os.path.exists(config.save_path):
       raise SystemExit(f"{config.save_path} exists; choose a new --out_dir.")
-    splits = aae_app.load_data(config)
-    steps = aae_app.steps_per_epoch(config, len(splits.train.labels))
+    splits = training.load_data(config)
+    steps = training.steps_per_epoch(config, len(splits.train.labels))
     probe = trainer_lib.Trainer(build_model(config), config, steps)
     dataset = probe.model.train_dataset(splits.train, 0)
     flops = step_flops(probe, next(iter(dataset)))
@@ -248,7 +247,8 @@ def main(argv):
       loops.append(step_loop_rate(probe, iterator))
       paused.append(time.perf_counter() - stamps[-1])
 
-    saved_model = aae_app.train(config, on_epoch_end=between_epochs)
+    saved_model = training.train_and_evaluate(
+        config, on_epoch_end=between_epochs).saved_model
     # Epochs 2.. (the first includes tracing and XLA compilation).
     epoch_images = steps * config.train.batch_size
     full = [epoch_images / (stamps[i] - stamps[i - 1] - paused[i - 1])
@@ -261,7 +261,7 @@ def main(argv):
     full_ratio, loop_ratio = median_range(ratios_full), median_range(
         ratios_loop)
     signature = "classify" if mode == "semisupervised" else "encode"
-    model = aae_app.restore_model(config, "latest")
+    model = training.restore_model(config, "latest")
     exported = export_rate(saved_model, signature, model.image_size)
     export_fraction = exported * export_flops(model, signature) / ceiling
     fraction = rate * per_image / ceiling

@@ -11,10 +11,8 @@ per model in results/unsupervised_mnist.md.
 
 import json
 import os
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app  # pylint: disable=g-import-not-at-top
@@ -45,9 +43,8 @@ most common one (10 = every digit has its own).
 
 
 def run_one(dist_type: str):
-  from aae_tf import app as aae_app, evaluation, export  # pylint: disable=g-import-not-at-top
-  from aae_tf import config as config_lib, trainer as trainer_lib  # pylint: disable=g-import-not-at-top
-  from aae_tf.models import build_model  # pylint: disable=g-import-not-at-top
+  from aae_tf import evaluation, training  # pylint: disable=g-import-not-at-top
+  from aae_tf import config as config_lib  # pylint: disable=g-import-not-at-top
   config = config_lib.ExperimentConfig(
       save_path=os.path.abspath(os.path.join(FLAGS.out_dir, dist_type)),
       data=config_lib.DataConfig(data_dir=FLAGS.data_dir),
@@ -57,17 +54,14 @@ def run_one(dist_type: str):
           optimizers=config_lib.adam_optimizers(decay_epochs=tuple(
               int(e) for e in FLAGS.lr_decay_epochs))),
   ).validate()
-  splits = aae_app.load_data(config)
-  steps = aae_app.steps_per_epoch(config, len(splits.train.labels))
-  aae_app.prepare_save_path(config)
-  model = build_model(config)
-  trainer = trainer_lib.Trainer(model, config, steps)
-  if trainer.restore():
-    raise SystemExit(f"{config.save_path} already has checkpoints; "
-                     "choose a new --out_dir.")
+  if os.path.exists(config.save_path):
+    raise SystemExit(f"{config.save_path} exists; choose a new --out_dir.")
+  splits = training.load_data(config)
+  steps = training.steps_per_epoch(config, len(splits.train.labels))
   stamps = [time.perf_counter()]
-  trainer.fit(splits, on_epoch_end=lambda _: stamps.append(time.perf_counter()))
-  export.export_saved_model(model, config.save_path)
+  model = training.train_and_evaluate(
+      config, splits,
+      on_epoch_end=lambda _: stamps.append(time.perf_counter())).model
   wall = stamps[-1] - stamps[0]
   # Images/s over epochs 2.. (epoch 1 includes tracing and XLA compilation),
   # with validation, summaries and checkpoints at their default cadence.

@@ -6,9 +6,7 @@
 """
 
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app  # pylint: disable=g-import-not-at-top
@@ -73,15 +71,15 @@ def run():
   if actions[0] != "train" and not FLAGS.load:
     raise ConfigError(f"--{actions[0]} needs --load EPOCH (or latest).")
   config = build_config()
-  from aae_tf import app as aae_app  # pylint: disable=g-import-not-at-top
+  from aae_tf import commands, run_dir, training  # pylint: disable=g-import-not-at-top
   if actions[0] == "train":
-    aae_app.train(config)
+    training.train_and_evaluate(config)
     return
-  config = aae_app.run_config(config)
+  config = run_dir.run_config(config)
   if actions[0] == "generate":
-    aae_app.generate(config, FLAGS.load)
+    commands.generate(config, FLAGS.load)
   else:
-    aae_app.traverse(config, FLAGS.load)
+    commands.traverse(config, FLAGS.load)
 
 
 def main(argv):

@@ -9,9 +9,7 @@
 
 import dataclasses
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app  # pylint: disable=g-import-not-at-top
@@ -115,6 +113,8 @@ flags.DEFINE_float("balance_gen_below", None, "Balanced training: skip the "
                    "generator update while its last loss is below this.")
 flags.DEFINE_integer("labeled_bsize", None, "Batch size of the labeled "
                      "minibatch in the classification phase.")
+flags.DEFINE_bool("labeled_with_replacement", None, "Draw each labeled "
+                  "batch with replacement from the labeled images.")
 flags.DEFINE_integer("classify_every", None, "The classification phase "
                      "updates every N steps (seed 002: 10 with 1000 labels).")
 flags.DEFINE_integer("seed", 0, "Random seed: the same seed repeats a run.")
@@ -170,6 +170,7 @@ FIELDS = {
     "ydisw": ("train", "ydisw"), "ygenw": ("train", "ygenw"),
     "labeled_bsize": ("train", "labeled_batch_size"),
     "classify_every": ("train", "classify_every"), "seed": ("train", "seed"),
+    "labeled_with_replacement": ("train", "labeled_with_replacement"),
     "deterministic": ("train", "deterministic"),
     "xla": ("train", "jit_compile"), "strategy": ("train", "strategy"),
     "balance_dis_below": ("train", "balance_discriminator_below"),
@@ -297,19 +298,19 @@ def run():
   """The action the flags ask for."""
   action = check_actions()
   config = build_config(action)
-  from aae_tf import app as aae_app  # pylint: disable=g-import-not-at-top
+  from aae_tf import commands, run_dir, training  # pylint: disable=g-import-not-at-top
   if action in TRAIN_ACTIONS:
-    aae_app.train(config)
+    training.train_and_evaluate(config)
     return
-  config = aae_app.run_config(config, explicit=explicit_flags())
+  config = run_dir.run_config(config, explicit=explicit_flags())
   if action == "generate":
-    aae_app.generate(config, FLAGS.load, supervise=FLAGS.supervise)
+    commands.generate(config, FLAGS.load, supervise=FLAGS.supervise)
   elif action == "traverse":
-    aae_app.traverse(config, FLAGS.load)
+    commands.traverse(config, FLAGS.load)
   elif action == "interpolate":
-    aae_app.interpolate(config, FLAGS.load, aae_app.parse_pairs(FLAGS.pairs))
+    commands.interpolate(config, FLAGS.load, commands.parse_pairs(FLAGS.pairs))
   else:
-    aae_app.visualize(config, FLAGS.load)
+    commands.visualize(config, FLAGS.load)
 
 
 def main(argv):

@@ -101,13 +101,9 @@ def small_config(save_path, **train_overrides) -> config_lib.ExperimentConfig:
       train=config_lib.TrainConfig(**train)).validate()
 
 
-def fit_tiny(config, splits, steps_per_epoch=5):
-  """Prepares SAVE_PATH, builds the mode, resumes if possible and trains."""
-  from aae_tf import app, trainer as trainer_lib  # pylint: disable=g-import-not-at-top
-  from aae_tf.models import build_model  # pylint: disable=g-import-not-at-top
-  app.prepare_save_path(config)
-  model = build_model(config)
-  trainer = trainer_lib.Trainer(model, config, steps_per_epoch)
-  trainer.restore()
-  trainer.fit(splits)
-  return model, trainer
+def fit_tiny(config, splits):
+  """The library's one training entry point on in-memory splits, without
+  the export: (model, trainer)."""
+  from aae_tf import training  # pylint: disable=g-import-not-at-top
+  run = training.train_and_evaluate(config, splits, export_model=False)
+  return run.model, run.trainer

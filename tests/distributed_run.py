@@ -34,7 +34,7 @@ def main(kind: str, save_path: str, out: str) -> None:
     strategy = tf.distribute.get_strategy()
 
   from aae_tf import distribute, trainer as trainer_lib  # pylint: disable=g-import-not-at-top
-  from aae_tf.models import build_model  # pylint: disable=g-import-not-at-top
+  from aae_tf.modes import build_model  # pylint: disable=g-import-not-at-top
   from conftest import make_tiny_splits, small_config  # pylint: disable=g-import-not-at-top
 
   config = small_config(save_path, jit_compile=False)

@@ -486,3 +486,19 @@ def test_pipelines_built_per_epoch_hold_no_cache(tiny_splits):
     kinds = _dataset_kinds(ds)
     assert "_BatchDataset" in kinds or "BatchDataset" in kinds, kinds
     assert not any("Cache" in k for k in kinds), kinds
+
+
+def test_resampled_dataset_draws_with_replacement(tiny_splits):
+  split = data.subset(tiny_splits.train, np.arange(10))
+  ds = data.resampled_dataset(split, 8, seed=3)
+  batches = list(ds.take(50).as_numpy_iterator())
+  assert batches[0]["image"].shape == (8, 784)
+  assert batches[0]["image"].dtype == np.float32
+  labels = np.concatenate([b["label"] for b in batches])
+  # Every image appears, some batches repeat one (8 draws from 10).
+  assert set(labels) == set(split.labels)
+  assert any(len(set(b["label"])) < 8 for b in batches)
+  again = list(data.resampled_dataset(split, 8, seed=3).take(3)
+               .as_numpy_iterator())
+  for a, b in zip(batches, again):
+    np.testing.assert_array_equal(a["image"], b["image"])

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from aae_tf import app, distribute
+from aae_tf import training, distribute
 from aae_tf.errors import ConfigError
 from conftest import REPO, small_config
 
@@ -87,7 +87,7 @@ def test_two_workers_agree_and_chief_checkpoint_restores(tmp_path):
   config = small_config(save)
   config.model.posterior = "deterministic"
   config.save(str(save / "config.json"))
-  restored = app.restore_model(config, "latest")
+  restored = training.restore_model(config, "latest")
   for name, net in restored.networks.items():
     for i, v in enumerate(net.trainable_variables):
       np.testing.assert_array_equal(v.numpy(), w0[f"{name}/{i}"])

@@ -103,7 +103,7 @@ def test_digit_component_share():
 @pytest.mark.parametrize("mode", ["unsupervised", "supervised"])
 def test_reconstruction_error_decodes_with_the_labels(tmp_path, mode):
   import dataclasses  # pylint: disable=g-import-not-at-top
-  from aae_tf.models import build_model  # pylint: disable=g-import-not-at-top
+  from aae_tf.modes import build_model  # pylint: disable=g-import-not-at-top
   from conftest import make_tiny_splits, small_config  # pylint: disable=g-import-not-at-top
   model = build_model(dataclasses.replace(small_config(tmp_path), mode=mode))
   test = make_tiny_splits().test

@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from aae_tf import export, trainer as trainer_lib
-from aae_tf.models import build_model, one_hot_with_unlabeled
+from aae_tf.modes import build_model, one_hot_with_unlabeled
 from aae_tf.phases import run_phases
 from conftest import fit_tiny, make_tiny_splits, small_config
 
@@ -262,7 +262,7 @@ def test_dimreduction_with_labels_adds_the_classification_phase(tmp_path):
 
 
 def test_dimreduction_trains_and_exports_represent(tmp_path):
-  from aae_tf import app  # pylint: disable=g-import-not-at-top
+  from aae_tf import commands  # pylint: disable=g-import-not-at-top
   config = _config(tmp_path / "run", "dimreduction", num_classes=6)
   splits = make_tiny_splits()
   model, trainer = fit_tiny(config, splits)
@@ -273,7 +273,7 @@ def test_dimreduction_trains_and_exports_represent(tmp_path):
   np.testing.assert_allclose(
       loaded.signatures["represent"](images=images)["representation"],
       model.represent(images), atol=1e-5)
-  (path,) = app.visualize(config, "latest", splits)
+  (path,) = commands.visualize(config, "latest", splits)
   assert path.endswith("latent.png") and (tmp_path / "run" / "latent.png").exists()
 
 

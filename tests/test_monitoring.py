@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 from PIL import Image
 
-from aae_tf import app
+from aae_tf import training
 from conftest import small_config, write_idx_dir
 
 SERVER_START_SECONDS = 120
@@ -27,7 +27,7 @@ def run(tmp_path_factory):
   config = small_config(root / "run", max_epoch=2)
   config = dataclasses.replace(config, data=dataclasses.replace(
       config.data, data_dir=write_idx_dir(root / "mnist"), source="idx"))
-  app.train(config)
+  training.train_and_evaluate(config)
   return config.save_path
 
 

@@ -5,9 +5,9 @@ import pytest
 import tensorflow as tf
 
 from aae_tf import config as config_lib
-from aae_tf import profiling
+import profiling
 from aae_tf import trainer as trainer_lib
-from aae_tf.models import build_model
+from aae_tf.modes import build_model
 from aae_tf.phases import run_phases
 from conftest import small_config
 

@@ -2,7 +2,7 @@
 
 import tensorflow as tf
 
-from aae_tf import profiling
+import profiling
 
 
 def _compiled(fn):

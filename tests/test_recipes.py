@@ -11,7 +11,7 @@ import tensorflow as tf
 from aae_tf import config as config_lib
 from aae_tf import recipes
 from aae_tf import trainer as trainer_lib
-from aae_tf.models import build_model
+from aae_tf.modes import build_model
 from aae_tf.phases import run_phases
 
 SMALL = dict(encoder_units=(16,), decoder_units=(16,),

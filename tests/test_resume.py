@@ -97,13 +97,13 @@ def test_partial_checkpoint_write_is_ignored(tmp_path):
 
 def test_failed_checkpoint_write_keeps_the_previous_one(tmp_path, monkeypatch):
   """A full disk stops training with an answer and loses nothing saved."""
-  from aae_tf import app, trainer as trainer_lib  # pylint: disable=g-import-not-at-top
+  from aae_tf import run_dir, trainer as trainer_lib  # pylint: disable=g-import-not-at-top
   from aae_tf.errors import OutputError  # pylint: disable=g-import-not-at-top
-  from aae_tf.models import build_model  # pylint: disable=g-import-not-at-top
+  from aae_tf.modes import build_model  # pylint: disable=g-import-not-at-top
   splits = make_tiny_splits()
   fit_tiny(_config(tmp_path / "run", 1), splits)
   config = _config(tmp_path / "run", 2)
-  app.prepare_save_path(config)
+  run_dir.prepare_save_path(config)
   trainer = trainer_lib.Trainer(build_model(config), config, steps_per_epoch=5)
   trainer.restore()
 
@@ -186,9 +186,9 @@ def test_interrupt_mid_epoch_resumes_at_the_same_batch(tmp_path):
   """A SIGINT after the 7th step (epoch 2 of 5-step epochs) checkpoints step
   7; resuming from it continues with the 8th batch of that epoch and ends
   where the uninterrupted run does."""
-  from aae_tf import app, trainer as trainer_lib  # pylint: disable=g-import-not-at-top
+  from aae_tf import run_dir, trainer as trainer_lib  # pylint: disable=g-import-not-at-top
   from aae_tf.errors import Interrupted  # pylint: disable=g-import-not-at-top
-  from aae_tf.models import build_model  # pylint: disable=g-import-not-at-top
+  from aae_tf.modes import build_model  # pylint: disable=g-import-not-at-top
   splits = make_tiny_splits()
 
   def config(path):
@@ -197,7 +197,7 @@ def test_interrupt_mid_epoch_resumes_at_the_same_batch(tmp_path):
 
   straight = _weights(fit_tiny(config(tmp_path / "a"), splits)[0])
   run = config(tmp_path / "b")
-  app.prepare_save_path(run)
+  run_dir.prepare_save_path(run)
   trainer = trainer_lib.Trainer(build_model(run), run, steps_per_epoch=5)
   loop = trainer._loop_fn
   calls = []

@@ -11,10 +11,10 @@ import pytest
 import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
-from aae_tf import app, export, trainer as trainer_lib
+from aae_tf import run_dir, training, export, trainer as trainer_lib
 from aae_tf import config as config_lib
 from aae_tf.errors import OutputError, TrainingError
-from aae_tf.models import build_model
+from aae_tf.modes import build_model
 from conftest import fit_tiny, small_config
 
 
@@ -88,7 +88,7 @@ def test_other_configuration_is_refused(tmp_path, tiny_splits):
   other = small_config(tmp_path / "run",
                        optimizers=config_lib.adam_optimizers(1e-3))
   with pytest.raises(OutputError, match="another configuration"):
-    app.prepare_save_path(other)
+    run_dir.prepare_save_path(other)
 
 
 def test_nan_stops_training_and_keeps_checkpoint(tmp_path, tiny_splits):
@@ -170,7 +170,7 @@ def test_restored_model_equals_trained_and_exported(tmp_path, tiny_splits):
   """--generate and --viz see exactly the trained weights."""
   config = small_config(tmp_path / "run")
   model, _ = fit_tiny(config, tiny_splits)
-  restored = app.restore_model(config, "latest")
+  restored = training.restore_model(config, "latest")
   for name, net in model.networks.items():
     trained = net.trainable_variables
     again = restored.networks[name].trainable_variables

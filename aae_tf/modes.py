@@ -507,9 +507,12 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
     labeled_split = data_lib.subset(
         train, data_lib.balanced_indices(train.labels, cfg.num_labeled,
                                          cfg.seed))
-    labeled = data_lib.train_dataset(
-        labeled_split, cfg.labeled_batch_size,
-        seed=seed, repeat=True)
+    if cfg.labeled_with_replacement:
+      labeled = data_lib.resampled_dataset(labeled_split,
+                                           cfg.labeled_batch_size, seed=seed)
+    else:
+      labeled = data_lib.train_dataset(labeled_split, cfg.labeled_batch_size,
+                                       seed=seed, repeat=True)
     return tf.data.Dataset.zip(unlabeled, labeled).map(
         lambda u, l: {**u, "labeled_image": l["image"],
                       "labeled_label": l["label"]})

@@ -1,14 +1,12 @@
 """How much arithmetic a compiled step does, and how fast this machine can do it.
 
-Used by `benchmarks/throughput.py` (issue 5):
+Used by `benchmarks/throughput.py`:
 
 - `xla_flops`: the multiply-add FLOPs of the matrix products and convolutions
   that XLA actually runs for a function, read from its optimised HLO. Work
   that XLA prunes (for example weight gradients nobody applies) is not
   counted; element-wise work is not counted either, so the figure is the
   matmul-like work to compare with a matmul ceiling.
-- `graph_flops`: TensorFlow's profiler count on the traced (unoptimised)
-  graph, element-wise ops included; an upper bound kept for comparison.
 - `matmul_ceiling`: the best float32 matrix-product rate, measured by chains
   of dependent products inside one compiled function (no per-call dispatch,
   and nothing XLA can hoist out of the loop).
@@ -179,15 +177,6 @@ def xla_flops(fn, *args) -> Dict[str, float]:
   """`hlo_flops` of `fn` (a `tf.function` with `jit_compile=True`) on args."""
   hlo = fn.experimental_get_compiler_ir(*args)(stage="optimized_hlo")
   return hlo_flops(hlo)
-
-
-def graph_flops(fn, *specs) -> float:
-  """TensorFlow profiler FLOPs of the traced graph of `fn` on `specs`."""
-  from tensorflow.python.profiler import model_analyzer, option_builder  # pylint: disable=g-import-not-at-top,g-direct-tensorflow-import
-  graph = tf.function(fn).get_concrete_function(*specs).graph
-  options = option_builder.ProfileOptionBuilder.float_operation()
-  options["output"] = "none"
-  return float(model_analyzer.profile(graph, options=options).total_float_ops)
 
 
 def matmul_ceiling(sizes: Iterable[Tuple[int, int]] = DEFAULT_MATMUL_SIZES,

@@ -1,32 +1,25 @@
-"""What the command line does: train, generate and visualise a run.
-
-Every function takes an :class:`ExperimentConfig`; a run lives in
-`config.save_path` (SAVE_PATH), which holds config.json, checkpoints/,
-tensorboard/, saved_model/ and the figures.
+"""The figure commands of a trained run: sample, visualise, interpolate and
+traverse. Each reads the run from SAVE_PATH and writes PNG or GIF files there.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import tempfile
-from typing import Callable, Optional
+from typing import Optional
 
 from absl import logging
 import numpy as np
 import tensorflow as tf
 
 from aae_tf import data as data_lib
-from aae_tf import celeba, distribute, evaluation, export, figures, summaries
-from aae_tf import trainer as trainer_lib
-from aae_tf.config import CONFIG_FILENAME, ExperimentConfig
-from aae_tf.errors import CheckpointError, ConfigError, OutputError
-from aae_tf.models import build_model
+from aae_tf import evaluation, figures
+from aae_tf.config import ExperimentConfig
+from aae_tf.errors import ConfigError
 from aae_tf.priors import GaussianMixturePrior
+from aae_tf.training import load_data, restore_model
 
 GENERATE_FILENAME = "generate_im.png"
 LATENT_FILENAME = "latent.png"
-LOSS_CURVES_FILENAME = "loss_curves.png"
 INTERPOLATION_FILENAME = "interpolate_{}_{}.png"
 INTERPOLATION_STEPS = 10  # Images per interpolation strip.
 SAME_STYLE_FILENAME = "same_style.png"
@@ -39,217 +32,7 @@ GENERATE_GRID = 10  # generate_im.png is GRID x GRID samples.
 MANIFOLD_GRID = 20  # Manifold images per side.
 MANIFOLD_EXTENT = 3.0  # Gaussian manifold covers [-E, E]^2 (in prior stds).
 COMPONENT_EXTENT = 2.0  # Mixture manifolds cover +-E stds along each axis.
-LATEST = "latest"
 VIZ_MODES = ("unsupervised", "label")  # Modes whose decoder reads codes only.
-# Fields that may change between a run and its resumption.
-RESUMABLE_FIELDS = {("train", "max_epoch"), ("train", "progress_bar"),
-                    ("train", "strategy"), ("train", "jit_compile"),
-                    ("train", "steps_per_loop"), ("data", "data_dir"),
-                    ("data", "source"), ("data", "cache_dir"),
-                    ("data", "used_source"), ("train", "eval_every_epochs"),
-                    ("train", "summary_every_epochs"),
-                    ("train", "checkpoint_every_epochs")}
-
-
-def prepare_save_path(config: ExperimentConfig) -> bool:
-  """Creates SAVE_PATH and writes config.json; True when resuming a run.
-
-  A SAVE_PATH that holds a run with a different configuration is refused, so
-  no run overwrites another's checkpoints.
-  """
-  path = config.save_path
-  try:
-    os.makedirs(path, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path):
-      pass
-  except OSError as e:
-    raise OutputError(f"Cannot write to SAVE_PATH {path!r} ({e.strerror}); "
-                      "choose a writable --save_path.") from e
-  config_path = os.path.join(path, CONFIG_FILENAME)
-  resuming = os.path.exists(config_path)
-  if resuming:
-    previous = ExperimentConfig.load(config_path)
-    diff = _differences(previous, config)
-    if diff:
-      raise OutputError(
-          f"SAVE_PATH {path!r} holds a run with another configuration "
-          f"({'; '.join(diff)}); use a new --save_path to start a new run, or "
-          "the same flags to resume it.")
-  config.save(config_path)
-  return resuming
-
-
-def _differences(old: ExperimentConfig, new: ExperimentConfig) -> list:
-  out = []
-  for section in ("data", "prior", "model", "train"):
-    a = dataclasses.asdict(getattr(old, section))
-    b = dataclasses.asdict(getattr(new, section))
-    for key in sorted(set(a) | set(b)):
-      if (section, key) in RESUMABLE_FIELDS:
-        continue
-      if a.get(key) != b.get(key):
-        out.append(f"{section}.{key}: {a.get(key)!r} -> {b.get(key)!r}")
-  if old.mode != new.mode:
-    out.append(f"mode: {old.mode!r} -> {new.mode!r}")
-  return out
-
-
-# Command-line flag -> (section, field) of the config it sets.
-FLAG_FIELDS = {"ncode": ("model", "ncode"), "dist_type": ("prior", "dist_type"),
-               "posterior": ("model", "posterior"),
-               "arch": ("model", "architecture"),
-               "reconstruction": ("model", "reconstruction"),
-               "prior_std": ("prior", "gaussian_std")}
-
-
-def run_config(config: ExperimentConfig,
-               explicit: frozenset = frozenset()) -> ExperimentConfig:
-  """The configuration a run in `config.save_path` was trained with.
-
-  Sampling and figures must use the trained model's shape, so they read it
-  from SAVE_PATH/config.json. Flags given explicitly (`explicit`) that
-  contradict it are an error; data settings come from `config`.
-  """
-  path = os.path.join(config.save_path, CONFIG_FILENAME)
-  if not os.path.exists(path):
-    raise CheckpointError(f"No run in {config.save_path} ({CONFIG_FILENAME} is "
-                          "missing); train first or fix --save_path.")
-  saved = ExperimentConfig.load(path)
-  for flag, (section, field) in FLAG_FIELDS.items():
-    given = getattr(getattr(config, section), field)
-    trained = getattr(getattr(saved, section), field)
-    if flag in explicit and given != trained:
-      raise ConfigError(f"--{flag} {given} contradicts the run in "
-                        f"{config.save_path}, trained with {trained}.")
-  return dataclasses.replace(saved, save_path=config.save_path,
-                             data=config.data)
-
-
-def load_data(config: ExperimentConfig) -> data_lib.MnistSplits:
-  """MNIST as configured, optionally cut to the first max_train_examples."""
-  d = config.data
-  if d.dataset == "celeba":
-    splits = celeba.load_celeba(d.data_dir, config.model.image_shape[0],
-                                d.max_images, d.cache_dir)
-  else:
-    splits = data_lib.load_mnist(d.data_dir, d.source, d.cache_dir,
-                                 d.verify_checksums, d.validation_size)
-  if d.max_train_examples is not None:
-    n = d.max_train_examples
-    available = len(splits.train.labels)
-    if n > available:
-      raise ConfigError(
-          f"--train_size {n} is more than the {available} training images "
-          f"(after --validation_size {d.validation_size}); choose at most "
-          f"{available}.")
-    splits = dataclasses.replace(
-        splits, train=data_lib.Split(splits.train.images[:n],
-                                     splits.train.labels[:n]))
-  return splits
-
-
-def check_counts(config: ExperimentConfig,
-                 splits: data_lib.MnistSplits) -> None:
-  """Counts the user names are used or refused, never clamped."""
-  train = config.train
-  available = len(splits.train.labels)
-  if train.num_labeled is not None:
-    if train.num_labeled > available:
-      raise ConfigError(
-          f"--num_labeled {train.num_labeled} is more than the {available} "
-          "training images (after --train_size and --validation_size); "
-          "leave it out to use every label.")
-    # These modes train y on a labeled minibatch drawn from those images.
-    classifies = config.mode in ("semisupervised", "dimreduction")
-    if classifies and train.labeled_batch_size > train.num_labeled:
-      raise ConfigError(
-          f"--labeled_bsize {train.labeled_batch_size} is more than the "
-          f"{train.num_labeled} labeled images; choose at most "
-          f"{train.num_labeled}.")
-
-
-def steps_per_epoch(config: ExperimentConfig, num_train: int) -> int:
-  steps = num_train // config.train.batch_size
-  if steps < 1:
-    raise ConfigError(f"--bsize {config.train.batch_size} is larger than the "
-                      f"{num_train} training images.")
-  return steps
-
-
-def train(config: ExperimentConfig,
-          on_epoch_end: Optional[Callable[[int], None]] = None) -> str:
-  """Trains (resuming when SAVE_PATH holds this run) and exports; returns the
-  SavedModel path."""
-  config.validate()
-  # A multi-worker strategy must exist before other TensorFlow work.
-  strategy = distribute.make_strategy(config.train.strategy)
-  chief = distribute.is_chief(strategy)
-  splits = load_data(config)
-  check_counts(config, splits)
-  logging.info("Training %s on %s from %s", config.mode, config.data.dataset,
-               splits.source)
-  config = dataclasses.replace(config, data=dataclasses.replace(
-      config.data, used_source=splits.source))
-  n_steps = steps_per_epoch(config, len(splits.train.labels))
-  resuming = prepare_save_path(config) if chief else False
-  with strategy.scope():
-    model = build_model(config)
-  trainer = trainer_lib.Trainer(model, config, n_steps, strategy)
-  restored = trainer.restore()
-  if resuming and not restored:
-    logging.info("No checkpoint in %s yet: starting from epoch 0.",
-                 config.save_path)
-  trainer.fit(splits, on_epoch_end=on_epoch_end)
-  if not chief:
-    return ""
-  path = export.export_saved_model(model, config.save_path)
-  logging.info("SavedModel written to %s", path)
-  write_run_figures(model, config, splits)
-  return path
-
-
-def write_run_figures(model, config: ExperimentConfig,
-                      splits: data_lib.MnistSplits) -> None:
-  """After training: loss_curves.png and the test codes for the projector."""
-  logdir = os.path.join(config.save_path, trainer_lib.SUMMARY_DIR)
-  summaries.write_loss_curves(logdir, os.path.join(config.save_path,
-                                                   LOSS_CURVES_FILENAME))
-  codes = evaluation.encode_split(model, splits.test,
-                                  config.train.eval_batch_size)
-  summaries.write_projector(logdir, codes, splits.test.labels)
-
-
-def restore_model(config: ExperimentConfig, load: str):
-  """Builds the mode and restores checkpoint `load` (an epoch or 'latest')."""
-  config.validate()
-  model = build_model(config)
-  directory = trainer_lib.checkpoint_dir(config.save_path)
-  state = tf.train.get_checkpoint_state(directory)
-  available = list(state.all_model_checkpoint_paths) if state else []
-  if load == LATEST:
-    if not available:
-      raise CheckpointError(f"No checkpoint in {directory}; train first "
-                            "(--train) with this --save_path.")
-    path = available[-1]
-  else:
-    if not str(load).isdigit():
-      raise ConfigError(f"--load takes an epoch number or 'latest', got "
-                        f"{load!r}.")
-    path = os.path.join(directory, f"{trainer_lib.CHECKPOINT_PREFIX}-{load}")
-    if path not in available and not tf.io.gfile.exists(path + ".index"):
-      ids = [p.rsplit("-", 1)[-1] for p in available]
-      raise CheckpointError(
-          f"No checkpoint {load} in {directory}; available: "
-          f"{', '.join(ids) or 'none'}.")
-  checkpoint = tf.train.Checkpoint(**model.networks)
-  try:
-    checkpoint.restore(path).expect_partial().assert_existing_objects_matched()
-  except trainer_lib.CHECKPOINT_ERRORS as e:
-    raise CheckpointError(f"Checkpoint {path} is damaged or does not match "
-                          f"this model ({type(e).__name__}: "
-                          f"{str(e).splitlines()[0]}).") from e
-  logging.info("Restored %s", path)
-  return model
 
 
 def generate(config: ExperimentConfig, load: str,

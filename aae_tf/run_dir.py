@@ -1,0 +1,98 @@
+"""A run's folder (SAVE_PATH): its config.json, and which runs may share it.
+
+A SAVE_PATH holds config.json, checkpoints/, tensorboard/, saved_model/ and
+the figures of one run. Training the same configuration again resumes it; a
+different one is refused, so no run overwrites another's checkpoints.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+
+from aae_tf.config import CONFIG_FILENAME, ExperimentConfig
+from aae_tf.errors import CheckpointError, ConfigError, OutputError
+
+# Fields that may change between a run and its resumption.
+RESUMABLE_FIELDS = {("train", "max_epoch"), ("train", "progress_bar"),
+                    ("train", "strategy"), ("train", "jit_compile"),
+                    ("train", "steps_per_loop"), ("data", "data_dir"),
+                    ("data", "source"), ("data", "cache_dir"),
+                    ("data", "used_source"), ("train", "eval_every_epochs"),
+                    ("train", "summary_every_epochs"),
+                    ("train", "checkpoint_every_epochs")}
+
+
+def prepare_save_path(config: ExperimentConfig) -> bool:
+  """Creates SAVE_PATH and writes config.json; True when resuming a run.
+
+  A SAVE_PATH that holds a run with a different configuration is refused, so
+  no run overwrites another's checkpoints.
+  """
+  path = config.save_path
+  try:
+    os.makedirs(path, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path):
+      pass
+  except OSError as e:
+    raise OutputError(f"Cannot write to SAVE_PATH {path!r} ({e.strerror}); "
+                      "choose a writable --save_path.") from e
+  config_path = os.path.join(path, CONFIG_FILENAME)
+  resuming = os.path.exists(config_path)
+  if resuming:
+    previous = ExperimentConfig.load(config_path)
+    diff = _differences(previous, config)
+    if diff:
+      raise OutputError(
+          f"SAVE_PATH {path!r} holds a run with another configuration "
+          f"({'; '.join(diff)}); use a new --save_path to start a new run, or "
+          "the same flags to resume it.")
+  config.save(config_path)
+  return resuming
+
+
+def _differences(old: ExperimentConfig, new: ExperimentConfig) -> list:
+  out = []
+  for section in ("data", "prior", "model", "train"):
+    a = dataclasses.asdict(getattr(old, section))
+    b = dataclasses.asdict(getattr(new, section))
+    for key in sorted(set(a) | set(b)):
+      if (section, key) in RESUMABLE_FIELDS:
+        continue
+      if a.get(key) != b.get(key):
+        out.append(f"{section}.{key}: {a.get(key)!r} -> {b.get(key)!r}")
+  if old.mode != new.mode:
+    out.append(f"mode: {old.mode!r} -> {new.mode!r}")
+  return out
+
+
+# Command-line flag -> (section, field) of the config it sets.
+FLAG_FIELDS = {"ncode": ("model", "ncode"), "dist_type": ("prior", "dist_type"),
+               "posterior": ("model", "posterior"),
+               "arch": ("model", "architecture"),
+               "reconstruction": ("model", "reconstruction"),
+               "prior_std": ("prior", "gaussian_std")}
+
+
+def run_config(config: ExperimentConfig,
+               explicit: frozenset = frozenset()) -> ExperimentConfig:
+  """The configuration a run in `config.save_path` was trained with.
+
+  Sampling and figures must use the trained model's shape, so they read it
+  from SAVE_PATH/config.json. Flags given explicitly (`explicit`) that
+  contradict it are an error; data settings come from `config`.
+  """
+  path = os.path.join(config.save_path, CONFIG_FILENAME)
+  if not os.path.exists(path):
+    raise CheckpointError(f"No run in {config.save_path} ({CONFIG_FILENAME} is "
+                          "missing); train first or fix --save_path.")
+  saved = ExperimentConfig.load(path)
+  for flag, (section, field) in FLAG_FIELDS.items():
+    given = getattr(getattr(config, section), field)
+    trained = getattr(getattr(saved, section), field)
+    if flag in explicit and given != trained:
+      raise ConfigError(f"--{flag} {given} contradicts the run in "
+                        f"{config.save_path}, trained with {trained}.")
+  return dataclasses.replace(saved, save_path=config.save_path,
+                             data=config.data)

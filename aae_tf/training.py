@@ -1,0 +1,161 @@
+"""Training a run end to end: data, counts, the trainer, export, figures.
+
+`train_and_evaluate(config)` is what the command line, the benchmarks and
+the tests' tiny runs all call; `restore_model` rebuilds a trained mode from
+one of its checkpoints.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import os
+from typing import Callable, Optional
+
+from absl import logging
+import tensorflow as tf
+
+from aae_tf import data as data_lib
+from aae_tf import celeba, distribute, evaluation, export, summaries
+from aae_tf import run_dir
+from aae_tf import trainer as trainer_lib
+from aae_tf.config import ExperimentConfig
+from aae_tf.errors import CheckpointError, ConfigError
+from aae_tf.modes import build_model
+
+LOSS_CURVES_FILENAME = "loss_curves.png"
+LATEST = "latest"
+# What a training run leaves: the trained mode, its trainer and the
+# SavedModel's path ("" on a non-chief worker or without export).
+Run = collections.namedtuple("Run", ["model", "trainer", "saved_model"])
+
+
+def load_data(config: ExperimentConfig) -> data_lib.MnistSplits:
+  """MNIST as configured, optionally cut to the first max_train_examples."""
+  d = config.data
+  if d.dataset == "celeba":
+    splits = celeba.load_celeba(d.data_dir, config.model.image_shape[0],
+                                d.max_images, d.cache_dir)
+  else:
+    splits = data_lib.load_mnist(d.data_dir, d.source, d.cache_dir,
+                                 d.verify_checksums, d.validation_size)
+  if d.max_train_examples is not None:
+    n = d.max_train_examples
+    available = len(splits.train.labels)
+    if n > available:
+      raise ConfigError(
+          f"--train_size {n} is more than the {available} training images "
+          f"(after --validation_size {d.validation_size}); choose at most "
+          f"{available}.")
+    splits = dataclasses.replace(
+        splits, train=data_lib.Split(splits.train.images[:n],
+                                     splits.train.labels[:n]))
+  return splits
+
+
+def check_counts(config: ExperimentConfig,
+                 splits: data_lib.MnistSplits) -> None:
+  """Counts the user names are used or refused, never clamped."""
+  train = config.train
+  available = len(splits.train.labels)
+  if train.num_labeled is not None:
+    if train.num_labeled > available:
+      raise ConfigError(
+          f"--num_labeled {train.num_labeled} is more than the {available} "
+          "training images (after --train_size and --validation_size); "
+          "leave it out to use every label.")
+    # These modes train y on a labeled minibatch drawn from those images.
+    classifies = config.mode in ("semisupervised", "dimreduction")
+    if classifies and train.labeled_batch_size > train.num_labeled:
+      raise ConfigError(
+          f"--labeled_bsize {train.labeled_batch_size} is more than the "
+          f"{train.num_labeled} labeled images; choose at most "
+          f"{train.num_labeled}.")
+
+
+def steps_per_epoch(config: ExperimentConfig, num_train: int) -> int:
+  steps = num_train // config.train.batch_size
+  if steps < 1:
+    raise ConfigError(f"--bsize {config.train.batch_size} is larger than the "
+                      f"{num_train} training images.")
+  return steps
+
+
+def train_and_evaluate(config: ExperimentConfig,
+                       splits: Optional[data_lib.MnistSplits] = None,
+                       on_epoch_end: Optional[Callable[[int], None]] = None,
+                       export_model: bool = True) -> Run:
+  """Trains (resuming when SAVE_PATH holds this run), evaluating as it goes,
+  then exports the SavedModel and the run's figures.
+
+  Args:
+    config: The run.
+    splits: The data; None loads what `config.data` names.
+    on_epoch_end: Called with the epoch number after each epoch.
+    export_model: Write saved_model/ and the end-of-run figures.
+  """
+  config.validate()
+  # A multi-worker strategy must exist before other TensorFlow work.
+  strategy = distribute.make_strategy(config.train.strategy)
+  chief = distribute.is_chief(strategy)
+  splits = splits or load_data(config)
+  check_counts(config, splits)
+  logging.info("Training %s on %s from %s", config.mode, config.data.dataset,
+               splits.source)
+  config = dataclasses.replace(config, data=dataclasses.replace(
+      config.data, used_source=splits.source))
+  n_steps = steps_per_epoch(config, len(splits.train.labels))
+  resuming = run_dir.prepare_save_path(config) if chief else False
+  with strategy.scope():
+    model = build_model(config)
+  trainer = trainer_lib.Trainer(model, config, n_steps, strategy)
+  restored = trainer.restore()
+  if resuming and not restored:
+    logging.info("No checkpoint in %s yet: starting from epoch 0.",
+                 config.save_path)
+  trainer.fit(splits, on_epoch_end=on_epoch_end)
+  if not chief or not export_model:
+    return Run(model, trainer, "")
+  path = export.export_saved_model(model, config.save_path)
+  logging.info("SavedModel written to %s", path)
+  write_run_figures(model, config, splits)
+  return Run(model, trainer, path)
+
+
+def write_run_figures(model, config: ExperimentConfig,
+                      splits: data_lib.MnistSplits) -> None:
+  """After training: loss_curves.png and the test codes for the projector."""
+  logdir = os.path.join(config.save_path, trainer_lib.SUMMARY_DIR)
+  summaries.write_loss_curves(logdir, os.path.join(config.save_path,
+                                                   LOSS_CURVES_FILENAME))
+  codes = evaluation.encode_split(model, splits.test,
+                                  config.train.eval_batch_size)
+  summaries.write_projector(logdir, codes, splits.test.labels)
+
+
+def restore_model(config: ExperimentConfig, load: str):
+  """Builds the mode and restores checkpoint `load` (an epoch or 'latest')."""
+  config.validate()
+  model = build_model(config)
+  directory = trainer_lib.checkpoint_dir(config.save_path)
+  state = tf.train.get_checkpoint_state(directory)
+  available = list(state.all_model_checkpoint_paths) if state else []
+  if load == LATEST:
+    if not available:
+      raise CheckpointError(f"No checkpoint in {directory}; train first "
+                            "(--train) with this --save_path.")
+    path = available[-1]
+  else:
+    if not str(load).isdigit():
+      raise ConfigError(f"--load takes an epoch number or 'latest', got "
+                        f"{load!r}.")
+    path = os.path.join(directory, f"{trainer_lib.CHECKPOINT_PREFIX}-{load}")
+    if path not in available and not tf.io.gfile.exists(path + ".index"):
+      ids = [p.rsplit("-", 1)[-1] for p in available]
+      raise CheckpointError(
+          f"No checkpoint {load} in {directory}; available: "
+          f"{', '.join(ids) or 'none'}.")
+  trainer_lib.restore_checkpoint(tf.train.Checkpoint(**model.networks),
+                                 path, partial=True)
+  logging.info("Restored %s", path)
+  return model
