@@ -87,6 +87,22 @@ def cluster_labels(train_probabilities: np.ndarray,
   return np.asarray(train_labels)[np.argmax(train_probabilities, axis=0)]
 
 
+def majority_cluster_labels(train_probabilities: np.ndarray,
+                            train_labels: np.ndarray,
+                            num_classes: int = 10) -> np.ndarray:
+  """A diagnostic naming beside the paper's: cluster k takes the most common
+  label of the training images assigned to it (an empty cluster keeps the
+  paper's name). Returns [num_clusters]."""
+  assigned = np.argmax(train_probabilities, axis=1)
+  names = cluster_labels(train_probabilities, train_labels)
+  labels = np.asarray(train_labels)
+  for k in range(train_probabilities.shape[1]):
+    members = labels[assigned == k]
+    if len(members):
+      names[k] = np.bincount(members, minlength=num_classes).argmax()
+  return names
+
+
 def clustering_error(probabilities: np.ndarray, labels: np.ndarray,
                      names: np.ndarray) -> float:
   """Share of examples whose cluster's name is not their label."""

@@ -131,3 +131,14 @@ def test_parzen_refined_width_finds_the_known_optimum():
   edge, _ = evaluation.parzen_select_sigma(samples, validation,
                                            np.array([2.0, 8.0]), 20)
   assert edge == 2.0
+
+
+def test_majority_naming_beside_the_papers():
+  """Cluster 0 holds three 7s and one 1 whose probability for it is the
+  highest: the paper names it 1, majority naming 7. An empty cluster keeps
+  the paper's name."""
+  probs = np.array([[0.6, 0.3, 0.1], [0.7, 0.2, 0.1], [0.8, 0.1, 0.1],
+                    [0.9, 0.05, 0.05], [0.1, 0.8, 0.1], [0.2, 0.7, 0.1]])
+  labels = np.array([7, 7, 7, 1, 3, 3])
+  assert list(evaluation.cluster_labels(probs, labels)) == [1, 3, 7]
+  assert list(evaluation.majority_cluster_labels(probs, labels)) == [7, 3, 7]
