@@ -105,7 +105,8 @@ def epoch_curve(save_path: str, tag: str, timing=None) -> list:
   [{"epoch", "step", "value", "train_seconds"}].
 
   train_seconds sums the time between successive epoch ends within one
-  invocation (from its first event for the first epoch), so the idle time
+  invocation (from its first summary, the hyperparameters written when
+  training starts, for the first epoch), so the idle time
   between the sessions of a resumed run is not counted. `timing` (an
   earlier curve of the same run) supplies epochs and times instead.
   """
@@ -118,6 +119,8 @@ def epoch_curve(save_path: str, tag: str, timing=None) -> list:
     start = None
     previous = None
     for event in tf.compat.v1.train.summary_iterator(path):
+      if not event.summary.value:
+        continue  # The file-version record's time is not the run's.
       start = event.wall_time if start is None else start
       for value in event.summary.value:
         if value.tag != tag:

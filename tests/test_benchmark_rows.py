@@ -28,3 +28,33 @@ def test_pinned_run_says_so_in_hardware_and_command(common, monkeypatch):
   assert "2 of 4 CPU cores (affinity)" in common.hardware()
   assert common.command_line() == (
       "taskset -c 1,3 python benchmarks/parzen_mnist.py --run r")
+
+
+def test_learning_curve_and_time_to_accuracy(common, tmp_path):
+  """Per-epoch values from a run's event files, the training time summed
+  within each invocation (a resumed run's idle gap is not counted), and the
+  minutes until a threshold is first reached."""
+  import time  # pylint: disable=g-import-not-at-top
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  logdir = tmp_path / "run" / "tensorboard"
+  start = time.perf_counter()
+  for steps in ((100, 200), (300,)):  # Two invocations: a resumed run.
+    writer = tf.summary.create_file_writer(str(logdir))
+    with writer.as_default():
+      tf.summary.scalar("hparams_stand_in", 0.0, step=0)
+      for step in steps:
+        time.sleep(0.05)
+        tf.summary.scalar("validation/error", 0.1 / step * 100, step=step)
+    writer.close()
+    time.sleep(0.3)  # Idle between sessions.
+  elapsed = time.perf_counter() - start
+  curve = common.epoch_curve(str(tmp_path / "run"), "validation/error")
+  assert [p["epoch"] for p in curve] == [1, 2, 3]
+  assert [p["step"] for p in curve] == [100, 200, 300]
+  assert [round(p["value"], 4) for p in curve] == [0.1, 0.05, 0.0333]
+  seconds = [p["train_seconds"] for p in curve]
+  assert seconds == sorted(seconds)
+  assert seconds[-1] <= elapsed - 0.5  # Both idle gaps left out.
+  reached = common.time_to_reach(curve, (0.06, 0.04, 0.01))
+  assert reached["0.06"] == round(seconds[1] / 60, 1)
+  assert reached["0.01"] is None
