@@ -16,6 +16,7 @@ from absl import logging
 import tensorflow as tf
 
 from aae_tf import data as data_lib
+from aae_tf import mnist
 from aae_tf import celeba, distribute, evaluation, export, summaries
 from aae_tf import run_dir
 from aae_tf import trainer as trainer_lib
@@ -37,7 +38,7 @@ def load_data(config: ExperimentConfig) -> data_lib.MnistSplits:
     splits = celeba.load_celeba(d.data_dir, config.model.image_shape[0],
                                 d.max_images, d.cache_dir)
   else:
-    splits = data_lib.load_mnist(d.data_dir, d.source, d.cache_dir,
+    splits = mnist.load_mnist(d.data_dir, d.source, d.cache_dir,
                                  d.verify_checksums, d.validation_size)
   if d.max_train_examples is not None:
     n = d.max_train_examples

