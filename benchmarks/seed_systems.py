@@ -1,6 +1,6 @@
 """Benchmark (not a test): the other seed systems on MNIST (issue 4).
 
-Trains each system through `aae_tf.app` (the same loop, checkpoints,
+Trains each system through `aae_tf.training` (the same loop, checkpoints,
 summaries and SavedModel as every mode), writes its figures, and appends a
 row per system to results/seed_systems.md:
 
@@ -133,7 +133,7 @@ def figures_for(name: str, config, splits, codes_by_system) -> list:
 
 def main(argv):
   del argv
-  from aae_tf import commands, training, evaluation  # pylint: disable=g-import-not-at-top
+  from aae_tf import evaluation, training  # pylint: disable=g-import-not-at-top
   unknown = set(FLAGS.systems) - set(SYSTEMS)
   if unknown:
     raise SystemExit(f"Unknown systems {sorted(unknown)}; choose from "
