@@ -102,13 +102,6 @@ def _to_model_inputs(batch: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
   return {"image": to_unit_range(batch["image"]), "label": batch["label"]}
 
 
-def _slices(split: Split) -> tf.data.Dataset:
-  return tf.data.Dataset.from_tensor_slices({
-      "image": np.asarray(split.images, dtype=np.uint8),
-      "label": np.asarray(split.labels).astype(np.int32),
-  })
-
-
 def _check_batch_size(batch_size: int) -> None:
   if (isinstance(batch_size, bool) or
       not isinstance(batch_size, (int, np.integer)) or batch_size <= 0):
@@ -184,9 +177,8 @@ def resampled_dataset(split: Split, batch_size: int,
 def eval_dataset(split: Split, batch_size: int) -> tf.data.Dataset:
   """Like `train_dataset` but in order, once, keeping the last small batch."""
   _check_batch_size(batch_size)
-  ds = _slices(split).batch(batch_size, drop_remainder=False)
-  ds = ds.map(_to_model_inputs, num_parallel_calls=tf.data.AUTOTUNE)
-  return ds.prefetch(tf.data.AUTOTUNE)
+  indices = tf.data.Dataset.range(len(split.labels))
+  return _gathered(indices.batch(batch_size, drop_remainder=False), split)
 
 
 def balanced_indices(labels: np.ndarray, num_labeled: int | None,

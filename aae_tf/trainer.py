@@ -285,8 +285,9 @@ class Trainer:
   def evaluate(self, split: data_lib.Split) -> Dict[str, float]:
     """Means of `model.eval_metrics` over a split, weighted by batch size."""
     dataset = data_lib.eval_dataset(split, self.config.train.eval_batch_size)
-    if self._eval_keys is None:
-      self._eval_keys = tuple(sorted(self._eval_fn(next(iter(dataset)))))
+    if self._eval_keys is None:  # From the traced outputs, nothing run.
+      self._eval_keys = tuple(sorted(self._eval_fn.get_concrete_function(
+          dataset.element_spec).structured_outputs))
     values = self._eval_pass_fn(dataset, self._eval_keys)
     return {k: float(v) for k, v in values.items()}
 
@@ -334,6 +335,7 @@ class Trainer:
     eval_images = summaries.fixed_eval_batch(splits.validation, train)
     with writer.as_default(step=self.step):
       summaries.write_hparams(self.config)
+    self._stop_signal = None  # A stop ends one fit(), not the next.
     previous_handlers = self._install_signal_handlers()
     try:
       self._fit_epochs(splits, start, offset, writer, eval_images,
