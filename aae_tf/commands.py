@@ -62,7 +62,6 @@ def generate(config: ExperimentConfig, load: str,
       title += ", component r in row r"
       row_labels = [str(d) for d in range(GENERATE_GRID)]
   path = os.path.join(config.save_path, GENERATE_FILENAME)
-  images = images.reshape((-1,) + config.model.image_shape)
   figures.save_image_grid(path, images, GENERATE_GRID, GENERATE_GRID,
                           title=title, row_labels=row_labels)
   logging.info("Wrote %s", path)
@@ -128,7 +127,7 @@ def interpolate(config: ExperimentConfig, load: str, pairs,
   written = []
   for a, b in pairs:
     idx = [int(np.flatnonzero(test.labels == d)[0]) for d in (a, b)]
-    ends = model.encode_fn(tf.constant(data_lib.to_unit_range(
+    ends = model.encode_fn(tf.constant(data_lib.to_model_images(
         test.images[idx]))).numpy()
     t = np.linspace(0.0, 1.0, INTERPOLATION_STEPS)[:, None]
     codes = (1 - t) * ends[0] + t * ends[1]
@@ -156,7 +155,6 @@ def traverse(config: ExperimentConfig, load: str,
     raise ConfigError(f"--traverse walks the code of the unsupervised, label "
                       f"and supervised modes; this run is {config.mode}.")
   model = restore_model(config, load)
-  shape = config.model.image_shape
   n = TRAVERSE_GRID * TRAVERSE_GRID
   base = model.sample_prior(n).numpy()
   sweep = np.linspace(-TRAVERSE_EXTENT, TRAVERSE_EXTENT, TRAVERSE_FRAMES)
@@ -173,8 +171,8 @@ def traverse(config: ExperimentConfig, load: str,
       codes[:, dim] = value
       labels = tf.fill([n], digit) if supervised else None
       images = model.decode_fn(tf.constant(codes, tf.float32), labels).numpy()
-      frames.append(figures.tile_images(images.reshape((n,) + shape),
-                                        TRAVERSE_GRID, TRAVERSE_GRID))
+      frames.append(figures.tile_images(images, TRAVERSE_GRID,
+                                        TRAVERSE_GRID))
     path = os.path.join(config.save_path, name)
     figures.save_animation(path, np.stack(frames))
     written.append(path)
@@ -187,14 +185,14 @@ def traverse(config: ExperimentConfig, load: str,
 def _same_style(model, config: ExperimentConfig, splits) -> str:
   """same_style.png: row i keeps test image i's style, column d is digit d."""
   rows = GENERATE_GRID
-  images = tf.constant(data_lib.to_unit_range(splits.test.images[:rows]))
+  images = tf.constant(data_lib.to_model_images(splits.test.images[:rows]))
   styles = model.encode_fn(images).numpy()
   codes = np.repeat(styles, GENERATE_GRID, axis=0)
   digits = np.tile(np.arange(GENERATE_GRID), rows)
   decoded = model.decode_fn(tf.constant(codes), tf.constant(digits)).numpy()
   path = os.path.join(config.save_path, SAME_STYLE_FILENAME)
   figures.save_image_grid(
-      path, decoded.reshape((-1,) + config.model.image_shape), rows,
+      path, decoded, rows,
       GENERATE_GRID, title="Style of a test image (row), every digit (column)",
       col_labels=[str(d) for d in range(GENERATE_GRID)])
   return path

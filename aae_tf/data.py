@@ -2,8 +2,9 @@
 and evaluation, pixel ranges, and which training images keep their labels.
 
 Images are uint8 [N, H, W] or [N, H, W, C] in a `Split`; batches hold float32
-images flattened to [B, H*W*C] in [-1, 1] (`to_unit_range`). The networks
-may read another range (`signed_to_unit`); every conversion is here.
+images [B, H, W, C] in [-1, 1] (`to_model_images`), the form every network,
+figure and SavedModel takes. The networks may read another range
+(`signed_to_unit`); every conversion of pixel values is here.
 """
 
 import dataclasses
@@ -31,7 +32,7 @@ CACHE_APP_DIR = "aae_tf"
 
 @dataclasses.dataclass(frozen=True)
 class Split:
-  """Images (uint8 [N, 28, 28]) and labels (int64 [N], 0..9) of one split."""
+  """Images (uint8 [N, H, W] or [N, H, W, C]) and labels (int64 [N], 0..9) of one split."""
   images: np.ndarray
   labels: np.ndarray
 
@@ -62,29 +63,30 @@ def default_cache_dir() -> str:
 # Input pipelines.
 
 
-def _image_dims(shape) -> int:
-  """Trailing dimensions of one image: 3 for [.., H, W, C] with C in (1, 3),
-  else 2 ([.., H, W] grey)."""
-  return 3 if len(shape) >= 3 and shape[-1] in COLOUR_CHANNELS else 2
+def _with_channels(shape) -> bool:
+  """Whether a shape [.., H, W, C] ends in a channel axis (C in 1 or 3),
+  rather than being grey [.., H, W]."""
+  return len(shape) >= 3 and shape[-1] in COLOUR_CHANNELS
 
 
-def to_unit_range(images: Any) -> Any:
-  """Maps uint8 images [..., H, W] or [..., H, W, C] to float32 [..., H*W*C]
-  in [-1, 1] (MNIST: [..., 28, 28] -> [..., 784]).
+def to_model_images(images: Any) -> Any:
+  """Maps uint8 images [..., H, W] or [..., H, W, C] to float32
+  [..., H, W, C] in [-1, 1] (MNIST: [N, 28, 28] -> [N, 28, 28, 1]).
 
   Returns a `tf.Tensor` for tensor input and a numpy array otherwise.
   """
   if isinstance(images, (tf.Tensor, tf.Variable)):
     x = tf.cast(images, tf.float32)
-    dims = _image_dims(x.shape)
-    shape = tf.concat([tf.shape(x)[:-dims], [-1]], axis=0)
-    return tf.reshape(x, shape) / PIXEL_HALF_RANGE - PIXEL_OFFSET
+    if not _with_channels(x.shape):
+      x = x[..., None]
+    return x / PIXEL_HALF_RANGE - PIXEL_OFFSET
   x = np.asarray(images)
   if x.ndim < 2:
     raise ValueError(f"Expected images of shape [..., H, W(, C)], got "
                      f"{x.shape}.")
-  dims = _image_dims(x.shape)
-  x = x.astype(np.float32).reshape(x.shape[:-dims] + (-1,))
+  x = x.astype(np.float32)
+  if not _with_channels(x.shape):
+    x = x[..., None]
   return x / np.float32(PIXEL_HALF_RANGE) - np.float32(PIXEL_OFFSET)
 
 
@@ -99,7 +101,7 @@ def unit_to_signed(images: tf.Tensor) -> tf.Tensor:
 
 
 def _to_model_inputs(batch: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
-  return {"image": to_unit_range(batch["image"]), "label": batch["label"]}
+  return {"image": to_model_images(batch["image"]), "label": batch["label"]}
 
 
 def _check_batch_size(batch_size: int) -> None:
@@ -115,7 +117,7 @@ def train_dataset(split: Split,
                   shuffle: bool = True,
                   drop_remainder: bool = True,
                   repeat: bool = False) -> tf.data.Dataset:
-  """Batches of {"image": float32 [B, 784] in [-1, 1], "label": int32 [B]}.
+  """Batches of {"image": float32 [B, H, W, C] in [-1, 1], "label": int32 [B]}.
 
   Args:
     split: The examples.

@@ -7,6 +7,7 @@ from typing import Dict
 import numpy as np
 
 from aae_tf import data as data_lib
+from aae_tf import losses
 from aae_tf.priors import GaussianMixturePrior
 
 NUM_DIGITS = 10
@@ -25,14 +26,16 @@ def encode_split(model, split: data_lib.Split, batch_size: int,
 
 def reconstruction_error(model, split: data_lib.Split,
                          batch_size: int) -> float:
-  """Mean squared error per pixel, images in [-1, 1], code = posterior mean
-  (labels reach the decoder in the modes that read them)."""
+  """`losses.reconstruction_error` over a split (per-pixel MSE, [0, 1]
+  scale), code = posterior mean (labels reach the decoder in the modes that
+  read them)."""
   total, count = 0.0, 0
   for batch in data_lib.eval_dataset(split, batch_size):
     images = batch["image"]
     recon = model.reconstruct_fn(images, batch["label"])
-    total += float(np.sum(np.square(recon.numpy() - images.numpy())))
-    count += int(np.prod(images.shape))
+    n = int(images.shape[0])
+    total += float(losses.reconstruction_error(images, recon)) * n
+    count += n
   return total / count
 
 

@@ -1,17 +1,16 @@
 """SavedModel export: signatures that load with plain `tf.saved_model.load`.
 
-Every mode lists its functions (`export_functions`). Images are flattened
-float32 pixels in [-1, 1], [N, D] with D = height x width x channels of the
-run's `model.image_shape`: 784 for MNIST (28x28x1), 3072 for 32x32 CelebA
-(32x32x3). All modes have
-  encode(images: float32 [N, D]) -> {"codes": [N, ncode]}
-  decode(codes: float32 [N, ncode] [, labels or y]) -> {"images": [N, D]}
-  sample(count: int32 scalar) -> {"images": [count, D]}
+Every mode lists its functions (`export_functions`). Images are float32
+pixels in [-1, 1], [N, H, W, C] with (H, W, C) the run's `model.image_shape`:
+[N, 28, 28, 1] for MNIST, [N, 32, 32, 3] for 32x32 CelebA. All modes have
+  encode(images: float32 [N, H, W, C]) -> {"codes": [N, ncode]}
+  decode(codes: float32 [N, ncode] [, labels or y]) -> {"images": [N, H, W, C]}
+  sample(count: int32 scalar) -> {"images": [count, H, W, C]}
   serving_default: the same as encode,
 and the semi-supervised and clustering modes add
   classify(images) -> {"probabilities": [N, classes]}.
 Inputs of the wrong shape fail with a message naming the expected shape
-(`saved_model_cli show --all` lists D for a given export).
+(`saved_model_cli show --all` lists the shape of a given export).
 """
 
 from __future__ import annotations
@@ -25,18 +24,13 @@ EXPORT_DIR = "saved_model"
 
 
 def _checked(spec: tf.TensorSpec, tensor: tf.Tensor) -> tf.Tensor:
-  """Asserts the run-time shape of `tensor` against `spec`."""
-  shape = spec.shape
-  expected = "[" + ", ".join("N" if d is None else str(d) for d in shape) + "]"
-  message = f"{spec.name} must be a {spec.dtype.name} tensor {expected}"
-  checks = [tf.debugging.assert_rank(tensor, shape.rank, message=message)]
-  with tf.control_dependencies(checks):
-    checks += [tf.debugging.assert_equal(tf.shape(tensor)[axis], size,
-                                         message=message)
-               for axis, size in enumerate(shape) if size is not None]
-  # The model runs only after every check has passed.
-  with tf.control_dependencies(checks):
-    return tf.identity(tensor)
+  """Checks the run-time shape of `tensor` against `spec`; the error names
+  the tensor and the expected shape ("[?,28,28,1]").
+
+  EnsureShape runs whatever the graph knows statically; `assert_rank` would
+  be folded away in a signature whose input rank is fixed.
+  """
+  return tf.ensure_shape(tensor, spec.shape, name=spec.name)
 
 
 def _with_checks(fn, specs):

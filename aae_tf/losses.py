@@ -28,6 +28,18 @@ def bce_reconstruction_loss(images: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
                                       axis=1))
 
 
+def reconstruction_error(images: tf.Tensor,
+                         reconstructions: tf.Tensor) -> tf.Tensor:
+  """The reconstruction error of every results table and of the logged
+  `reconstruction_error`: mean squared error per pixel on the [0, 1] pixel
+  scale, for images and reconstructions in [-1, 1].
+
+  Unlike the training costs above it does not depend on the configured loss
+  or pixel range, so MSE and BCE runs compare.
+  """
+  return tf.reduce_mean(tf.square(reconstructions - images)) / 4.0
+
+
 def discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:
   """Sigmoid cross-entropy: prior samples are real (1), codes are fake (0).
 

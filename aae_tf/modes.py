@@ -55,7 +55,7 @@ def build_autoencoder(model: ModelConfig, encoder_classes: int):
                      num_classes=encoder_classes,
                      input_keep_prob=model.input_keep_prob,
                      kernel_initializer=model.kernel_initializer),
-          MLPDecoder(model.image_size, model.decoder_units,
+          MLPDecoder(model.image_shape, model.decoder_units,
                      output_activation=output_activation,
                      kernel_initializer=model.kernel_initializer))
 
@@ -79,7 +79,7 @@ class AdversarialAutoencoder:
     model = config.model
     self.config = config
     self.ncode = model.ncode
-    self.image_size = model.image_size
+    self.image_shape = tuple(model.image_shape)
     self.num_classes = model.num_classes
     self.prior: Prior = build_prior(config.prior, model.ncode)
     self.rng = tf.random.Generator.from_seed(config.train.seed)
@@ -98,7 +98,7 @@ class AdversarialAutoencoder:
     self.discriminator = self.discriminators[0]
     self.ensemble = (SoftEnsemble(model.soft_lambda_init)
                      if n > 1 and model.combine == "soft" else None)
-    self.encoder(tf.zeros([1, model.image_size]))
+    self.encoder(tf.zeros((1,) + self.image_shape))
     self.decoder(tf.zeros([1, model.ncode + self.decoder_label_size]))
     for disc in self.discriminators:
       disc(tf.zeros([1, model.ncode + self.critic_label_size]))
@@ -192,21 +192,31 @@ class AdversarialAutoencoder:
 
   def decode(self, codes, labels=None, training: bool = False) -> tf.Tensor:
     """Images in [-1, 1], whatever the decoder's output range."""
-    out = self.decoder(self.decoder_inputs(codes, labels), training=training)
+    return self._to_images(self.decoder(self.decoder_inputs(codes, labels),
+                                        training=training))
+
+  def _to_images(self, out: tf.Tensor) -> tf.Tensor:
+    """The decoder's output (logits, [0, 1] or [-1, 1]) as images in
+    [-1, 1]."""
     if self.bce:
       return data_lib.unit_to_signed(tf.sigmoid(out))
     return data_lib.unit_to_signed(out) if self.unit_pixels else out
 
-  def reconstruction_loss(self, images, codes, labels=None,
-                          training: bool = True) -> tf.Tensor:
-    """The configured reconstruction cost of decoding `codes`, on the
-    networks' pixel range (images in [-1, 1])."""
-    out = self.decoder(self.decoder_inputs(codes, labels), training=training)
+  def _reconstruction_cost(self, images, out: tf.Tensor) -> tf.Tensor:
+    """The configured training cost of decoder output `out` for `images`
+    in [-1, 1], on the networks' pixel range."""
     if self.bce:
       return losses.bce_reconstruction_loss(images, out)
     if self.unit_pixels:
       images = data_lib.signed_to_unit(images)
     return losses.reconstruction_loss(images, out)
+
+  def reconstruction_loss(self, images, codes, labels=None,
+                          training: bool = True) -> tf.Tensor:
+    """The configured reconstruction cost of decoding `codes` (images in
+    [-1, 1])."""
+    out = self.decoder(self.decoder_inputs(codes, labels), training=training)
+    return self._reconstruction_cost(images, out)
 
   def posterior_mean(self, images, labels=None) -> tuple:
     """(code, decoder labels) of the posterior mean (not training)."""
@@ -306,11 +316,15 @@ class AdversarialAutoencoder:
 
   def eval_metrics(self, batch: Batch) -> Dict[str, tf.Tensor]:
     """Per-batch held-out metrics (means), from the posterior mean: the
-    reconstruction cost the model trains on."""
+    reconstruction cost the model trains on (`reconstruction_loss`) and the
+    reconstruction error every results table reports
+    (`losses.reconstruction_error`)."""
     images = batch["image"]
     codes, labels = self.posterior_mean(images, batch["label"])
-    return {"reconstruction_loss": self.reconstruction_loss(
-        images, codes, labels, training=False)}
+    out = self.decoder(self.decoder_inputs(codes, labels), training=False)
+    return {"reconstruction_loss": self._reconstruction_cost(images, out),
+            "reconstruction_error": losses.reconstruction_error(
+                images, self._to_images(out))}
 
   def epoch_metrics(self, splits: data_lib.MnistSplits) -> Dict[str, float]:
     """Host-side metrics computed once per epoch (default: none)."""
@@ -319,9 +333,14 @@ class AdversarialAutoencoder:
 
   # -- Export. --
 
+  def image_spec(self) -> tf.TensorSpec:
+    """What every exported function that reads images takes."""
+    return tf.TensorSpec((None,) + self.image_shape, tf.float32,
+                         name="images")
+
   def export_functions(self) -> Dict[str, tuple]:
     """name -> (function, input TensorSpecs) for the SavedModel."""
-    images = tf.TensorSpec([None, self.image_size], tf.float32, name="images")
+    images = self.image_spec()
     codes = tf.TensorSpec([None, self.ncode], tf.float32, name="codes")
     count = tf.TensorSpec([], tf.int32, name="count")
     return {
@@ -526,7 +545,7 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
 
   def export_functions(self):
     functions = super().export_functions()
-    images = tf.TensorSpec([None, self.image_size], tf.float32, name="images")
+    images = self.image_spec()
     codes = tf.TensorSpec([None, self.ncode], tf.float32, name="codes")
     y = tf.TensorSpec([None, self.num_classes], tf.float32, name="y")
     functions["classify"] = (
@@ -622,7 +641,7 @@ class DimensionReductionAAE(ClusteringAAE):
 
   def export_functions(self):
     functions = super().export_functions()
-    images = tf.TensorSpec([None, self.image_size], tf.float32, name="images")
+    images = self.image_spec()
     functions["represent"] = (
         lambda images: {"representation": self.represent(images)}, [images])
     return functions

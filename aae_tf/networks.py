@@ -24,7 +24,8 @@ def _attach(model: keras.Model, prefix: str, layers: list) -> tuple:
 
 
 class MLPEncoder(keras.Model):
-  """Images [B, D] to a code: ReLU layers, optional dropout and input noise.
+  """Images [B, H, W, C] to a code: ReLU layers, optional dropout and input
+  noise (the image is flattened after the input noise and dropout).
 
   Input noise and input dropout act at training time only, before the first
   layer; `keep_prob` < 1 adds dropout after every hidden layer.
@@ -52,6 +53,7 @@ class MLPEncoder(keras.Model):
     self.input_keep_prob = input_keep_prob
     self.kernel_initializer = kernel_initializer
     self.noise = keras.layers.GaussianNoise(input_noise_std, name="input_noise")
+    self.flatten = keras.layers.Flatten(name="flatten")
     self.input_dropout = keras.layers.Dropout(1.0 - input_keep_prob,
                                               name="input_dropout")
     self.hidden = _attach(self, "hidden", [
@@ -62,10 +64,11 @@ class MLPEncoder(keras.Model):
     self.dropouts = _attach(self, "dropout", [
         keras.layers.Dropout(1.0 - keep_prob, name=f"dropout_{i}")
         for i in range(len(self.units))])
-    self.mean = keras.layers.Dense(ncode, name="mean")
-    self.stddev = (keras.layers.Dense(ncode, activation="softplus",
-                                      name="stddev")
-                   if posterior == "gaussian" else None)
+    # One dense layer for the mean and (Gaussian) the raw standard
+    # deviation: a single product instead of two thin ones.
+    self.gaussian = posterior == "gaussian"
+    self.code = keras.layers.Dense(ncode * (2 if self.gaussian else 1),
+                                   name="code")
     self.logits = (keras.layers.Dense(num_classes, name="logits")
                    if num_classes else None)
 
@@ -73,10 +76,8 @@ class MLPEncoder(keras.Model):
     return [v for layer in self.hidden for v in layer.trainable_variables]
 
   def code_variables(self) -> list:
-    """The hidden layers and the code heads (mean, stddev)."""
-    heads = [self.mean] + ([self.stddev] if self.stddev is not None else [])
-    return self.trunk_variables() + [v for h in heads
-                                     for v in h.trainable_variables]
+    """The hidden layers and the code head (mean and stddev)."""
+    return self.trunk_variables() + list(self.code.trainable_variables)
 
   def class_variables(self) -> list:
     """The hidden layers and the class head."""
@@ -86,11 +87,15 @@ class MLPEncoder(keras.Model):
     h = self.noise(images, training=training) if self.input_noise_std else images
     if self.input_keep_prob < 1.0:
       h = self.input_dropout(h, training=training)
+    h = self.flatten(h)
     for dense, dropout in zip(self.hidden, self.dropouts):
       h = dropout(dense(h), training=training)
-    out = {"mean": self.mean(h)}
-    if self.stddev is not None:
-      out["stddev"] = self.stddev(h) + self.min_stddev
+    code = self.code(h)
+    if self.gaussian:
+      mean, raw = tf.split(code, 2, axis=-1)
+      out = {"mean": mean, "stddev": tf.nn.softplus(raw) + self.min_stddev}
+    else:
+      out = {"mean": code}
     if self.logits is not None:
       out["logits"] = self.logits(h)
     return out
@@ -105,15 +110,16 @@ class MLPEncoder(keras.Model):
 
 
 class MLPDecoder(keras.Model):
-  """Codes [B, C] to images [B, D] in [-1, 1] (tanh) or logits (linear)."""
+  """Codes [B, C] to images [B, H, W, C] through ReLU layers; the output is
+  `output_activation` of a dense layer (tanh, sigmoid, or None: logits)."""
 
-  def __init__(self, output_size: int = 784,
+  def __init__(self, image_shape: Sequence[int] = (28, 28, 1),
                units: Sequence[int] = (1000, 1000),
                output_activation: str = "tanh",
                kernel_initializer: str = HE_INIT, name: str = "decoder",
                **kwargs):
     super().__init__(name=name, **kwargs)
-    self.output_size = output_size
+    self.image_shape = tuple(image_shape)
     self.units = tuple(units)
     self.output_activation = output_activation
     self.kernel_initializer = kernel_initializer
@@ -122,17 +128,18 @@ class MLPDecoder(keras.Model):
                            kernel_initializer=kernel_initializer,
                            name=f"hidden_{i}")
         for i, u in enumerate(self.units)])
-    self.out = keras.layers.Dense(output_size, activation=output_activation,
-                                  name="output")
+    self.out = keras.layers.Dense(int(np.prod(self.image_shape)),
+                                  activation=output_activation, name="output")
+    self.unflatten = keras.layers.Reshape(self.image_shape, name="unflatten")
 
   def call(self, codes, training=False):
     h = codes
     for dense in self.hidden:
       h = dense(h)
-    return self.out(h)
+    return self.unflatten(self.out(h))
 
   def get_config(self):
-    return {"output_size": self.output_size, "units": list(self.units),
+    return {"image_shape": list(self.image_shape), "units": list(self.units),
             "output_activation": self.output_activation,
             "kernel_initializer": self.kernel_initializer, "name": self.name}
 
@@ -225,7 +232,7 @@ class ClusterHeads(keras.layers.Layer):
 
 
 class ConvEncoder(keras.Model):
-  """Seed 003's convolutional encoder (flat images in, code out).
+  """Seed 003's convolutional encoder (images [B, H, W, C] in, code out).
 
   3x3x16 conv, 4x4x32 stride 2, 4x4x64 stride 2, each with batch norm and
   LeakyReLU, then a (H/4)x(W/4) valid convolution to the code: 7x7 on MNIST,
@@ -253,7 +260,7 @@ class ConvEncoder(keras.Model):
     self.code = keras.layers.Conv2D(ncode, final, padding="valid", name="code")
 
   def call(self, images, training=False):
-    h = tf.reshape(images, (-1,) + self.image_shape)
+    h = images
     for conv, norm in zip(self.convs, self.norms):
       h = self.activation(norm(conv(h), training=training))
     return {"mean": tf.reshape(self.code(h), [-1, self.ncode])}
@@ -265,7 +272,7 @@ class ConvEncoder(keras.Model):
 
 
 class ConvDecoder(keras.Model):
-  """Seed 003's convolutional decoder (code in, flat images out).
+  """Seed 003's convolutional decoder (code in, images [B, H, W, C] out).
 
   (H/4)x(W/4)x64 transposed conv from the 1x1 code, 4x4x32 and 4x4x16
   stride-2 transposed convs, each with batch norm and LeakyReLU, then a 3x3
@@ -300,7 +307,7 @@ class ConvDecoder(keras.Model):
     h = tf.reshape(codes, [-1, 1, 1, codes.shape[-1]])
     for deconv, norm in zip(self.deconvs, self.norms):
       h = self.activation(norm(deconv(h), training=training))
-    return tf.reshape(self.out(h), [-1, int(np.prod(self.image_shape))])
+    return self.out(h)
 
   def get_config(self):
     return {"image_shape": list(self.image_shape),
@@ -338,7 +345,7 @@ class CelebAEncoder(keras.Model):
                                      name="stddev")
 
   def call(self, images, training=False):
-    h = tf.reshape(images, (-1,) + self.image_shape)
+    h = images
     for conv, norm in zip(self.convs, self.norms):
       h = norm(self.activation(conv(h)), training=training)
     h = tf.reshape(h, [tf.shape(h)[0], -1])
@@ -387,7 +394,7 @@ class CelebADecoder(keras.Model):
                    [-1, self.start, self.start, self.filters[0]])
     for deconv, norm in zip(self.deconvs, self.norms):
       h = self.activation(norm(deconv(h), training=training))
-    return tf.reshape(self.out(h), [-1, int(np.prod(self.image_shape))])
+    return self.out(h)
 
   def get_config(self):
     return {"image_shape": list(self.image_shape),

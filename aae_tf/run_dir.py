@@ -21,6 +21,7 @@ RESUMABLE_FIELDS = {("train", "max_epoch"), ("train", "progress_bar"),
                     ("data", "source"), ("data", "cache_dir"),
                     ("data", "used_source"), ("train", "eval_every_epochs"),
                     ("train", "summary_every_epochs"),
+                    ("train", "test_every_epochs"),
                     ("train", "checkpoint_every_epochs")}
 
 

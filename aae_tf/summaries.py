@@ -25,13 +25,13 @@ PROJECTOR_CHECKPOINT = "embedding.ckpt"
 def fixed_eval_batch(split: data_lib.Split, train: TrainConfig):
   """The first validation images and labels, reconstructed every epoch."""
   n = min(train.num_image_summaries, len(split.labels))
-  return (tf.constant(data_lib.to_unit_range(split.images[:n])),
+  return (tf.constant(data_lib.to_model_images(split.images[:n])),
           tf.constant(split.labels[:n].astype(np.int32)))
 
 
-def _grid(images: np.ndarray, image_shape) -> np.ndarray:
-  """A square-ish grid image [1, H, W, C] for tf.summary.image."""
-  images = np.reshape(images, (-1,) + tuple(image_shape))
+def _grid(images: np.ndarray) -> np.ndarray:
+  """A square-ish grid image [1, H, W, C] of images [N, H, W, C] for
+  tf.summary.image."""
   cols = int(math.ceil(math.sqrt(len(images))))
   rows = int(math.ceil(len(images) / cols))
   return figures.tile_images(np.asarray(images), rows, cols)[None]
@@ -49,10 +49,10 @@ def write_epoch_summaries(model, eval_images: tf.Tensor,
   pairs = np.stack([images.numpy(), recon], axis=1).reshape(
       (-1,) + recon.shape[1:])
   tf.summary.image("images/reconstructions (original, reconstruction)",
-                   _grid(pairs, model.config.model.image_shape))
+                   _grid(pairs))
   samples = model.generate_fn(tf.constant(len(recon))).numpy()
   tf.summary.image("images/prior_samples",
-                   _grid(samples, model.config.model.image_shape))
+                   _grid(samples))
 
   limit = min(train.num_eval_codes, len(validation.labels))
   codes = evaluation.encode_split(model, validation, train.eval_batch_size,

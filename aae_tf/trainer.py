@@ -309,15 +309,20 @@ class Trainer:
                    "(now x%g).", PLATEAU_METRIC, train.lr_plateau_patience,
                    train.lr_plateau_factor, float(self.lr_scale.numpy()))
 
-  def epoch_results(self, splits: data_lib.MnistSplits) -> Dict[str, float]:
-    """Held-out metrics after an epoch: validation and test (reported only,
-    never used for a choice) and the mode's own epoch metrics."""
+  def epoch_results(self, splits: data_lib.MnistSplits,
+                    validation: bool = True,
+                    test: bool = True) -> Dict[str, float]:
+    """Held-out metrics after an epoch: validation (with the mode's own epoch
+    metrics) and test (reported only, never used for a choice)."""
     results = {}
-    for name, split in (("validation", splits.validation),
-                        ("test", splits.test)):
-      for key, value in self.evaluate(split).items():
-        results[f"{name}/{key}"] = value
-    results.update(self.model.epoch_metrics(splits))
+    chosen = (("validation", splits.validation, validation),
+              ("test", splits.test, test))
+    for name, split, wanted in chosen:
+      if wanted:
+        for key, value in self.evaluate(split).items():
+          results[f"{name}/{key}"] = value
+    if validation:
+      results.update(self.model.epoch_metrics(splits))
     return results
 
   def fit(self, splits: data_lib.MnistSplits,
@@ -357,9 +362,11 @@ class Trainer:
       offset = 0
       self.epoch.assign(epoch + 1)
       last = epoch + 1 == train.max_epoch
-      results = {}
-      if last or (epoch + 1) % train.eval_every_epochs == 0:
-        results = self.epoch_results(splits)
+      validation = last or (epoch + 1) % train.eval_every_epochs == 0
+      test = last or (train.test_every_epochs > 0 and
+                      (epoch + 1) % train.test_every_epochs == 0)
+      results = self.epoch_results(splits, validation, test)
+      if validation:
         self._update_plateau(results)
       with writer.as_default(step=self.step):
         for key, value in results.items():

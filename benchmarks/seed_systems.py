@@ -148,9 +148,8 @@ def main(argv):
     wall = time.perf_counter() - start
     splits = training.load_data(config)
     model = training.restore_model(config, "latest")
-    # Every model decodes to [-1, 1]; halving the error maps it to [0, 1].
     mse = evaluation.reconstruction_error(
-        model, splits.test, config.train.eval_batch_size) / 4.0
+        model, splits.test, config.train.eval_batch_size)
     kept = figures_for(name, config, splits, codes_by_system)
     row = {"system": name, "seed": seed, "epochs": FLAGS.maxepoch,
            "train_images": len(splits.train.labels), "wall_time_s": wall,

@@ -114,10 +114,10 @@ def config_for(mode: str):
                                    else None)).validate()
 
 
-def export_rate(saved_model: str, signature: str, size: int) -> float:
+def export_rate(saved_model: str, signature: str, image_shape) -> float:
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   fn = tf.saved_model.load(saved_model).signatures[signature]
-  images = tf.random.uniform([EXPORT_BATCH, size], -1, 1)
+  images = tf.random.uniform((EXPORT_BATCH,) + tuple(image_shape), -1, 1)
   fn(images=images)
   start = time.perf_counter()
   for _ in range(EXPORT_REPEATS):
@@ -131,7 +131,7 @@ def export_flops(model, signature: str) -> float:
   import profiling  # pylint: disable=g-import-not-at-top
   fn = model.classify if signature == "classify" else model.encode
   compiled = tf.function(lambda images: fn(images), jit_compile=True)  # pylint: disable=unnecessary-lambda
-  images = tf.zeros([EXPORT_BATCH, model.image_size])
+  images = tf.zeros((EXPORT_BATCH,) + model.image_shape)
   return profiling.xla_flops(compiled, images)["total"] / EXPORT_BATCH
 
 
@@ -262,7 +262,7 @@ def main(argv):
         ratios_loop)
     signature = "classify" if mode == "semisupervised" else "encode"
     model = training.restore_model(config, "latest")
-    exported = export_rate(saved_model, signature, model.image_size)
+    exported = export_rate(saved_model, signature, model.image_shape)
     export_fraction = exported * export_flops(model, signature) / ceiling
     fraction = rate * per_image / ceiling
     loop_fraction = loop_rate * per_image / ceiling

@@ -30,7 +30,8 @@ flags.DEFINE_integer("seed", 0, "Random seed.")
 FLAGS = flags.FLAGS
 HEADER = """# Unsupervised AAE on MNIST (issue 2)
 
-Test reconstruction error: mean squared error per pixel, images in [-1, 1], the posterior mean as the code.
+Test reconstruction error: `losses.reconstruction_error`, the mean squared error per pixel on the [0, 1] pixel scale, the posterior
+mean as the code.
 Train images/s: training images over epochs 2 to the last (epoch 1 includes XLA compilation), validation,
 summaries and checkpoints included. Codes vs prior: per-dimension mean and standard deviation of the
 test-set codes (Gaussian prior, target 0 and 1); for the mixture, the share of each digit's test codes in

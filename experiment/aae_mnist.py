@@ -128,6 +128,8 @@ flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker"]
 flags.DEFINE_integer("checkpoint_every", 5, "Save a checkpoint every N epochs.")
 flags.DEFINE_integer("eval_every", None, "Held-out evaluation every N epochs "
                      "(1); always after the last.")
+flags.DEFINE_integer("test_every", None, "Test-split metrics every N epochs, "
+                     "for learning curves (0: only after the last epoch).")
 flags.DEFINE_integer("summary_every", None, "Image, histogram and latent "
                      "summaries every N epochs (5); always after the last.")
 flags.DEFINE_integer("steps_per_loop", None, "Training steps per compiled "
@@ -179,6 +181,7 @@ FIELDS = {
     "steps_per_loop": ("train", "steps_per_loop"),
     "eval_every": ("train", "eval_every_epochs"),
     "summary_every": ("train", "summary_every_epochs"),
+    "test_every": ("train", "test_every_epochs"),
     "data_dir": ("data", "data_dir"), "data_source": ("data", "source"),
     "verify_checksums": ("data", "verify_checksums"),
     "train_size": ("data", "max_train_examples"),

@@ -99,14 +99,14 @@ def test_celeba_command_line(tmp_path, faces):
       text=True, timeout=600)
   assert result.returncode == 0, result.stderr[-3000:]
   assert os.path.exists(os.path.join(save, "saved_model", "saved_model.pb"))
-  # The export takes flattened 32x32x3 images, as its documentation says.
+  # The export takes 32x32x3 images, as its documentation says.
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from aae_tf import export  # pylint: disable=g-import-not-at-top
   encode = tf.saved_model.load(os.path.join(save, "saved_model")).signatures[
       "encode"]
   assert encode.structured_input_signature[1]["images"].shape.as_list() == [
-      None, 32 * 32 * 3]
-  assert "3072" in export.__doc__
+      None, 32, 32, 3]
+  assert "[N, 32, 32, 3]" in export.__doc__
   result = subprocess.run(
       [sys.executable, script, "--generate", "--load", "latest", *common],
       env=env, capture_output=True, text=True, timeout=600)

@@ -114,6 +114,7 @@ BAD_FLAGS = [
     (["--train", "--lr_decay_epochs", "a,b"], "--lr_decay_epochs"),
     (["--train", "--eval_every", "0"], "--eval_every must be positive"),
     (["--train", "--summary_every", "-1"], "--summary_every must be positive"),
+    (["--train", "--test_every", "-1"], "--test_every must be 0"),
     (["--train", "--optimizers", "generator:sgd:0.1"], "KEY:KIND:LR:MOMENTUM"),
     (["--train", "--optimizers", "decoder:sgd:0.1:0.9"],
      "Unknown phases or roles"),

@@ -24,7 +24,7 @@ def _trace(model, x, stages):
 
 def test_seed003_mnist_encoder_table():
   enc = networks.ConvEncoder(5)
-  out = enc(tf.zeros([2, 784]))["mean"]
+  out = enc(tf.zeros([2, 28, 28, 1]))["mean"]
   assert out.shape == (2, 5)
   x = tf.zeros([2, 28, 28, 1])
   shapes = _trace(enc, x, [enc.conv_0, enc.conv_1, enc.conv_2, enc.code])
@@ -39,7 +39,7 @@ def test_seed003_mnist_encoder_table():
 
 def test_seed003_mnist_decoder_table():
   dec = networks.ConvDecoder((28, 28, 1))
-  assert dec(tf.zeros([2, 5])).shape == (2, 784)
+  assert dec(tf.zeros([2, 5])).shape == (2, 28, 28, 1)
   x = tf.zeros([2, 1, 1, 5])
   shapes = _trace(dec, x, [dec.deconv_0, dec.deconv_1, dec.deconv_2, dec.out])
   assert shapes == [(7, 7, 64), (14, 14, 32), (28, 28, 16), (28, 28, 1)]
@@ -52,15 +52,15 @@ def test_seed003_mnist_decoder_table():
 def test_seed003_celeba_variant():
   enc = networks.ConvEncoder(50, image_shape=(32, 32, 3))
   dec = networks.ConvDecoder((32, 32, 3))
-  assert enc(tf.zeros([2, 3072]))["mean"].shape == (2, 50)
+  assert enc(tf.zeros([2, 32, 32, 3]))["mean"].shape == (2, 50)
   assert _count(enc.code) == 8 * 8 * 64 * 50 + 50
-  assert dec(tf.zeros([2, 50])).shape == (2, 3072)
+  assert dec(tf.zeros([2, 50])).shape == (2, 32, 32, 3)
   assert _count(dec.deconv_0) == 8 * 8 * 50 * 64 + 64
 
 
 def test_maae_celeba_encoder_table():
   enc = networks.CelebAEncoder()
-  out = enc(tf.zeros([2, 32 * 32 * 3]))
+  out = enc(tf.zeros([2, 32, 32, 3]))
   assert out["mean"].shape == (2, 15) and out["stddev"].shape == (2, 15)
   x = tf.zeros([2, 32, 32, 3])
   shapes = _trace(enc, x, [enc.conv_0, enc.norm_0, enc.conv_1, enc.norm_1,
@@ -75,7 +75,7 @@ def test_maae_celeba_encoder_table():
 
 def test_maae_celeba_decoder_table():
   dec = networks.CelebADecoder()
-  assert dec(tf.zeros([2, 15])).shape == (2, 32 * 32 * 3)
+  assert dec(tf.zeros([2, 15])).shape == (2, 32, 32, 3)
   assert _count(dec.dense) == 15 * 8192 + 8192
   x = tf.reshape(dec.dense(tf.zeros([2, 15])), [2, 8, 8, 128])
   shapes = _trace(dec, x, [dec.deconv_0, dec.deconv_1, dec.out])

@@ -408,16 +408,16 @@ def _split(n: int) -> data.Split:
   return data.Split(images, np.arange(n, dtype=np.int64) % 10)
 
 
-def test_to_unit_range():
+def test_to_model_images():
   images = np.array([[[0] * 28] * 28, [[255] * 28] * 28], np.uint8)
-  out = data.to_unit_range(images)
-  assert out.dtype == np.float32 and out.shape == (2, 784)
+  out = data.to_model_images(images)
+  assert out.dtype == np.float32 and out.shape == (2, 28, 28, 1)
   np.testing.assert_array_equal(out[0], -1.0)
   np.testing.assert_array_equal(out[1], 1.0)
-  out_tf = data.to_unit_range(tf.constant(images))
-  assert out_tf.dtype == tf.float32 and out_tf.shape == (2, 784)
+  out_tf = data.to_model_images(tf.constant(images))
+  assert out_tf.dtype == tf.float32 and out_tf.shape == (2, 28, 28, 1)
   np.testing.assert_allclose(out_tf.numpy(), out)
-  assert data.to_unit_range(images[0]).shape == (784,)
+  assert data.to_model_images(images[0]).shape == (28, 28, 1)
 
 
 def test_train_dataset_shapes_and_remainder():
@@ -427,7 +427,7 @@ def test_train_dataset_shapes_and_remainder():
   for batch in batches:
     assert set(batch) == {"image", "label"}
     assert batch["image"].dtype == tf.float32
-    assert batch["image"].shape == (BATCH, 784)
+    assert batch["image"].shape == (BATCH, 28, 28, 1)
     assert batch["label"].dtype == tf.int32
     assert batch["label"].shape == (BATCH,)
     assert float(tf.reduce_min(batch["image"])) >= -1.0
@@ -466,7 +466,7 @@ def test_eval_dataset():
   assert [len(b["label"]) for b in batches] == [4, 4, 2]
   assert _order(batches) == list(np.arange(10) % 10)
   images = np.concatenate([b["image"].numpy() for b in batches])
-  np.testing.assert_allclose(images, data.to_unit_range(split.images))
+  np.testing.assert_allclose(images, data.to_model_images(split.images))
 
 
 def _dataset_kinds(ds) -> set:
@@ -493,7 +493,7 @@ def test_resampled_dataset_draws_with_replacement(tiny_splits):
   split = data.subset(tiny_splits.train, np.arange(10))
   ds = data.resampled_dataset(split, 8, seed=3)
   batches = list(ds.take(50).as_numpy_iterator())
-  assert batches[0]["image"].shape == (8, 784)
+  assert batches[0]["image"].shape == (8, 28, 28, 1)
   assert batches[0]["image"].dtype == np.float32
   labels = np.concatenate([b["label"] for b in batches])
   # Every image appears, some batches repeat one (8 draws from 10).

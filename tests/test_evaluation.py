@@ -107,10 +107,11 @@ def test_reconstruction_error_decodes_with_the_labels(tmp_path, mode):
   from conftest import make_tiny_splits, small_config  # pylint: disable=g-import-not-at-top
   model = build_model(dataclasses.replace(small_config(tmp_path), mode=mode))
   test = make_tiny_splits().test
-  images = data_lib.to_unit_range(test.images)
+  images = data_lib.to_model_images(test.images)
   recon = model.reconstruct_fn(images, test.labels).numpy()
+  # Per-pixel squared error on the [0, 1] scale: (recon - images) / 2.
   assert evaluation.reconstruction_error(model, test, 7) == pytest.approx(
-      float(np.mean((recon - images)**2)), rel=1e-5)
+      float(np.mean(((recon - images) / 2)**2)), rel=1e-5)
 
 
 def test_parzen_refined_width_finds_the_known_optimum():

@@ -22,6 +22,17 @@ def test_reconstruction_loss_of_image_batches():
   assert float(losses.reconstruction_loss(images, recon)) == pytest.approx(392)
 
 
+def test_reconstruction_error_is_per_pixel_mse_on_unit_scale():
+  images = tf.constant([[[[1.0], [-1.0]], [[0.0], [1.0]]]])  # [1, 2, 2, 1]
+  recon = tf.constant([[[[0.0], [-1.0]], [[0.0], [-1.0]]]])
+  # On [0, 1] the differences are 0.5, 0, 0, 1: mean square (0.25 + 1) / 4.
+  assert float(losses.reconstruction_error(images, recon)) == pytest.approx(
+      0.3125)
+  # The same images as the training cost's half summed squared error on
+  # [-1, 1] pixels: 0.5 * (1 + 4) = 2.5, a different figure by design.
+  assert float(losses.reconstruction_loss(images, recon)) == pytest.approx(2.5)
+
+
 def test_discriminator_loss():
   real = tf.constant([0.0, 2.0])
   fake = tf.constant([0.0, -1.0])

@@ -53,7 +53,7 @@ def _config(tmp_path, mode, **model):
 
 
 def _batch(model):
-  batch = {"image": tf.random.uniform([10, 784], -1, 1),
+  batch = {"image": tf.random.uniform([10, 28, 28, 1], -1, 1),
            "label": tf.constant([0, 1, 2, 3, 4, 5, 6, -1, -1, 9])}
   batch["labeled_image"] = batch["image"][:4]
   batch["labeled_label"] = tf.constant([0, 1, 2, 3])
@@ -122,14 +122,14 @@ def test_semisupervised_batches_carry_a_labeled_minibatch(tmp_path):
   config.train.num_labeled = 20
   model = build_model(config)
   batch = next(iter(model.train_dataset(make_tiny_splits().train, seed=0)))
-  assert batch["image"].shape == (10, 784)
-  assert batch["labeled_image"].shape == (4, 784)
+  assert batch["image"].shape == (10, 28, 28, 1)
+  assert batch["labeled_image"].shape == (4, 28, 28, 1)
   assert set(batch) == {"image", "label", "labeled_image", "labeled_label"}
 
 
 def test_clustering_has_no_labels_and_ncluster_outputs(tmp_path):
   model = build_model(_config(tmp_path, "clustering", num_classes=16))
-  probs = model.classify(tf.zeros([3, 784])).numpy()
+  probs = model.classify(tf.zeros([3, 28, 28, 1])).numpy()
   assert probs.shape == (3, 16)
   np.testing.assert_allclose(probs.sum(1), 1.0, rtol=1e-5)
   batch = next(iter(model.train_dataset(make_tiny_splits().train, seed=0)))
@@ -165,13 +165,13 @@ def test_semisupervised_trains_and_exports_classify(tmp_path):
                                                          config.save_path))
   assert set(loaded.signatures) == {"encode", "decode", "sample", "classify",
                                     "serving_default"}
-  images = tf.random.uniform([5, 784], -1, 1)
+  images = tf.random.uniform([5, 28, 28, 1], -1, 1)
   np.testing.assert_allclose(
       loaded.signatures["classify"](images=images)["probabilities"],
       model.classify(images), atol=1e-5)
   decoded = loaded.signatures["decode"](codes=tf.zeros([2, 2]),
                                         y=tf.one_hot([1, 2], 10))["images"]
-  assert decoded.shape == (2, 784)
+  assert decoded.shape == (2, 28, 28, 1)
 
 
 def test_clustering_reports_cluster_error(tmp_path):
@@ -205,7 +205,7 @@ def test_multi_adversarial_phases(tmp_path, mode, combine):
 
 
 def test_generator_combinations(tmp_path):
-  images = tf.random.uniform([10, 784], -1, 1)
+  images = tf.random.uniform([10, 28, 28, 1], -1, 1)
   batch = {"image": images, "label": tf.zeros([10], tf.int32)}
   values = {}
   for combine in ("mean", "max"):
@@ -244,7 +244,7 @@ def test_dimreduction_decoder_reads_head_plus_style(tmp_path):
   y = tf.constant([[0.0, 0.0, 1.0, 0.0], [0.5, 0.5, 0.0, 0.0]])
   expected = z.numpy() + np.stack([heads[2], 0.5 * (heads[0] + heads[1])])
   np.testing.assert_allclose(model.decoder_inputs(z, y), expected, atol=1e-6)
-  images = tf.random.uniform([3, 784], -1, 1)
+  images = tf.random.uniform([3, 28, 28, 1], -1, 1)
   out = model.encoder(images)
   np.testing.assert_allclose(
       model.represent(images),
@@ -269,7 +269,7 @@ def test_dimreduction_trains_and_exports_represent(tmp_path):
   assert 1 <= trainer.epoch_results(splits)["clusters_used"] <= 6
   loaded = tf.saved_model.load(export.export_saved_model(model,
                                                          config.save_path))
-  images = tf.random.uniform([5, 784], -1, 1)
+  images = tf.random.uniform([5, 28, 28, 1], -1, 1)
   np.testing.assert_allclose(
       loaded.signatures["represent"](images=images)["representation"],
       model.represent(images), atol=1e-5)

@@ -107,7 +107,7 @@ def test_saved_model_cli_lists_signatures(run):
                        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")).stdout
   for signature in ("encode", "decode", "sample", "serving_default"):
     assert f"signature_def['{signature}']" in out
-  assert "shape: (-1, 784)" in out and "dtype: DT_FLOAT" in out
+  assert "shape: (-1, 28, 28, 1)" in out and "dtype: DT_FLOAT" in out
   assert "dtype: DT_INT32" in out  # sample(count)
 
 

@@ -13,23 +13,36 @@ def _params(model):
 
 def test_encoder_gaussian_posterior():
   enc = networks.MLPEncoder(2)
-  out = enc(tf.zeros([5, 784]))
+  out = enc(tf.zeros([5, 28, 28, 1]))
   assert set(out) == {"mean", "stddev"}
   assert out["mean"].shape == (5, 2) and out["mean"].dtype == tf.float32
   assert np.all(out["stddev"].numpy() > 0)
-  # 784-1000-1000 then two 2-unit heads.
-  assert _params(enc) == (784 * 1000 + 1000) + (1000 * 1000 + 1000) + 2 * (1000 * 2 + 2)
+  # 784-1000-1000 then one head of 2 + 2 units (mean, raw stddev).
+  assert _params(enc) == (784 * 1000 + 1000) + (1000 * 1000 + 1000) + (1000 * 4 + 4)
+
+
+def test_encoder_code_head_splits_mean_and_stddev():
+  """The fused head's first ncode outputs are the mean, the last ncode the
+  standard deviation through softplus (plus the floor)."""
+  enc = networks.MLPEncoder(3, units=(16,), min_stddev=1e-3)
+  x = tf.random.normal([4, 28, 28, 1])
+  out = enc(x)
+  h = enc.hidden_0(tf.reshape(x, [4, -1]))
+  raw = enc.code(h).numpy()
+  np.testing.assert_allclose(out["mean"].numpy(), raw[:, :3], rtol=1e-5)
+  np.testing.assert_allclose(out["stddev"].numpy(),
+                             np.log1p(np.exp(raw[:, 3:])) + 1e-3, rtol=1e-5)
 
 
 def test_encoder_deterministic():
   enc = networks.MLPEncoder(8, posterior="deterministic")
-  out = enc(tf.zeros([3, 784]))
+  out = enc(tf.zeros([3, 28, 28, 1]))
   assert set(out) == {"mean"} and out["mean"].shape == (3, 8)
 
 
 def test_encoder_dropout_and_noise_only_in_training():
   enc = networks.MLPEncoder(2, units=(64,), keep_prob=0.5, input_noise_std=0.6)
-  x = tf.random.normal([4, 784])
+  x = tf.random.normal([4, 28, 28, 1])
   a = enc(x, training=False)["mean"]
   b = enc(x, training=False)["mean"]
   np.testing.assert_array_equal(a.numpy(), b.numpy())
@@ -38,9 +51,9 @@ def test_encoder_dropout_and_noise_only_in_training():
 
 
 def test_decoder_range_and_params():
-  dec = networks.MLPDecoder(784)
+  dec = networks.MLPDecoder((28, 28, 1))
   y = dec(tf.random.normal([6, 2]) * 100)
-  assert y.shape == (6, 784)
+  assert y.shape == (6, 28, 28, 1)
   assert np.all(np.abs(y.numpy()) <= 1.0)
   assert _params(dec) == (2 * 1000 + 1000) + (1000 * 1000 + 1000) + (1000 * 784 + 784)
 

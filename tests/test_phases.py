@@ -47,7 +47,7 @@ def test_phase_order_and_names(trainer):
 @pytest.mark.parametrize("index", range(3))
 def test_phase_updates_exactly_its_variables(trainer, index):
   phase = trainer.phases[index]
-  batch = {"image": tf.random.uniform([10, 784], -1, 1),
+  batch = {"image": tf.random.uniform([10, 28, 28, 1], -1, 1),
            "label": tf.zeros([10], tf.int32)}
   before = _snapshot(trainer.model)
   run_phases([phase], batch)
@@ -55,7 +55,7 @@ def test_phase_updates_exactly_its_variables(trainer, index):
 
 
 def test_step_outputs(trainer):
-  batch = {"image": tf.random.uniform([10, 784], -1, 1),
+  batch = {"image": tf.random.uniform([10, 28, 28, 1], -1, 1),
            "label": tf.zeros([10], tf.int32)}
   out = trainer._step_fn(batch)
   assert set(out) == {"reconstruction/loss", "discriminator/loss",
@@ -91,7 +91,7 @@ def test_bce_decoder_maps_sigmoid_to_unit_range(tmp_path):
   images = model.decode(tf.random.normal([4, 2]) * 10).numpy()
   assert images.min() >= -1.0 and images.max() <= 1.0
   out = run_phases(trainer_lib.Trainer(model, config, 5).phases[:1],
-                   {"image": tf.zeros([4, 784]), "label": tf.zeros([4], tf.int32)})
+                   {"image": tf.zeros([4, 28, 28, 1]), "label": tf.zeros([4], tf.int32)})
   # Targets of 0.5 everywhere: BCE summed over 784 pixels is >= 784 log 2.
   assert float(out["reconstruction/loss"]) >= 784 * np.log(2) - 1e-3
 
@@ -106,7 +106,7 @@ def test_bce_run_is_evaluated_on_the_loss_it_trains(tmp_path, tiny_splits):
       config.model, reconstruction="bce", posterior="deterministic"))
   model = build_model(config)
   trainer = trainer_lib.Trainer(model, config, 5)
-  images = data_lib.to_unit_range(tiny_splits.validation.images)
+  images = data_lib.to_model_images(tiny_splits.validation.images)
   logits = model.decoder(model.encode(images))
   expected = float(losses.bce_reconstruction_loss(images, logits))
   got = trainer.evaluate(tiny_splits.validation)["reconstruction_loss"]
@@ -122,7 +122,7 @@ def test_balanced_training_skips_a_phase_far_ahead(tmp_path):
   trainer = trainer_lib.Trainer(build_model(config), config, steps_per_epoch=5)
   disc, gen = trainer.phases[1], trainer.phases[2]
   assert "discriminator/skipped" in trainer.metrics
-  batch = {"image": tf.random.uniform([10, 784], -1, 1),
+  batch = {"image": tf.random.uniform([10, 28, 28, 1], -1, 1),
            "label": tf.zeros([10], tf.int32)}
   model = trainer.model
   # First step: no previous loss (inf), so both phases update.
@@ -158,7 +158,7 @@ def test_learning_rate_drops_on_plateau(tmp_path):
 
 
 def test_step_compiler_ir_counts_the_step_products(trainer):
-  batch = {"image": tf.random.uniform([10, 784], -1, 1),
+  batch = {"image": tf.random.uniform([10, 28, 28, 1], -1, 1),
            "label": tf.zeros([10], tf.int32)}
   before = _snapshot(trainer.model)
   flops = profiling.hlo_flops(

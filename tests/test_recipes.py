@@ -110,9 +110,9 @@ def test_schedule_decays_at_its_epoch_for_a_phase_updating_every_n_steps(
                   optimizers=optimizers)
   trainer = _trainer(config, steps_per_epoch=5)
   classify = next(p for p in trainer.phases if p.name == "classification")
-  batch = {"image": tf.random.uniform([4, 784], -1, 1),
+  batch = {"image": tf.random.uniform([4, 28, 28, 1], -1, 1),
            "label": tf.zeros([4], tf.int32),
-           "labeled_image": tf.random.uniform([4, 784], -1, 1),
+           "labeled_image": tf.random.uniform([4, 28, 28, 1], -1, 1),
            "labeled_label": tf.zeros([4], tf.int32)}
   dataset = tf.data.Dataset.from_tensors(batch).repeat()
   iterator = iter(dataset)
@@ -135,13 +135,13 @@ def test_paper_reconstruction_cost_is_on_unit_pixels(tmp_path):
   for layer in model.decoder.out, model.decoder.hidden_0:
     layer.kernel.assign(tf.zeros_like(layer.kernel))
     layer.bias.assign(tf.zeros_like(layer.bias))
-  images = -tf.ones([3, 784])
+  images = -tf.ones([3, 28, 28, 1])
   loss = model.reconstruction_loss(images, tf.zeros([3, 2]))
   assert float(loss) == pytest.approx(98.0)
   # Images leave the model in [-1, 1]: 0.5 there is 0.0 here.
   np.testing.assert_allclose(model.decode(tf.zeros([3, 2])).numpy(), 0.0)
   # The encoder reads [0, 1] pixels: the same as feeding it (x + 1) / 2.
-  x = tf.random.uniform([3, 784], -1, 1)
+  x = tf.random.uniform([3, 28, 28, 1], -1, 1)
   np.testing.assert_allclose(model.encode(x).numpy(),
                              model.encoder((x + 1) / 2)["mean"].numpy(),
                              rtol=1e-5, atol=1e-6)
@@ -155,9 +155,9 @@ def test_paper_semisupervised_step_is_finite(tmp_path):
                   batch_size=8, labeled_batch_size=8)
   trainer = _trainer(config)
   rng = np.random.default_rng(0)
-  batch = {"image": tf.constant(rng.uniform(-1, 1, (8, 784)), tf.float32),
+  batch = {"image": tf.constant(rng.uniform(-1, 1, (8, 28, 28, 1)), tf.float32),
            "label": tf.zeros([8], tf.int32),
-           "labeled_image": tf.constant(rng.uniform(-1, 1, (8, 784)),
+           "labeled_image": tf.constant(rng.uniform(-1, 1, (8, 28, 28, 1)),
                                         tf.float32),
            "labeled_label": tf.range(8) % 10}
   for step in range(20):

@@ -37,23 +37,34 @@ def test_fit_writes_checkpoint_and_summaries(tmp_path, tiny_splits):
               "learning_rate/reconstruction",
               "validation/reconstruction_loss", "images/prior_samples",
               "images/latent", "codes/encoder_dim0", "codes/prior_dim1",
-              "stability/objective_std", "test/reconstruction_loss"):
+              "stability/objective_std", "test/reconstruction_loss",
+              "validation/reconstruction_error", "test/reconstruction_error"):
     assert tag in tags, tag
   assert any(t.startswith("images/reconstructions") for t in tags)
 
 
 def test_evaluation_and_summary_cadence_keep_the_last_epoch(tmp_path,
                                                            tiny_splits):
-  """--eval_every 2 and --summary_every 3 over 5 epochs: held-out metrics
-  after epochs 2, 4 and 5 (the last), summaries after 3 and 5."""
+  """--eval_every 2 and --summary_every 3 over 5 epochs: validation metrics
+  after epochs 2, 4 and 5 (the last), summaries after 3 and 5, test metrics
+  only after the last by default."""
   config = small_config(tmp_path / "run", max_epoch=5, eval_every_epochs=2,
                         summary_every_epochs=3)
   fit_tiny(config, tiny_splits)
   acc = _tags(config.save_path)
   steps = lambda tag: [e.step for e in acc.Tensors(tag)]  # pylint: disable=unnecessary-lambda-assignment
   assert steps("validation/reconstruction_loss") == [10, 20, 25]
-  assert steps("test/reconstruction_loss") == [10, 20, 25]
+  assert steps("test/reconstruction_loss") == [25]
   assert steps("codes/encoder_dim0") == [15, 25]
+
+
+def test_test_every_gives_a_test_curve(tmp_path, tiny_splits):
+  """--test_every 2 over 3 epochs: test metrics after epochs 2 and 3."""
+  config = small_config(tmp_path / "run", max_epoch=3, test_every_epochs=2)
+  fit_tiny(config, tiny_splits)
+  acc = _tags(config.save_path)
+  assert [e.step for e in acc.Tensors("test/reconstruction_loss")] == [10, 15]
+  assert len(acc.Tensors("validation/reconstruction_loss")) == 3
 
 
 def test_one_pass_evaluation_matches_per_batch_means(tmp_path, tiny_splits):
@@ -68,6 +79,17 @@ def test_one_pass_evaluation_matches_per_batch_means(tmp_path, tiny_splits):
     count += n
   got = trainer.evaluate(tiny_splits.validation)["reconstruction_loss"]
   assert got == pytest.approx(expected / count, rel=1e-5)
+
+
+def test_logged_reconstruction_error_is_the_tables_one(tmp_path, tiny_splits):
+  """validation/reconstruction_error of the loop and the results tables'
+  `evaluation.reconstruction_error` are one figure."""
+  from aae_tf import evaluation  # pylint: disable=g-import-not-at-top
+  config = small_config(tmp_path / "run", eval_batch_size=3)
+  model, trainer = fit_tiny(config, tiny_splits)
+  logged = trainer.evaluate(tiny_splits.validation)["reconstruction_error"]
+  table = evaluation.reconstruction_error(model, tiny_splits.validation, 4)
+  assert logged == pytest.approx(table, rel=1e-5)
 
 
 def test_resume_continues_from_checkpoint(tmp_path, tiny_splits):
@@ -127,7 +149,7 @@ def test_saved_model_reloads_without_aae_tf(tmp_path, tiny_splits):
   config = small_config(tmp_path / "run")
   model, _ = fit_tiny(config, tiny_splits)
   path = export.export_saved_model(model, config.save_path)
-  images = (tiny_splits.test.images[:4].reshape(4, -1) / 127.5 - 1).astype(
+  images = (tiny_splits.test.images[:4, :, :, None] / 127.5 - 1).astype(
       np.float32)
   np.save(tmp_path / "images.npy", images)
   script = tmp_path / "reload.py"
@@ -144,7 +166,7 @@ def test_saved_model_reloads_without_aae_tf(tmp_path, tiny_splits):
   np.testing.assert_allclose(result["default"], expected_codes, atol=1e-5)
   np.testing.assert_allclose(result["decoded"],
                              model.decode(expected_codes).numpy(), atol=1e-5)
-  assert result["sample_shape"] == [3, 784]
+  assert result["sample_shape"] == [3, 28, 28, 1]
 
 
 def test_saved_model_rejects_wrong_shape(tmp_path, tiny_splits):
@@ -156,13 +178,14 @@ def test_saved_model_rejects_wrong_shape(tmp_path, tiny_splits):
   # The signature names the expected shape and dtype (checked by the
   # signature's binding or, when that passes, by its own assertions).
   bad = (TypeError, ValueError, tf.errors.InvalidArgumentError)
-  with pytest.raises(bad, match="784"):
-    encode(images=tf.zeros([2, 28, 28]))
-  with pytest.raises(bad, match="784"):
-    encode(images=tf.zeros([2, 10]))
+  expected = r"\(None, 28, 28, 1\)|\[\?,28,28,1\]"
+  for shape in ([2, 28, 28], [2, 28, 28, 3], [2, 28, 28, 1, 1],
+                [2, 784]):  # The last: the flattened images of old exports.
+    with pytest.raises(bad, match=expected):
+      encode(images=tf.zeros(shape))
   with pytest.raises(bad, match="float"):
-    encode(images=tf.zeros([2, 784], tf.int32))
-  with pytest.raises(bad, match=r"\(None, 2\)|\[N, 2\]"):
+    encode(images=tf.zeros([2, 28, 28, 1], tf.int32))
+  with pytest.raises(bad, match=r"\(None, 2\)|\[\?,2\]"):
     decode(codes=tf.zeros([2, 3]))
 
 
@@ -179,7 +202,7 @@ def test_restored_model_equals_trained_and_exported(tmp_path, tiny_splits):
       np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
   loaded = tf.saved_model.load(export.export_saved_model(model,
                                                          config.save_path))
-  images = tf.random.uniform([6, 784], -1, 1)
+  images = tf.random.uniform([6, 28, 28, 1], -1, 1)
   np.testing.assert_allclose(
       loaded.signatures["encode"](images=images)["codes"],
       restored.encode(images), atol=1e-5)
