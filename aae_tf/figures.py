@@ -165,21 +165,13 @@ def _as_image_batch(images: np.ndarray) -> np.ndarray:
   """Returns images as float32 [N, H, W, C] with C in (1, 3).
 
   Args:
-    images: [N, H, W], [N, H, W, C] or flat [N, D] where D is a perfect square
-      (e.g. 784 -> 28x28).
+    images: [N, H, W] or [N, H, W, C].
 
   Raises:
-    ValueError: if the shape is none of the above.
+    ValueError: if the shape is neither.
   """
   array = np.asarray(images, dtype=np.float32)
-  if array.ndim == 2:
-    side = math.isqrt(array.shape[1])
-    if side == 0 or side * side != array.shape[1]:
-      raise ValueError(
-          "Flat images must have a square number of pixels per row (e.g."
-          f" 784 = 28x28); got shape {array.shape}.")
-    array = array.reshape(array.shape[0], side, side, _GREY_CHANNELS)
-  elif array.ndim == 3:
+  if array.ndim == 3:
     array = array[..., np.newaxis]
   elif array.ndim == 4:
     if array.shape[-1] not in _ALLOWED_CHANNELS:
@@ -188,7 +180,7 @@ def _as_image_batch(images: np.ndarray) -> np.ndarray:
           f" got shape {array.shape}.")
   else:
     raise ValueError(
-        "Images must be [N, H, W], [N, H, W, C] or flat [N, H*W]; got shape"
+        "Images must be [N, H, W] or [N, H, W, C]; got shape"
         f" {array.shape}.")
   if array.shape[1] == 0 or array.shape[2] == 0:
     raise ValueError(f"Images must not be empty; got shape {array.shape}.")
@@ -211,8 +203,8 @@ def tile_images(images: np.ndarray, rows: int, cols: int,
   ``rows * cols`` images are used; missing ones leave blank (white) cells.
 
   Args:
-    images: floats in [-1, 1] shaped [N, H, W], [N, H, W, C] with C in (1, 3),
-      or flat [N, H*W] with square images (784 -> 28x28).
+    images: floats in [-1, 1] shaped [N, H, W] or [N, H, W, C] with C in
+      (1, 3).
     rows: Number of grid rows.
     cols: Number of grid columns.
     pad: Pixels of white space between neighbouring cells (none at the border).

@@ -9,7 +9,7 @@ import pytest
 from aae_tf import figures
 
 _SIDE = 28
-_FLAT = _SIDE * _SIDE
+_IMAGE = (_SIDE, _SIDE, 1)
 _NUM_DIGITS = 10
 _ANGLE = math.pi / 4
 
@@ -38,7 +38,7 @@ def _assert_png(path) -> None:
 @pytest.mark.parametrize(
     "shape, rows, cols, pad, expected",
     [
-        ((6, _FLAT), 2, 3, 1, (2 * 29 - 1, 3 * 29 - 1, 1)),
+        ((6,) + _IMAGE, 2, 3, 1, (2 * 29 - 1, 3 * 29 - 1, 1)),
         ((4, 5, 7), 2, 2, 0, (10, 14, 1)),
         ((4, 5, 7, 1), 1, 4, 2, (5, 4 * 9 - 2, 1)),
         ((3, 5, 7, 3), 3, 1, 1, (3 * 6 - 1, 7, 3)),
@@ -76,7 +76,7 @@ def test_tile_images_uses_only_first_rows_times_cols():
 
 @pytest.mark.parametrize(
     "shape",
-    [(5,), (2, 3), (2, 4, 4, 2), (1, 2, 3, 4, 1), (2, 0, 4)],
+    [(5,), (2, 3), (2, 784), (2, 4, 4, 2), (1, 2, 3, 4, 1), (2, 0, 4)],
 )
 def test_tile_images_rejects_bad_shapes(shape):
   with pytest.raises(ValueError):
@@ -94,7 +94,7 @@ def test_tile_images_rejects_bad_grid(rows, cols, pad):
 
 def test_save_image_grid_writes_png(tmp_path):
   path = tmp_path / "grid.png"
-  images = np.random.default_rng(0).uniform(-1, 1, (20, _FLAT))
+  images = np.random.default_rng(0).uniform(-1, 1, (20,) + _IMAGE)
   figures.save_image_grid(
       str(path), images, 2, _NUM_DIGITS, title="samples",
       row_labels=["a", "b"], col_labels=[str(d) for d in range(_NUM_DIGITS)],
@@ -271,7 +271,7 @@ def test_manifold_figure_ticks_fall_on_round_values(extent):
 def test_manifold_figure_returns_rgb_and_writes_png(tmp_path):
   path = tmp_path / "manifold.png"
   array = figures.manifold_figure(
-      str(path), np.zeros((12, _FLAT)), 3, 4, np.linspace(0, 1, 4),
+      str(path), np.zeros((12,) + _IMAGE), 3, 4, np.linspace(0, 1, 4),
       np.linspace(1, 0, 3), "manifold")
   _assert_rgb(array)
   _assert_png(path)
@@ -446,7 +446,7 @@ def test_save_animation_writes_all_frames(tmp_path, name, shape):
 
 def test_save_animation_of_tiled_grids(tmp_path):
   rng = np.random.default_rng(2)
-  frames = np.stack([figures.tile_images(rng.uniform(-1, 1, (4, _FLAT)), 2, 2)
+  frames = np.stack([figures.tile_images(rng.uniform(-1, 1, (4,) + _IMAGE), 2, 2)
                      for _ in range(3)])
   path = tmp_path / "traversal.gif"
   figures.save_animation(path, frames)
