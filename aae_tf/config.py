@@ -41,7 +41,8 @@ ROLES = ("reconstruction", "discriminator", "generator", "classification",
          "cluster_heads")
 PHASE_NAMES = ("reconstruction", "discriminator", "generator",
                "z_discriminator", "z_generator", "y_discriminator",
-               "y_generator", "classification", "cluster_heads")
+               "y_generator", "classification", "consistency",
+               "cluster_heads")
 
 
 @dataclasses.dataclass
@@ -159,6 +160,9 @@ class TrainConfig:
   headw: float = 1.0  # Cluster-head separation phase weight (dimreduction).
   ydisw: float = 6.0  # Categorical (y) discriminator phase weight.
   ygenw: float = 6.0  # Categorical (y) generator phase weight.
+  # Beyond the paper (off at 0): weight of a consistency phase that asks
+  # q(y|x) of two noisy passes of the same unlabeled images to agree.
+  consistency_weight: float = 0.0
   num_labeled: Optional[int] = None  # Labeled training images; None: all.
   labeled_batch_size: int = 100  # Batch of the classification phase.
   # Draw each labeled batch with replacement (a bootstrap sample of the
@@ -371,8 +375,12 @@ def validate(config: ExperimentConfig) -> None:
   if config.mode == "label" and prior.dist_type in ("gmm", "swiss_roll"):
     _check(prior.n_components == model.num_classes,
            "The label mode needs one prior component per digit.")
-  for name in ("encw", "disw", "genw", "clsw", "ydisw", "ygenw", "headw"):
+  for name in ("encw", "disw", "genw", "clsw", "ydisw", "ygenw", "headw",
+               "consistency_weight"):
     _check(getattr(train, name) >= 0, f"--{name} must be >= 0.")
+  _check(train.consistency_weight == 0 or config.mode == "semisupervised",
+         "--consistency trains q(y|x) of the semi-supervised mode; this run "
+         f"is {config.mode}.")
   _check(train.steps_per_loop > 0, "steps_per_loop must be positive.")
   _check(train.eval_batch_size > 0, "eval_batch_size must be positive.")
   _choice(train.strategy, STRATEGIES, "strategy")

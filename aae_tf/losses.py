@@ -73,6 +73,15 @@ def classification_error(labels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
       tf.not_equal(predicted, tf.cast(labels, tf.int32)), tf.float32))
 
 
+def consistency_loss(target_logits: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
+  """KL(p_target || p) between the class distributions of two passes of the
+  same images, batch mean; no gradient reaches the target pass."""
+  target = tf.stop_gradient(tf.nn.softmax(target_logits))
+  log_target = tf.stop_gradient(tf.nn.log_softmax(target_logits))
+  return tf.reduce_mean(tf.reduce_sum(
+      target * (log_target - tf.nn.log_softmax(logits)), axis=-1))
+
+
 def cluster_head_penalty(heads: tf.Tensor, margin: float) -> tf.Tensor:
   """Paper section 7: penalises cluster heads closer than `margin`.
 

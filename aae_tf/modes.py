@@ -499,6 +499,14 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
         labels=labels, logits=logits))
     return loss, {"error": losses.classification_error(labels, logits)}
 
+  def _consistency(self, batch):
+    """Two training-mode passes (input noise, dropout) of the unlabeled
+    batch: the first is the target of the second."""
+    images = batch["image"]
+    target = self.encoder_outputs(images, True)["logits"]
+    logits = self.encoder_outputs(images, True)["logits"]
+    return losses.consistency_loss(target, logits), {}
+
   def label_adversary_phases(self):
     train = self.config.train
     return [
@@ -512,10 +520,15 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
     if not self.classify_phase:
       return []
     train = self.config.train
-    return [Phase("classification", self._classification, [self.encoder],
-                  "classification", train.clsw, metrics=("error",),
-                  select=self.encoder.class_variables,
-                  every=train.classify_every)]
+    phases = [Phase("classification", self._classification, [self.encoder],
+                    "classification", train.clsw, metrics=("error",),
+                    select=self.encoder.class_variables,
+                    every=train.classify_every)]
+    if train.consistency_weight > 0:  # Beyond the paper; off by default.
+      phases.append(Phase("consistency", self._consistency, [self.encoder],
+                          "classification", train.consistency_weight,
+                          select=self.encoder.class_variables))
+    return phases
 
   def train_dataset(self, train, seed):
     """All training images, zipped with a repeating labeled minibatch."""

@@ -77,6 +77,8 @@ def main(argv):
     tag += f"_{FLAGS.recipe}"
   if FLAGS.labeled_with_replacement:
     tag += "_resampled"
+  if FLAGS.consistency:  # Beyond the paper: its own rows.
+    tag += f"_consistency{FLAGS.consistency:g}"
   if FLAGS.seed:
     tag += f"_seed{FLAGS.seed}"
   config = build_config(tag)

@@ -105,6 +105,9 @@ flags.DEFINE_float("encw", None, "Weight of the reconstruction loss.")
 flags.DEFINE_float("genw", None, "Weight of the z generator loss.")
 flags.DEFINE_float("disw", None, "Weight of the z discriminator loss.")
 flags.DEFINE_float("clsw", None, "Weight of the classification loss.")
+flags.DEFINE_float("consistency", None, "Beyond the paper (0: off): weight of "
+                   "a phase asking q(y|x) of two noisy passes of each "
+                   "unlabeled image to agree.")
 flags.DEFINE_float("ygenw", None, "Weight of the y generator loss.")
 flags.DEFINE_float("ydisw", None, "Weight of the y discriminator loss.")
 flags.DEFINE_float("balance_dis_below", None, "Balanced training: skip the "
@@ -169,6 +172,7 @@ FIELDS = {
     "lr_plateau_patience": ("train", "lr_plateau_patience"),
     "encw": ("train", "encw"), "disw": ("train", "disw"),
     "genw": ("train", "genw"), "clsw": ("train", "clsw"),
+    "consistency": ("train", "consistency_weight"),
     "ydisw": ("train", "ydisw"), "ygenw": ("train", "ygenw"),
     "labeled_bsize": ("train", "labeled_batch_size"),
     "classify_every": ("train", "classify_every"), "seed": ("train", "seed"),

@@ -33,6 +33,20 @@ def test_reconstruction_error_is_per_pixel_mse_on_unit_scale():
   assert float(losses.reconstruction_loss(images, recon)) == pytest.approx(2.5)
 
 
+def test_consistency_loss():
+  # Target p = (0.5, 0.5); prediction q = softmax(log 3, 0) = (0.75, 0.25):
+  # KL = 0.5 log(0.5 / 0.75) + 0.5 log(0.5 / 0.25) = 0.5 log(4 / 3).
+  target = tf.constant([[0.0, 0.0]])
+  logits = tf.constant([[math.log(3.0), 0.0]])
+  assert float(losses.consistency_loss(target, logits)) == pytest.approx(
+      0.5 * math.log(4 / 3), rel=1e-5)
+  assert float(losses.consistency_loss(logits, logits)) == pytest.approx(0.0, abs=1e-6)
+  with tf.GradientTape() as tape:
+    tape.watch(target)
+    loss = losses.consistency_loss(target, logits)
+  assert tape.gradient(loss, target) is None  # The target pass is constant.
+
+
 def test_discriminator_loss():
   real = tf.constant([0.0, 2.0])
   fake = tf.constant([0.0, -1.0])

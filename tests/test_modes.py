@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 
 from aae_tf import export, trainer as trainer_lib
+from aae_tf.errors import ConfigError
 from aae_tf.modes import build_model, one_hot_with_unlabeled
 from aae_tf.phases import run_phases
 from conftest import fit_tiny, make_tiny_splits, small_config
@@ -297,3 +298,39 @@ def test_classification_phase_every_n_steps(tmp_path):
   assert int(phases["reconstruction"].optimizer.iterations.numpy()) == 6
   with pytest.raises(ValueError, match="needs the global step"):
     run_phases([phases["classification"]], batch)
+
+
+def test_consistency_phase_is_off_by_default_and_trains_only_q_y(tmp_path):
+  """Beyond the paper: --consistency W adds one phase after the
+  classification, weight W, that moves only the encoder's trunk and y head."""
+  config = _config(tmp_path, "semisupervised", input_noise_std=0.3)
+  config.train.num_labeled = 20
+  assert "consistency" not in [p.name for p in build_model(config).phases()]
+  config = dataclasses.replace(config, train=dataclasses.replace(
+      config.train, consistency_weight=2.0)).validate()
+  model = build_model(config)
+  trainer = trainer_lib.Trainer(model, config, steps_per_epoch=5)
+  phase = trainer.phases[-1]
+  assert (phase.name, phase.role, phase.weight) == ("consistency",
+                                                     "classification", 2.0)
+  code_head = [v.numpy().copy() for v in model.encoder.code.trainable_variables]
+  trunk = model.encoder.hidden_0.kernel.numpy().copy()
+  head = model.encoder.logits.kernel.numpy().copy()
+  others = {n: [v.numpy().copy() for v in net.trainable_variables]
+            for n, net in model.networks.items() if n != "encoder"}
+  out = run_phases([phase], _batch(model))
+  assert float(out["consistency/loss"]) > 0  # The noisy passes differ.
+  assert not np.array_equal(trunk, model.encoder.hidden_0.kernel.numpy())
+  assert not np.array_equal(head, model.encoder.logits.kernel.numpy())
+  for a, v in zip(code_head, model.encoder.code.trainable_variables):
+    np.testing.assert_array_equal(a, v.numpy())
+  for name, values in others.items():
+    for a, v in zip(values, model.networks[name].trainable_variables):
+      np.testing.assert_array_equal(a, v.numpy(), err_msg=name)
+
+
+def test_consistency_needs_the_semisupervised_mode(tmp_path):
+  config = small_config(tmp_path)
+  with pytest.raises(ConfigError, match="--consistency"):
+    dataclasses.replace(config, train=dataclasses.replace(
+        config.train, consistency_weight=1.0)).validate()
