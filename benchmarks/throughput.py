@@ -5,9 +5,10 @@ float32 matrix-product ceiling (issue 5).
 Reference: `reference_steps.py`, a per-step `tf.function(jit_compile=True)`
 on a constant batch (the semi-supervised mode against a semi-supervised one,
 the others against the unsupervised one). It and the compiled step loop are
-timed after every epoch of the full loop, so the three rates are interleaved
-in the same run; each column is the median over the epochs after the first,
-with its range.
+timed after every epoch of the full loop (`--pairs` back-to-back pairs,
+alternating which goes first), so the three rates are interleaved in the same
+run; each column is the median over the epochs after the first, with its
+range.
 
 In one run: (1) the best float32 matmul rate over a few sizes
 (`profiling.matmul_ceiling`); (2) for each mode, the FLOPs of one
@@ -41,6 +42,10 @@ flags.DEFINE_integer("maxepoch", 4, "Epochs per mode (>= 2); every epoch after "
 flags.DEFINE_integer("train_size", None, "Train on the first N images.")
 flags.DEFINE_string("data_dir", None, "Folder with the MNIST IDX files.")
 flags.DEFINE_string("out_dir", "runs/bench_throughput", "Where runs go.")
+flags.DEFINE_integer("pairs", 3, "Timings of the reference and of the step loop "
+                     "after each epoch, in pairs whose order alternates "
+                     "(reference first, then step loop first, ...), so that a "
+                     "drift in the machine's speed cancels in the ratios.")
 FLAGS = flags.FLAGS
 EXPORT_BATCH = 1000
 EXPORT_REPEATS = 20
@@ -66,8 +71,9 @@ the ceiling and the only other work were those updates (no activations, losses, 
 bookkeeping): an upper bound on the step's fraction here.
 
 Reference (issue 14): the plain per-step script of `benchmarks/reference_steps.py`, images/s. Ratios: full
-loop and step loop over the reference, medians over the repeats (epochs 2..N, each followed by one timing of
-the reference and the step loop), with the range of the per-repeat ratios.
+loop and step loop over the reference, medians with their range. After each of epochs 2..N the reference and
+the step loop are timed in `--pairs` back-to-back pairs whose order alternates; the step-loop ratio is taken
+per pair, the full-loop ratio per epoch (against the median reference after it).
 
 | mode | reference images/s | full loop / reference | step loop / reference | executed / requested MFLOP per image | full loop images/s | step loop images/s | ceiling (GFLOP/s) | fraction, full loop | fraction, step loop | products alone | updates alone (ms/step) | bound | export images/s (batch 1000) | export fraction | hardware | command |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
@@ -237,14 +243,25 @@ def main(argv):
     # ceiling: products plus the optimiser updates, nothing else.
     step = flops["executed"]
     bound = step / (step / ceiling + updates) / ceiling
-    stamps, paused, references, loops = [], [], [], []
+    stamps, paused, references, loops, pairs = [], [], [], [], []
 
     def between_epochs(_):
-      """Times the reference and the step loop after each epoch; that time
-      is taken out of the full loop's."""
+      """Times the reference and the step loop after each epoch (FLAGS.pairs
+      pairs, alternating which goes first); that time is taken out of the
+      full loop's."""
       stamps.append(time.perf_counter())
-      references.append(reference_rate())
-      loops.append(step_loop_rate(probe, iterator))
+      epoch_pairs = []
+      for i in range(FLAGS.pairs):
+        if i % 2 == 0:
+          ref_rate = reference_rate()
+          loop_rate = step_loop_rate(probe, iterator)
+        else:
+          loop_rate = step_loop_rate(probe, iterator)
+          ref_rate = reference_rate()
+        epoch_pairs.append((ref_rate, loop_rate))
+      pairs.append(epoch_pairs)
+      references.append(median_range([r for r, _ in epoch_pairs])[0])
+      loops.append(median_range([l for _, l in epoch_pairs])[0])
       paused.append(time.perf_counter() - stamps[-1])
 
     saved_model = training.train_and_evaluate(
@@ -254,7 +271,8 @@ def main(argv):
     full = [epoch_images / (stamps[i] - stamps[i - 1] - paused[i - 1])
             for i in range(1, len(stamps))]
     ratios_full = [f / r for f, r in zip(full, references[1:])]
-    ratios_loop = [l / r for l, r in zip(loops[1:], references[1:])]
+    # One ratio per pair, each pair timed back to back.
+    ratios_loop = [l / r for epoch_pairs in pairs[1:] for r, l in epoch_pairs]
     rate = median_range(full)[0]
     loop_rate = median_range(loops[1:])[0]
     ref = median_range(references[1:])
@@ -271,6 +289,7 @@ def main(argv):
            "step_loop_over_reference": loop_ratio,
            "full_loop_samples": full, "step_loop_samples": loops[1:],
            "reference_samples": references[1:],
+           "pairs": [[list(p) for p in e] for e in pairs[1:]],
            "executed_flops_per_image": per_image,
            "requested_flops_per_image": requested,
            "train_images_per_s": rate, "step_loop_images_per_s": loop_rate,
