@@ -163,6 +163,9 @@ class TrainConfig:
   # Beyond the paper (off at 0): weight of a consistency phase that asks
   # q(y|x) of two noisy passes of the same unlabeled images to agree.
   consistency_weight: float = 0.0
+  # Epochs over which that weight rises from about 0 to its value
+  # (exp(-5 (1 - t)^2), t = epoch / this); 0: the full weight at once.
+  consistency_rampup_epochs: float = 0.0
   num_labeled: Optional[int] = None  # Labeled training images; None: all.
   labeled_batch_size: int = 100  # Batch of the classification phase.
   # Draw each labeled batch with replacement (a bootstrap sample of the
@@ -376,7 +379,7 @@ def validate(config: ExperimentConfig) -> None:
     _check(prior.n_components == model.num_classes,
            "The label mode needs one prior component per digit.")
   for name in ("encw", "disw", "genw", "clsw", "ydisw", "ygenw", "headw",
-               "consistency_weight"):
+               "consistency_weight", "consistency_rampup_epochs"):
     _check(getattr(train, name) >= 0, f"--{name} must be >= 0.")
   _check(train.consistency_weight == 0 or config.mode == "semisupervised",
          "--consistency trains q(y|x) of the semi-supervised mode; this run "

@@ -527,7 +527,8 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
     if train.consistency_weight > 0:  # Beyond the paper; off by default.
       phases.append(Phase("consistency", self._consistency, [self.encoder],
                           "classification", train.consistency_weight,
-                          select=self.encoder.class_variables))
+                          select=self.encoder.class_variables,
+                          ramp_up_epochs=train.consistency_rampup_epochs))
     return phases
 
   def train_dataset(self, train, seed):

@@ -46,6 +46,10 @@ class Phase:
   # the semi-supervised classification phase every ten steps); the loss is
   # still computed and reported at every step.
   every: int = 1
+  # The weight rises from (almost) 0 to `weight` over this many epochs of
+  # global steps (`ramp_up_factor`); 0: the full weight from the start.
+  ramp_up_epochs: float = 0.0
+  steps_per_epoch: Optional[int] = None  # Set by the trainer (`build`).
 
   @property
   def output_names(self) -> list:
@@ -53,6 +57,8 @@ class Phase:
     names = [f"{self.name}/loss"] + [f"{self.name}/{m}" for m in self.metrics]
     if self.skip_below is not None:
       names.append(f"{self.name}/skipped")
+    if self.ramp_up_epochs > 0:
+      names.append(f"{self.name}/weight")
     return names
 
   @property
@@ -61,10 +67,16 @@ class Phase:
       return self.select()
     return [v for net in self.networks for v in net.trainable_variables]
 
-  def build(self, optimizer: keras.optimizers.Optimizer) -> None:
+  def build(self, optimizer: keras.optimizers.Optimizer,
+            steps_per_epoch: Optional[int] = None) -> None:
     """Takes `optimizer`, creates its slots and the balance state (networks
-    must be built; under the strategy's scope)."""
+    must be built; under the strategy's scope); `steps_per_epoch` turns
+    `ramp_up_epochs` into global steps."""
+    if self.ramp_up_epochs > 0 and not steps_per_epoch:
+      raise ValueError(f"Phase {self.name} ramps its weight up over epochs "
+                       "and needs steps_per_epoch.")
     self.optimizer = optimizer
+    self.steps_per_epoch = steps_per_epoch
     optimizer.build(self.variables)
     if self.skip_below is not None:
       self.last_loss = tf.Variable(float("inf"), trainable=False,
@@ -81,10 +93,11 @@ def run_phases(phases: Sequence[Phase], batch: Batch,
   outputs = {}
   for phase in phases:
     variables = phase.variables
+    weight = _weight(phase, step)
     with tf.GradientTape() as tape:
       loss, metrics = phase.loss_fn(batch)
       # Losses are batch means per replica; gradients are summed over replicas.
-      scaled = phase.weight * loss / replicas
+      scaled = weight * loss / replicas
     update = _update_condition(phase, step)
 
     def apply(phase=phase, tape=tape, scaled=scaled, variables=variables):
@@ -106,7 +119,28 @@ def run_phases(phases: Sequence[Phase], batch: Batch,
     outputs[f"{phase.name}/loss"] = loss
     for key, value in metrics.items():
       outputs[f"{phase.name}/{key}"] = value
+    if phase.ramp_up_epochs > 0:
+      outputs[f"{phase.name}/weight"] = weight
   return outputs
+
+
+def ramp_up_factor(step: tf.Tensor, ramp_steps: float) -> tf.Tensor:
+  """exp(-5 (1 - t)^2) with t = min(step / ramp_steps, 1): about 0.0067 at
+  step 0, 1 from `ramp_steps` on (the sigmoid-shaped ramp-up of Laine and
+  Aila's temporal ensembling)."""
+  t = tf.minimum(tf.cast(step, tf.float32) / float(ramp_steps), 1.0)
+  return tf.exp(-5.0 * tf.square(1.0 - t))
+
+
+def _weight(phase: Phase, step):
+  """The phase's weight at `step` (a float, or a tensor when ramped)."""
+  if phase.ramp_up_epochs <= 0:
+    return phase.weight
+  if step is None:
+    raise ValueError(f"Phase {phase.name} ramps its weight up and needs the "
+                     "global step.")
+  return phase.weight * ramp_up_factor(
+      step, phase.ramp_up_epochs * phase.steps_per_epoch)
 
 
 def _update_condition(phase: Phase, step) -> Optional[tf.Tensor]:

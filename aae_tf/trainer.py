@@ -135,7 +135,7 @@ class Trainer:
           learning_rate_schedule(opt, steps_per_epoch), self.step,
           self.lr_scale)
       self.optimizers[phase.name] = make_optimizer(opt, schedule, phase.name)
-      phase.build(self.optimizers[phase.name])
+      phase.build(self.optimizers[phase.name], steps_per_epoch)
     # Keras keeps dropout and noise seeds in non-trainable variables that a
     # Checkpoint of the models alone misses; list them so resumption is exact.
     layer_state = [v for net in model.networks.values()

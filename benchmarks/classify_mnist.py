@@ -79,6 +79,8 @@ def main(argv):
     tag += "_resampled"
   if FLAGS.consistency:  # Beyond the paper: its own rows.
     tag += f"_consistency{FLAGS.consistency:g}"
+    if FLAGS.consistency_rampup:
+      tag += f"_ramp{FLAGS.consistency_rampup:g}"
   if FLAGS.seed:
     tag += f"_seed{FLAGS.seed}"
   config = build_config(tag)

@@ -108,6 +108,9 @@ flags.DEFINE_float("clsw", None, "Weight of the classification loss.")
 flags.DEFINE_float("consistency", None, "Beyond the paper (0: off): weight of "
                    "a phase asking q(y|x) of two noisy passes of each "
                    "unlabeled image to agree.")
+flags.DEFINE_float("consistency_rampup", None, "Epochs over which the "
+                   "--consistency weight rises from about 0 to its value "
+                   "(0: full weight from the start).")
 flags.DEFINE_float("ygenw", None, "Weight of the y generator loss.")
 flags.DEFINE_float("ydisw", None, "Weight of the y discriminator loss.")
 flags.DEFINE_float("balance_dis_below", None, "Balanced training: skip the "
@@ -173,6 +176,7 @@ FIELDS = {
     "encw": ("train", "encw"), "disw": ("train", "disw"),
     "genw": ("train", "genw"), "clsw": ("train", "clsw"),
     "consistency": ("train", "consistency_weight"),
+    "consistency_rampup": ("train", "consistency_rampup_epochs"),
     "ydisw": ("train", "ydisw"), "ygenw": ("train", "ygenw"),
     "labeled_bsize": ("train", "labeled_batch_size"),
     "classify_every": ("train", "classify_every"), "seed": ("train", "seed"),

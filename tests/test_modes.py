@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -334,3 +335,39 @@ def test_consistency_needs_the_semisupervised_mode(tmp_path):
   with pytest.raises(ConfigError, match="--consistency"):
     dataclasses.replace(config, train=dataclasses.replace(
         config.train, consistency_weight=1.0)).validate()
+
+
+def test_consistency_weight_ramps_up_with_the_global_step(tmp_path):
+  """--consistency_rampup R: the phase's weight at step s is
+  W * exp(-5 (1 - min(s / (R * steps_per_epoch), 1))^2), reported as
+  consistency/weight; a zero weight leaves q(y|x) where it was."""
+  config = _config(tmp_path, "semisupervised", input_noise_std=0.3)
+  config.train.num_labeled = 20
+  config = dataclasses.replace(config, train=dataclasses.replace(
+      config.train, consistency_weight=2.0,
+      consistency_rampup_epochs=2)).validate()
+  model = build_model(config)
+  trainer = trainer_lib.Trainer(model, config, steps_per_epoch=5)
+  phase = trainer.phases[-1]
+  assert "consistency/weight" in phase.output_names
+  batch = _batch(model)
+  for step, expected in ((0, 2 * np.exp(-5)), (5, 2 * np.exp(-1.25)),
+                         (10, 2.0), (30, 2.0)):
+    out = run_phases([phase], batch, tf.constant(step, tf.int64))
+    assert float(out["consistency/weight"]) == pytest.approx(expected,
+                                                             rel=1e-5)
+  with pytest.raises(ValueError, match="global step"):
+    run_phases([phase], batch)
+  phase.weight = 0.0
+  head = model.encoder.logits.kernel.numpy().copy()
+  phase.optimizer = keras.optimizers.SGD(0.1)  # No momentum left over.
+  run_phases([phase], batch, tf.constant(0, tf.int64))
+  np.testing.assert_array_equal(head, model.encoder.logits.kernel.numpy())
+
+
+def test_consistency_rampup_must_not_be_negative(tmp_path):
+  config = _config(tmp_path, "semisupervised")
+  with pytest.raises(ConfigError, match="consistency_rampup_epochs"):
+    dataclasses.replace(config, train=dataclasses.replace(
+        config.train, consistency_weight=1.0,
+        consistency_rampup_epochs=-1)).validate()

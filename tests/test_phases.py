@@ -166,3 +166,11 @@ def test_step_compiler_ir_counts_the_step_products(trainer):
   # The encoder's first layer alone: 10 x 784 x 32 multiply-adds forward.
   assert flops["dot"] > 2 * 10 * 784 * 32
   assert not _changed(before, _snapshot(trainer.model))  # Nothing trained.
+
+
+def test_ramp_up_factor_hand_values():
+  from aae_tf.phases import ramp_up_factor
+  values = [float(ramp_up_factor(tf.constant(s, tf.int64), 100.0))
+            for s in (0, 50, 100, 250)]
+  np.testing.assert_allclose(values, [np.exp(-5.0), np.exp(-1.25), 1.0, 1.0],
+                             rtol=1e-6)
