@@ -19,6 +19,8 @@ Batch = Dict[str, tf.Tensor]
 Metrics = Dict[str, tf.Tensor]
 # A phase loss maps a batch to (unweighted loss, extra metrics).
 LossFn = Callable[[Batch], Tuple[tf.Tensor, Metrics]]
+# exp(-RAMP_UP_SHARPNESS (1 - t)^2): Laine and Aila's ramp-up of a weight.
+RAMP_UP_SHARPNESS = 5.0
 
 
 @dataclasses.dataclass
@@ -129,7 +131,7 @@ def ramp_up_factor(step: tf.Tensor, ramp_steps: float) -> tf.Tensor:
   step 0, 1 from `ramp_steps` on (the sigmoid-shaped ramp-up of Laine and
   Aila's temporal ensembling)."""
   t = tf.minimum(tf.cast(step, tf.float32) / float(ramp_steps), 1.0)
-  return tf.exp(-5.0 * tf.square(1.0 - t))
+  return tf.exp(-RAMP_UP_SHARPNESS * tf.square(1.0 - t))
 
 
 def _weight(phase: Phase, step):
