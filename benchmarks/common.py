@@ -151,3 +151,18 @@ def time_to_reach(curve: list, thresholds) -> dict:
     out[f"{threshold:g}"] = (None if hit is None else
                              round(hit["train_seconds"] / 60.0, 1))
   return out
+
+
+def throughput_model(mode: str):
+  """(training mode, ModelConfig) of each model the throughput benchmarks
+  time: "unsupervised", "semisupervised", "conv" or "maae"."""
+  from aae_tf import config as config_lib  # pylint: disable=g-import-not-at-top
+  if mode == "semisupervised":
+    return mode, config_lib.ModelConfig(ncode=10)
+  if mode == "conv":
+    return "unsupervised", config_lib.ModelConfig(
+        ncode=5, architecture="conv", posterior="deterministic",
+        discriminator_units=(500, 500))
+  if mode == "maae":
+    return "unsupervised", config_lib.ModelConfig(num_discriminators=3)
+  return "unsupervised", config_lib.ModelConfig()

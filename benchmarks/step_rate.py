@@ -25,6 +25,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app  # pylint: disable=g-import-not-at-top
 from absl import flags
 
+import common  # pylint: disable=g-import-not-at-top
+
 flags.DEFINE_enum("mode", "unsupervised",
                   ["unsupervised", "semisupervised", "conv", "maae"],
                   "Which model (as in throughput.py).")
@@ -38,16 +40,7 @@ WARMUP_STEPS = 5
 def config_for(mode: str, save_path: str):
   """The models of throughput.py (same fields in both layouts)."""
   from aae_tf import config as config_lib  # pylint: disable=g-import-not-at-top
-  model = config_lib.ModelConfig()
-  train_mode = "unsupervised"
-  if mode == "semisupervised":
-    train_mode, model = mode, config_lib.ModelConfig(ncode=10)
-  elif mode == "conv":
-    model = config_lib.ModelConfig(ncode=5, architecture="conv",
-                                   posterior="deterministic",
-                                   discriminator_units=(500, 500))
-  elif mode == "maae":
-    model = config_lib.ModelConfig(num_discriminators=3)
+  train_mode, model = common.throughput_model(mode)
   return config_lib.ExperimentConfig(
       save_path=save_path, mode=train_mode,
       data=config_lib.DataConfig(data_dir=FLAGS.data_dir),

@@ -98,16 +98,7 @@ def step_flops(trainer, batch) -> dict:
 
 def config_for(mode: str):
   from aae_tf import config as config_lib  # pylint: disable=g-import-not-at-top
-  model = config_lib.ModelConfig()
-  train_mode = "unsupervised"
-  if mode == "semisupervised":
-    train_mode, model = mode, config_lib.ModelConfig(ncode=10)
-  elif mode == "conv":
-    model = config_lib.ModelConfig(ncode=5, architecture="conv",
-                                   posterior="deterministic",
-                                   discriminator_units=(500, 500))
-  elif mode == "maae":
-    model = config_lib.ModelConfig(num_discriminators=3)
+  train_mode, model = common.throughput_model(mode)
   return config_lib.ExperimentConfig(
       save_path=os.path.abspath(os.path.join(FLAGS.out_dir, mode)),
       mode=train_mode,
