@@ -210,11 +210,14 @@ def test_interrupt_mid_epoch_resumes_at_the_same_batch(tmp_path):
       os.kill(os.getpid(), signal.SIGINT)
 
   trainer._loop_fn = loop_then_signal
+  # What the process had before (Python's default, or SIG_IGN when started
+  # in the background by a shell): fit() must put it back.
+  before = signal.getsignal(signal.SIGINT)
   with pytest.raises(Interrupted, match="stopped at step 7 .epoch 2, step 2 "
                      "of 5") as e:
     trainer.fit(splits)
   assert e.value.exit_code == 130
-  assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+  assert signal.getsignal(signal.SIGINT) is before
   _, resumed = fit_tiny(run, splits)
   assert int(resumed.step.numpy()) == 15
   # The periodic checkpoint of the last epoch supersedes the interrupted one.
