@@ -45,7 +45,8 @@ flags.DEFINE_string("out_dir", "runs/bench_throughput", "Where runs go.")
 flags.DEFINE_integer("pairs", 3, "Timings of the reference and of the step loop "
                      "after each epoch, in pairs whose order alternates "
                      "(reference first, then step loop first, ...), so that a "
-                     "drift in the machine's speed cancels in the ratios.")
+                     "drift in the machine's speed cancels in the ratios.",
+                     lower_bound=1)
 FLAGS = flags.FLAGS
 EXPORT_BATCH = 1000
 EXPORT_REPEATS = 20
