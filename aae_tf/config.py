@@ -42,6 +42,7 @@ ROLES = ("reconstruction", "discriminator", "generator", "classification",
 PHASE_NAMES = ("reconstruction", "discriminator", "generator",
                "z_discriminator", "z_generator", "y_discriminator",
                "y_generator", "classification", "consistency",
+               "virtual_adversarial",
                "cluster_heads")
 
 
@@ -166,6 +167,17 @@ class TrainConfig:
   # Epochs over which that weight rises from about 0 to its value
   # (exp(-5 (1 - t)^2), t = epoch / this); 0: the full weight at once.
   consistency_rampup_epochs: float = 0.0
+  # Beyond the paper (off at 0): weight of a virtual adversarial phase
+  # (Miyato et al.) asking q(y|x) of each unlabeled image not to move under
+  # the perturbation of L2 norm vat_epsilon (in the encoder's pixel units)
+  # that moves it most, found by vat_power_iterations finite-difference
+  # steps of size vat_xi.
+  vat_weight: float = 0.0
+  vat_epsilon: float = 1.0
+  # Miyato et al. step 1e-6; 1e-3 (still a thousandth of epsilon) keeps the
+  # float32 difference of the two passes' class distributions well resolved.
+  vat_xi: float = 1e-3
+  vat_power_iterations: int = 1
   num_labeled: Optional[int] = None  # Labeled training images; None: all.
   labeled_batch_size: int = 100  # Batch of the classification phase.
   # Draw each labeled batch with replacement (a bootstrap sample of the
@@ -379,11 +391,20 @@ def validate(config: ExperimentConfig) -> None:
     _check(prior.n_components == model.num_classes,
            "The label mode needs one prior component per digit.")
   for name in ("encw", "disw", "genw", "clsw", "ydisw", "ygenw", "headw",
-               "consistency_weight", "consistency_rampup_epochs"):
+               "consistency_weight", "consistency_rampup_epochs",
+               "vat_weight"):
     _check(getattr(train, name) >= 0, f"--{name} must be >= 0.")
   _check(train.consistency_weight == 0 or config.mode == "semisupervised",
          "--consistency trains q(y|x) of the semi-supervised mode; this run "
          f"is {config.mode}.")
+  _check(train.vat_weight == 0 or config.mode == "semisupervised",
+         "--vat trains q(y|x) of the semi-supervised mode; this run is "
+         f"{config.mode}.")
+  _check(train.vat_epsilon > 0,
+         f"--vat_epsilon must be positive, got {train.vat_epsilon}.")
+  _check(train.vat_xi > 0, f"vat_xi must be positive, got {train.vat_xi}.")
+  _check(train.vat_power_iterations >= 1, "vat_power_iterations must be at "
+         f"least 1, got {train.vat_power_iterations}.")
   _check(train.steps_per_loop > 0, "steps_per_loop must be positive.")
   _check(train.eval_batch_size > 0, "eval_batch_size must be positive.")
   _choice(train.strategy, STRATEGIES, "strategy")

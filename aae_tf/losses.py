@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import tensorflow as tf
 
 
@@ -80,6 +82,56 @@ def consistency_loss(target_logits: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
   log_target = tf.stop_gradient(tf.nn.log_softmax(target_logits))
   return tf.reduce_mean(tf.reduce_sum(
       target * (log_target - tf.nn.log_softmax(logits)), axis=-1))
+
+
+def _unit_directions(x: tf.Tensor) -> tf.Tensor:
+  """Each example of `x` scaled to unit L2 norm over its non-batch axes (0
+  stays 0). Dividing by the largest entry first keeps the tiny gradients of
+  the power iteration from vanishing under the square root's constant."""
+  axes = list(range(1, x.shape.rank))
+  x = x / (tf.reduce_max(tf.abs(x), axis=axes, keepdims=True) + 1e-30)
+  return x * tf.math.rsqrt(tf.reduce_sum(tf.square(x), axis=axes,
+                                         keepdims=True) + 1e-12)
+
+
+def virtual_adversarial_perturbation(
+    logits_fn: Callable[[tf.Tensor], tf.Tensor], inputs: tf.Tensor,
+    target_logits: tf.Tensor, direction: tf.Tensor, epsilon: float,
+    xi: float, power_iterations: int = 1) -> tf.Tensor:
+  """Miyato et al.'s virtual adversarial perturbation of `inputs`.
+
+  Starting from the random `direction` (the shape of `inputs`), each power
+  iteration moves `xi` along the current direction and replaces it by the
+  gradient of KL(softmax(target_logits) || softmax(logits_fn(inputs + xi d)))
+  with respect to d: the direction in which the class distribution changes
+  fastest. Returns that direction scaled to L2 norm `epsilon` per example, a
+  constant (no gradient flows through it).
+  """
+  d = _unit_directions(direction)
+  for _ in range(power_iterations):
+    with tf.GradientTape() as tape:
+      tape.watch(d)
+      divergence = consistency_loss(target_logits,
+                                    logits_fn(inputs + xi * d))
+    gradient = tape.gradient(divergence, d,
+                             unconnected_gradients=tf.UnconnectedGradients.ZERO)
+    d = _unit_directions(tf.stop_gradient(gradient))
+  return epsilon * d
+
+
+def virtual_adversarial_loss(
+    logits_fn: Callable[[tf.Tensor], tf.Tensor], inputs: tf.Tensor,
+    direction: tf.Tensor, epsilon: float, xi: float,
+    power_iterations: int = 1) -> tf.Tensor:
+  """KL(q(y|x) || q(y|x + r_adv)), batch mean: how far the class
+  distribution moves under the virtual adversarial perturbation r_adv
+  (`virtual_adversarial_perturbation`); the clean pass is the constant
+  target, so the gradient asks the perturbed pass to agree with it."""
+  target = tf.stop_gradient(logits_fn(inputs))
+  r_adv = virtual_adversarial_perturbation(logits_fn, inputs, target,
+                                           direction, epsilon, xi,
+                                           power_iterations)
+  return consistency_loss(target, logits_fn(inputs + r_adv))
 
 
 def cluster_head_penalty(heads: tf.Tensor, margin: float) -> tf.Tensor:

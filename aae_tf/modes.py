@@ -507,6 +507,20 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
     logits = self.encoder_outputs(images, True)["logits"]
     return losses.consistency_loss(target, logits), {}
 
+  def _virtual_adversarial(self, batch):
+    """q(y|x) of the unlabeled batch against its virtual adversarial
+    perturbation; inference-mode passes (no input noise or dropout), in the
+    encoder's own pixel range, so vat_epsilon is in those units."""
+    cfg = self.config.train
+    images = batch["image"]
+    if self.unit_pixels:
+      images = data_lib.signed_to_unit(images)
+    logits_fn = lambda x: self.encoder(x, training=False)["logits"]
+    loss = losses.virtual_adversarial_loss(
+        logits_fn, images, self.rng.normal(tf.shape(images)),
+        cfg.vat_epsilon, cfg.vat_xi, cfg.vat_power_iterations)
+    return loss, {}
+
   def label_adversary_phases(self):
     train = self.config.train
     return [
@@ -529,6 +543,10 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
                           "classification", train.consistency_weight,
                           select=self.encoder.class_variables,
                           ramp_up_epochs=train.consistency_rampup_epochs))
+    if train.vat_weight > 0:  # Beyond the paper; off by default.
+      phases.append(Phase("virtual_adversarial", self._virtual_adversarial,
+                          [self.encoder], "classification", train.vat_weight,
+                          select=self.encoder.class_variables))
     return phases
 
   def train_dataset(self, train, seed):

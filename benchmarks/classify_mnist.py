@@ -81,6 +81,10 @@ def main(argv):
     tag += f"_consistency{FLAGS.consistency:g}"
     if FLAGS.consistency_rampup:
       tag += f"_ramp{FLAGS.consistency_rampup:g}"
+  if FLAGS.vat:
+    tag += f"_vat{FLAGS.vat:g}"
+    if FLAGS.vat_epsilon:
+      tag += f"_eps{FLAGS.vat_epsilon:g}"
   if FLAGS.seed:
     tag += f"_seed{FLAGS.seed}"
   config = build_config(tag)

@@ -111,6 +111,10 @@ flags.DEFINE_float("consistency", None, "Beyond the paper (0: off): weight of "
 flags.DEFINE_float("consistency_rampup", None, "Epochs over which the "
                    "--consistency weight rises from about 0 to its value "
                    "(0: full weight from the start).")
+flags.DEFINE_float("vat", None, "Beyond the paper (0: off): weight of a "
+                   "virtual adversarial phase on q(y|x) of unlabeled images.")
+flags.DEFINE_float("vat_epsilon", None, "L2 norm of the --vat perturbation, "
+                   "in the encoder's pixel units.")
 flags.DEFINE_float("ygenw", None, "Weight of the y generator loss.")
 flags.DEFINE_float("ydisw", None, "Weight of the y discriminator loss.")
 flags.DEFINE_float("balance_dis_below", None, "Balanced training: skip the "
@@ -177,6 +181,7 @@ FIELDS = {
     "genw": ("train", "genw"), "clsw": ("train", "clsw"),
     "consistency": ("train", "consistency_weight"),
     "consistency_rampup": ("train", "consistency_rampup_epochs"),
+    "vat": ("train", "vat_weight"), "vat_epsilon": ("train", "vat_epsilon"),
     "ydisw": ("train", "ydisw"), "ygenw": ("train", "ygenw"),
     "labeled_bsize": ("train", "labeled_batch_size"),
     "classify_every": ("train", "classify_every"), "seed": ("train", "seed"),

@@ -47,6 +47,45 @@ def test_consistency_loss():
   assert tape.gradient(loss, target) is None  # The target pass is constant.
 
 
+def test_virtual_adversarial_perturbation_finds_the_only_sensitive_direction():
+  """logits = a (v . x): q(y|x) changes along v only, so the power
+  iteration, from any start not orthogonal to v, returns +-epsilon v / |v|."""
+  v = tf.constant([[3.0], [0.0], [4.0], [0.0]])  # |v| = 5.
+  a = tf.constant([[1.0, -1.0, 0.5]])
+  logits_fn = lambda x: tf.matmul(x, v) @ a
+  inputs = tf.constant([[0.1, 0.2, 0.3, 0.4], [1.0, -1.0, 0.0, 2.0]])
+  start = tf.constant([[1.0, 1.0, 1.0, 1.0], [-2.0, 0.5, 0.3, 1.0]])
+  r = losses.virtual_adversarial_perturbation(
+      logits_fn, inputs, logits_fn(inputs), start, epsilon=2.0, xi=1e-3)
+  np.testing.assert_allclose(np.linalg.norm(r.numpy(), axis=1), [2.0, 2.0],
+                             rtol=1e-5)
+  cosine = r.numpy() @ (v.numpy()[:, 0] / 5.0) / 2.0
+  np.testing.assert_allclose(np.abs(cosine), [1.0, 1.0], rtol=1e-4)
+
+
+def test_virtual_adversarial_loss():
+  """The loss is the KL divergence between q(y|x) and q(y|x + r_adv); for a
+  model that ignores its input it is 0, and only the perturbed pass carries
+  a gradient."""
+  w = tf.Variable([[1.0, -2.0], [0.5, 0.0]])
+  logits_fn = lambda x: tf.matmul(x, w)
+  inputs = tf.constant([[1.0, 0.0], [0.0, 1.0]])
+  direction = tf.constant([[0.3, -1.0], [1.0, 1.0]])
+  with tf.GradientTape() as tape:
+    loss = losses.virtual_adversarial_loss(logits_fn, inputs, direction,
+                                           epsilon=0.5, xi=1e-3)
+  r = losses.virtual_adversarial_perturbation(
+      logits_fn, inputs, logits_fn(inputs), direction, 0.5, 1e-3)
+  expected = losses.consistency_loss(logits_fn(inputs),
+                                     logits_fn(inputs + r))
+  assert float(loss) == pytest.approx(float(expected), rel=1e-5)
+  assert float(loss) > 0
+  assert tape.gradient(loss, w) is not None
+  flat = lambda x: tf.zeros([tf.shape(x)[0], 3])
+  assert float(losses.virtual_adversarial_loss(
+      flat, inputs, direction, 0.5, 1e-3)) == pytest.approx(0.0, abs=1e-7)
+
+
 def test_discriminator_loss():
   real = tf.constant([0.0, 2.0])
   fake = tf.constant([0.0, -1.0])

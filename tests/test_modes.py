@@ -365,6 +365,58 @@ def test_consistency_weight_ramps_up_with_the_global_step(tmp_path):
   np.testing.assert_array_equal(head, model.encoder.logits.kernel.numpy())
 
 
+def test_virtual_adversarial_phase_is_off_by_default_and_trains_only_q_y(
+    tmp_path):
+  """Beyond the paper: --vat W adds a phase after the classification that
+  moves only the encoder's trunk and y head, with the classification
+  optimiser settings."""
+  config = _config(tmp_path, "semisupervised")
+  config.train.num_labeled = 20
+  assert "virtual_adversarial" not in [p.name
+                                       for p in build_model(config).phases()]
+  config = dataclasses.replace(config, train=dataclasses.replace(
+      config.train, vat_weight=3.0, vat_epsilon=2.0)).validate()
+  model = build_model(config)
+  trainer = trainer_lib.Trainer(model, config, steps_per_epoch=5)
+  phase = trainer.phases[-1]
+  assert (phase.name, phase.role, phase.weight) == ("virtual_adversarial",
+                                                     "classification", 3.0)
+  code_head = [v.numpy().copy() for v in model.encoder.code.trainable_variables]
+  head = model.encoder.logits.kernel.numpy().copy()
+  others = {n: [v.numpy().copy() for v in net.trainable_variables]
+            for n, net in model.networks.items() if n != "encoder"}
+  out = run_phases([phase], _batch(model))
+  assert float(out["virtual_adversarial/loss"]) > 0
+  assert not np.array_equal(head, model.encoder.logits.kernel.numpy())
+  for a, v in zip(code_head, model.encoder.code.trainable_variables):
+    np.testing.assert_array_equal(a, v.numpy())
+  for name, values in others.items():
+    for a, v in zip(values, model.networks[name].trainable_variables):
+      np.testing.assert_array_equal(a, v.numpy(), err_msg=name)
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("vat_weight", -1.0, "--vat_weight must be >= 0"),
+    ("vat_epsilon", -2.0, "--vat_epsilon must be positive"),
+    ("vat_epsilon", 0.0, "--vat_epsilon must be positive"),
+    ("vat_xi", -1e-6, "vat_xi must be positive"),
+    ("vat_power_iterations", 0, "vat_power_iterations must be at least 1"),
+])
+def test_virtual_adversarial_settings_are_checked(tmp_path, field, value,
+                                                   message):
+  config = _config(tmp_path, "semisupervised")
+  settings = {"vat_weight": 1.0, field: value}
+  with pytest.raises(ConfigError, match=message):
+    dataclasses.replace(config, train=dataclasses.replace(
+        config.train, **settings)).validate()
+
+
+def test_virtual_adversarial_needs_the_semisupervised_mode(tmp_path):
+  with pytest.raises(ConfigError, match="--vat"):
+    dataclasses.replace(small_config(tmp_path), train=dataclasses.replace(
+        small_config(tmp_path).train, vat_weight=1.0)).validate()
+
+
 def test_consistency_rampup_must_not_be_negative(tmp_path):
   config = _config(tmp_path, "semisupervised")
   with pytest.raises(ConfigError, match="consistency_rampup_epochs"):
