@@ -85,6 +85,9 @@ def main(argv):
     tag += f"_vat{FLAGS.vat:g}"
     if FLAGS.vat_epsilon:
       tag += f"_eps{FLAGS.vat_epsilon:g}"
+  for override in FLAGS.optimizers or ():  # KEY:KIND:LR:MOMENTUM
+    key, kind, rate = override.split(":")[:3]
+    tag += f"_{key}-{kind}{rate}"
   if FLAGS.seed:
     tag += f"_seed{FLAGS.seed}"
   config = build_config(tag)

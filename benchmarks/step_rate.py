@@ -13,10 +13,17 @@ times and compare the medians, e.g.
 
 Prints one JSON line: the mode, the package's location and the images/s of
 each repeat (`--steps` steps each, after a warm-up that compiles).
+
+`--overhead` also bounds what the loop around the step costs (issue 14): the
+same compiled loop with the step replaced by a stub that returns the same
+outputs (so the data iterator, metric updates and global step remain), and a
+loop that only draws batches; each as a share of the real step loop's time
+per step, measured in the same process.
 """
 
 import json
 import os
+import statistics
 import tempfile
 import time
 
@@ -33,6 +40,10 @@ flags.DEFINE_enum("mode", "unsupervised",
 flags.DEFINE_string("data_dir", None, "Folder with the MNIST IDX files.")
 flags.DEFINE_integer("steps", 100, "Steps per timed repeat.")
 flags.DEFINE_integer("repeats", 3, "Timed repeats.")
+flags.DEFINE_bool("overhead", False, "Also time the loop around a stub step "
+                  "and the data iterator alone (shares of a real step).")
+flags.DEFINE_integer("stub_steps", 2000, "Steps per timed repeat of the "
+                     "--overhead loops.")
 FLAGS = flags.FLAGS
 WARMUP_STEPS = 5
 
@@ -71,16 +82,60 @@ def main(argv):
   iterator = iter(trainer.model.train_dataset(splits.train, 0).repeat())
   trainer._loop_fn(iterator, tf.constant(WARMUP_STEPS))  # pylint: disable=protected-access
   trainer.step.numpy()
-  rates = []
+  seconds = time_loop(trainer._loop_fn, iterator, FLAGS.steps,  # pylint: disable=protected-access
+                      trainer.step)
+  rates = [FLAGS.steps * config.train.batch_size / s for s in seconds]
+  result = {"mode": FLAGS.mode, "package": package, "images_per_s": rates}
+  if FLAGS.overhead:
+    result.update(loop_overhead(trainer, iterator, statistics.median(seconds)
+                                / FLAGS.steps))
+  print(json.dumps(result))  # pylint: disable=print-function
+
+
+def time_loop(loop_fn, iterator, steps: int, counter) -> list:
+  """Seconds of each of --repeats calls of `loop_fn(iterator, steps)`, after
+  a warm-up call that compiles; `counter.numpy()` waits for the work."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  loop_fn(iterator, tf.constant(WARMUP_STEPS))
+  counter.numpy()
+  seconds = []
   for _ in range(FLAGS.repeats):
     start = time.perf_counter()
-    trainer._loop_fn(iterator, tf.constant(FLAGS.steps))  # pylint: disable=protected-access
-    trainer.step.numpy()
-    rates.append(FLAGS.steps * config.train.batch_size /
-                 (time.perf_counter() - start))
-  print(json.dumps({"mode": FLAGS.mode,  # pylint: disable=print-function
-                    "package": package,
-                    "images_per_s": rates}))
+    loop_fn(iterator, tf.constant(steps))
+    counter.numpy()
+    seconds.append(time.perf_counter() - start)
+  return seconds
+
+
+def loop_overhead(trainer, iterator, step_seconds: float) -> dict:
+  """Time per step of the loop around a stub step, and of drawing batches
+  alone, as shares of `step_seconds` (the real step loop's)."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  keys = [k for phase in trainer.phases for k in phase.output_names]
+
+  def stub(batch, step):
+    del step  # One read of the batch, so the iterator's work is not elided.
+    value = tf.reduce_mean(tf.cast(batch["image"][:1], tf.float32))
+    return {key: value for key in keys}
+
+  trainer._step_fn = tf.function(stub, jit_compile=True)  # pylint: disable=protected-access
+  around = tf.function(trainer._train_loop)  # pylint: disable=protected-access
+  total = tf.Variable(0.0)
+
+  @tf.function
+  def draw(iterator, num_steps):
+    for _ in tf.range(num_steps):
+      total.assign_add(tf.reduce_mean(tf.cast(next(iterator)["image"][:1],
+                                              tf.float32)))
+
+  per_step = {}
+  for name, fn, counter in (("around_step", around, trainer.step),
+                            ("iterator", draw, total)):
+    per_step[name] = statistics.median(
+        time_loop(fn, iterator, FLAGS.stub_steps, counter)) / FLAGS.stub_steps
+  return {"step_us": 1e6 * step_seconds,
+          **{f"{k}_us": 1e6 * v for k, v in per_step.items()},
+          **{f"{k}_share": v / step_seconds for k, v in per_step.items()}}
 
 
 if __name__ == "__main__":
