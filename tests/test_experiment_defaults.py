@@ -96,3 +96,20 @@ def test_noise_flag_follows_the_pixel_range(cli, tmp_path):
   assert paper.model.input_noise_std == pytest.approx(0.3)  # On [0, 1].
   assert _config(cli, tmp_path, "--train", "--noise_std",
                  "0.1").model.input_noise_std == 0.1
+
+
+def test_beyond_the_paper_flags_reach_the_configuration(cli, tmp_path):
+  """--vat, --vat_epsilon and --consistency set the training fields; a
+  virtual_adversarial optimiser override names that phase alone."""
+  config = _config(cli, tmp_path, "--train_semisupervised", "--recipe",
+                   "paper", "--num_labeled", "100", "--vat", "0.5",
+                   "--vat_epsilon", "2", "--optimizers",
+                   "virtual_adversarial:adam:0.001:0.9")
+  assert (config.train.vat_weight, config.train.vat_epsilon) == (0.5, 2.0)
+  assert config.train.consistency_weight == 0.0
+  opt = config.train.optimizers["virtual_adversarial"]
+  assert (opt.kind, opt.learning_rate, opt.momentum) == ("adam", 0.001, 0.9)
+  assert config.train.optimizers["classification"].kind == "sgd"
+  default = _config(cli, tmp_path, "--train_semisupervised", "--recipe",
+                    "paper", "--num_labeled", "100")
+  assert default.train.vat_weight == 0.0
