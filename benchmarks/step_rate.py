@@ -18,7 +18,9 @@ each repeat (`--steps` steps each, after a warm-up that compiles).
 same compiled loop with the step replaced by a stub that returns the same
 outputs (so the data iterator, metric updates and global step remain), and a
 loop that only draws batches; each as a share of the real step loop's time
-per step, measured in the same process.
+per step, measured in the same process. `--epoch_work` times the per-epoch
+work of the full loop (the validation pass, the epoch summaries, a checkpoint)
+as shares of one epoch of steps at that rate.
 """
 
 import json
@@ -42,6 +44,8 @@ flags.DEFINE_integer("steps", 100, "Steps per timed repeat.")
 flags.DEFINE_integer("repeats", 3, "Timed repeats.")
 flags.DEFINE_bool("overhead", False, "Also time the loop around a stub step "
                   "and the data iterator alone (shares of a real step).")
+flags.DEFINE_bool("epoch_work", False, "Also time the validation pass, the "
+                  "epoch summaries and a checkpoint (shares of an epoch).")
 flags.DEFINE_integer("stub_steps", 2000, "Steps per timed repeat of the "
                      "--overhead loops.")
 FLAGS = flags.FLAGS
@@ -86,9 +90,11 @@ def main(argv):
                       trainer.step)
   rates = [FLAGS.steps * config.train.batch_size / s for s in seconds]
   result = {"mode": FLAGS.mode, "package": package, "images_per_s": rates}
-  if FLAGS.overhead:
-    result.update(loop_overhead(trainer, iterator, statistics.median(seconds)
-                                / FLAGS.steps))
+  step_seconds = statistics.median(seconds) / FLAGS.steps
+  if FLAGS.epoch_work:
+    result.update(epoch_work(trainer, splits, step_seconds * steps))
+  if FLAGS.overhead:  # Last: it replaces the trainer's step by a stub.
+    result.update(loop_overhead(trainer, iterator, step_seconds))
   print(json.dumps(result))  # pylint: disable=print-function
 
 
@@ -105,6 +111,38 @@ def time_loop(loop_fn, iterator, steps: int, counter) -> list:
     counter.numpy()
     seconds.append(time.perf_counter() - start)
   return seconds
+
+
+def epoch_work(trainer, splits, epoch_seconds: float) -> dict:
+  """Median seconds of each kind of per-epoch work of the full loop, and
+  its share of `epoch_seconds`."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  from aae_tf import summaries  # pylint: disable=g-import-not-at-top
+  train = trainer.config.train
+  eval_images = summaries.fixed_eval_batch(splits.validation, train)
+  writer = tf.summary.create_file_writer(
+      os.path.join(trainer.config.save_path, "summaries"))
+
+  def write_summaries():
+    with writer.as_default(step=trainer.step):
+      summaries.write_epoch_summaries(trainer.model, eval_images,
+                                      splits.validation, train)
+
+  work = {"validation_pass": lambda: trainer.epoch_results(
+              splits, validation=True, test=False),
+          "epoch_summaries": write_summaries,
+          "checkpoint": lambda: trainer.save(1)}
+  result = {"epoch_of_steps_s": epoch_seconds}
+  for name, fn in work.items():
+    fn()  # Compiles.
+    times = []
+    for _ in range(FLAGS.repeats):
+      start = time.perf_counter()
+      fn()
+      times.append(time.perf_counter() - start)
+    result[f"{name}_s"] = statistics.median(times)
+    result[f"{name}_share"] = result[f"{name}_s"] / epoch_seconds
+  return result
 
 
 def loop_overhead(trainer, iterator, step_seconds: float) -> dict:
