@@ -7,6 +7,8 @@ Used by `benchmarks/throughput.py`:
   that XLA prunes (for example weight gradients nobody applies) is not
   counted; element-wise work is not counted either, so the figure is the
   matmul-like work to compare with a matmul ceiling.
+- `entry_fusions`: how many fused kernels the compiled function runs in turn
+  (the element-wise and bookkeeping work beside the products).
 - `matmul_ceiling`: the best float32 matrix-product rate, measured by chains
   of dependent products inside one compiled function (no per-call dispatch,
   and nothing XLA can hoist out of the loop).
@@ -77,6 +79,21 @@ def hlo_flops(hlo_text: str) -> Dict[str, float]:
           match["attrs"], shapes[operands[0]], shapes[operands[1]], out)
   totals["total"] = totals["dot"] + totals["convolution"]
   return totals
+
+
+def entry_fusions(hlo_text: str) -> int:
+  """Fusions called from the module's ENTRY computation: roughly the kernels
+  one run of the compiled function launches, one after another."""
+  count, in_entry = 0, False
+  for line in hlo_text.splitlines():
+    if line.startswith("ENTRY"):
+      in_entry = True
+    elif in_entry and line.startswith("}"):
+      break
+    elif in_entry:
+      match = _INSTRUCTION.match(line)
+      count += bool(match and match["op"] == "fusion")
+  return count
 
 
 def hlo_dots(hlo_text: str) -> list:

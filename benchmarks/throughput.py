@@ -91,6 +91,7 @@ def step_flops(trainer, batch) -> dict:
   dots = profiling.hlo_dots(optimized)
   dots_flops = profiling.dots_flops(dots)
   return {"executed": executed, "requested": requested,
+          "entry_fusions": profiling.entry_fusions(optimized),
           # Share of the executed FLOPs in plain products, and how fast
           # those products alone run here.
           "dots_share": dots_flops / executed if executed else 0.0,
@@ -172,7 +173,8 @@ def step_loop_rate(trainer, iterator) -> float:
 
 
 def reference(mode: str, batch_size: int, labeled_size: int):
-  """(time() -> images/s, its name) of the mode's plain reference step."""
+  """(time() -> images/s, the executed FLOPs and ENTRY fusions of its
+  optimised HLO) of the mode's plain reference step."""
   import numpy as np  # pylint: disable=g-import-not-at-top
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   import reference_steps  # pylint: disable=g-import-not-at-top
@@ -188,6 +190,10 @@ def reference(mode: str, batch_size: int, labeled_size: int):
     args = (x,)
   step(*args)  # Trace and compile.
   sync.numpy()
+  import profiling  # pylint: disable=g-import-not-at-top
+  optimized = step.experimental_get_compiler_ir(*args)(stage="optimized_hlo")
+  hlo = {"executed": profiling.hlo_flops(optimized)["total"],
+         "entry_fusions": profiling.entry_fusions(optimized)}
 
   def rate() -> float:
     start = time.perf_counter()
@@ -196,7 +202,7 @@ def reference(mode: str, batch_size: int, labeled_size: int):
     sync.numpy()
     return REFERENCE_STEPS * batch_size / (time.perf_counter() - start)
 
-  return rate
+  return rate, hlo
 
 
 def median_range(values) -> tuple:
@@ -229,8 +235,8 @@ def main(argv):
         trainer_lib.Trainer(build_model(config), config, steps))
     iterator = iter(dataset.repeat())
     probe._loop_fn(iterator, tf.constant(5))  # pylint: disable=protected-access
-    reference_rate = reference(mode, config.train.batch_size,
-                               config.train.labeled_batch_size)
+    reference_rate, reference_hlo = reference(
+        mode, config.train.batch_size, config.train.labeled_batch_size)
     # The most this step could reach here even if every product ran at the
     # ceiling: products plus the optimiser updates, nothing else.
     step = flops["executed"]
@@ -283,6 +289,12 @@ def main(argv):
            "reference_samples": references[1:],
            "pairs": [[list(p) for p in e] for e in pairs[1:]],
            "executed_flops_per_image": per_image,
+           # The same products as the reference's, and how many more fused
+           # kernels (the bookkeeping beside them).
+           "reference_executed_flops_per_image":
+               reference_hlo["executed"] / config.train.batch_size,
+           "entry_fusions": flops["entry_fusions"],
+           "reference_entry_fusions": reference_hlo["entry_fusions"],
            "requested_flops_per_image": requested,
            "train_images_per_s": rate, "step_loop_images_per_s": loop_rate,
            "ceiling_flops": ceiling, "ceiling_matmul": best,
@@ -298,6 +310,11 @@ def main(argv):
     logging.info("%s: %.1f MFLOP/image, %.0f images/s (step loop %.0f), "
                  "%.0f%% of %.1f GFLOP/s", mode, per_image / 1e6, rate,
                  loop_rate, 100 * fraction, ceiling / 1e9)
+    logging.info("%s optimised HLO: %.2f MFLOP/image and %d ENTRY fusions; "
+                 "reference %.2f MFLOP/image and %d", mode, per_image / 1e6,
+                 flops["entry_fusions"],
+                 row["reference_executed_flops_per_image"] / 1e6,
+                 reference_hlo["entry_fusions"])
     lines.append(f"| {mode} | {ref[0]:.0f} ({ref[1]:.0f}-{ref[2]:.0f}) | "
                  f"{full_ratio[0]:.2f} ({full_ratio[1]:.2f}-{full_ratio[2]:.2f})"
                  f" | {loop_ratio[0]:.2f} ({loop_ratio[1]:.2f}-"

@@ -66,3 +66,23 @@ def test_hlo_dots_lists_each_product_and_times_them_alone():
   assert sorted([lhs, rhs]) == [(4, 16), (8, 16)]
   assert lhs_contracting == rhs_contracting == (1,)
   assert profiling.dots_alone_rate(dots, seconds=0.01) > 0
+
+
+def test_entry_fusions_counts_the_fused_kernels_of_the_entry_computation():
+  text = "\n".join([
+      "HloModule m",
+      "%fused_a (p: f32[4]) -> f32[4] {",
+      "  %p = f32[4]{0} parameter(0)",
+      "  ROOT %e = f32[4]{0} exponential(f32[4]{0} %p)",
+      "}",
+      "ENTRY %main (x: f32[4]) -> f32[4] {",
+      "  %x = f32[4]{0} parameter(0)",
+      "  %f1 = f32[4]{0} fusion(f32[4]{0} %x), kind=kLoop, calls=%fused_a",
+      "  %d = f32[4]{0} add(f32[4]{0} %f1, f32[4]{0} %x)",
+      "  ROOT %f2 = f32[4]{0} fusion(f32[4]{0} %d), kind=kLoop, calls=%fused_a",
+      "}"])
+  assert profiling.entry_fusions(text) == 2
+  # From a real compiled function: at least one kernel, none from outside.
+  fn = _compiled(lambda x: tf.exp(x) * 2.0 + tf.reduce_sum(x))
+  hlo = fn.experimental_get_compiler_ir(tf.ones([8]))(stage="optimized_hlo")
+  assert profiling.entry_fusions(hlo) >= 1
