@@ -301,33 +301,40 @@ def test_classification_phase_every_n_steps(tmp_path):
     run_phases([phases["classification"]], batch)
 
 
-def test_consistency_phase_is_off_by_default_and_trains_only_q_y(tmp_path):
-  """Beyond the paper: --consistency W adds one phase after the
-  classification, weight W, that moves only the encoder's trunk and y head."""
-  config = _config(tmp_path, "semisupervised", input_noise_std=0.3)
+@pytest.mark.parametrize("name,settings,noise", [
+    ("consistency", {"consistency_weight": 2.0}, 0.3),
+    ("virtual_adversarial", {"vat_weight": 2.0, "vat_epsilon": 2.0}, 0.0),
+])
+def test_beyond_the_paper_phase_is_off_by_default_and_trains_only_q_y(
+    tmp_path, name, settings, noise):
+  """Beyond the paper: --consistency W or --vat W adds one phase after the
+  classification, weight W and the classification optimiser settings, that
+  moves only the encoder's trunk and y head."""
+  config = _config(tmp_path, "semisupervised", input_noise_std=noise)
   config.train.num_labeled = 20
-  assert "consistency" not in [p.name for p in build_model(config).phases()]
+  assert name not in [p.name for p in build_model(config).phases()]
   config = dataclasses.replace(config, train=dataclasses.replace(
-      config.train, consistency_weight=2.0)).validate()
+      config.train, **settings)).validate()
   model = build_model(config)
   trainer = trainer_lib.Trainer(model, config, steps_per_epoch=5)
   phase = trainer.phases[-1]
-  assert (phase.name, phase.role, phase.weight) == ("consistency",
-                                                     "classification", 2.0)
+  assert (phase.name, phase.role, phase.weight) == (name, "classification",
+                                                     2.0)
   code_head = [v.numpy().copy() for v in model.encoder.code.trainable_variables]
   trunk = model.encoder.hidden_0.kernel.numpy().copy()
   head = model.encoder.logits.kernel.numpy().copy()
   others = {n: [v.numpy().copy() for v in net.trainable_variables]
             for n, net in model.networks.items() if n != "encoder"}
   out = run_phases([phase], _batch(model))
-  assert float(out["consistency/loss"]) > 0  # The noisy passes differ.
+  # The noisy passes differ; the adversarial perturbation moves q(y|x).
+  assert float(out[f"{name}/loss"]) > 0
   assert not np.array_equal(trunk, model.encoder.hidden_0.kernel.numpy())
   assert not np.array_equal(head, model.encoder.logits.kernel.numpy())
   for a, v in zip(code_head, model.encoder.code.trainable_variables):
     np.testing.assert_array_equal(a, v.numpy())
-  for name, values in others.items():
-    for a, v in zip(values, model.networks[name].trainable_variables):
-      np.testing.assert_array_equal(a, v.numpy(), err_msg=name)
+  for net_name, values in others.items():
+    for a, v in zip(values, model.networks[net_name].trainable_variables):
+      np.testing.assert_array_equal(a, v.numpy(), err_msg=net_name)
 
 
 def test_consistency_needs_the_semisupervised_mode(tmp_path):
@@ -363,36 +370,6 @@ def test_consistency_weight_ramps_up_with_the_global_step(tmp_path):
   phase.optimizer = keras.optimizers.SGD(0.1)  # No momentum left over.
   run_phases([phase], batch, tf.constant(0, tf.int64))
   np.testing.assert_array_equal(head, model.encoder.logits.kernel.numpy())
-
-
-def test_virtual_adversarial_phase_is_off_by_default_and_trains_only_q_y(
-    tmp_path):
-  """Beyond the paper: --vat W adds a phase after the classification that
-  moves only the encoder's trunk and y head, with the classification
-  optimiser settings."""
-  config = _config(tmp_path, "semisupervised")
-  config.train.num_labeled = 20
-  assert "virtual_adversarial" not in [p.name
-                                       for p in build_model(config).phases()]
-  config = dataclasses.replace(config, train=dataclasses.replace(
-      config.train, vat_weight=3.0, vat_epsilon=2.0)).validate()
-  model = build_model(config)
-  trainer = trainer_lib.Trainer(model, config, steps_per_epoch=5)
-  phase = trainer.phases[-1]
-  assert (phase.name, phase.role, phase.weight) == ("virtual_adversarial",
-                                                     "classification", 3.0)
-  code_head = [v.numpy().copy() for v in model.encoder.code.trainable_variables]
-  head = model.encoder.logits.kernel.numpy().copy()
-  others = {n: [v.numpy().copy() for v in net.trainable_variables]
-            for n, net in model.networks.items() if n != "encoder"}
-  out = run_phases([phase], _batch(model))
-  assert float(out["virtual_adversarial/loss"]) > 0
-  assert not np.array_equal(head, model.encoder.logits.kernel.numpy())
-  for a, v in zip(code_head, model.encoder.code.trainable_variables):
-    np.testing.assert_array_equal(a, v.numpy())
-  for name, values in others.items():
-    for a, v in zip(values, model.networks[name].trainable_variables):
-      np.testing.assert_array_equal(a, v.numpy(), err_msg=name)
 
 
 @pytest.mark.parametrize("field,value,message", [
