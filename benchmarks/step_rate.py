@@ -68,7 +68,6 @@ def config_for(mode: str, save_path: str):
 def main(argv):
   del argv
   import aae_tf  # pylint: disable=g-import-not-at-top
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from aae_tf import trainer as trainer_lib  # pylint: disable=g-import-not-at-top
   package = os.path.dirname(aae_tf.__file__)
   # By file, not by import: an editable install can make the other layout's
@@ -84,8 +83,6 @@ def main(argv):
   steps = loop.steps_per_epoch(config, len(splits.train.labels))
   trainer = trainer_lib.Trainer(build_model(config), config, steps)
   iterator = iter(trainer.model.train_dataset(splits.train, 0).repeat())
-  trainer._loop_fn(iterator, tf.constant(WARMUP_STEPS))  # pylint: disable=protected-access
-  trainer.step.numpy()
   seconds = time_loop(trainer._loop_fn, iterator, FLAGS.steps,  # pylint: disable=protected-access
                       trainer.step)
   rates = [FLAGS.steps * config.train.batch_size / s for s in seconds]
@@ -98,19 +95,28 @@ def main(argv):
   print(json.dumps(result))  # pylint: disable=print-function
 
 
-def time_loop(loop_fn, iterator, steps: int, counter) -> list:
-  """Seconds of each of --repeats calls of `loop_fn(iterator, steps)`, after
-  a warm-up call that compiles; `counter.numpy()` waits for the work."""
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  loop_fn(iterator, tf.constant(WARMUP_STEPS))
-  counter.numpy()
+def timed(fn, warmup) -> list:
+  """Seconds of each of --repeats calls of `fn()`, after `warmup()` (which
+  compiles)."""
+  warmup()
   seconds = []
   for _ in range(FLAGS.repeats):
     start = time.perf_counter()
-    loop_fn(iterator, tf.constant(steps))
-    counter.numpy()
+    fn()
     seconds.append(time.perf_counter() - start)
   return seconds
+
+
+def time_loop(loop_fn, iterator, steps: int, counter) -> list:
+  """`timed` calls of `loop_fn(iterator, steps)`, after a short warm-up;
+  `counter.numpy()` waits for the work."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
+  def run(n):
+    loop_fn(iterator, tf.constant(n))
+    counter.numpy()
+
+  return timed(lambda: run(steps), lambda: run(WARMUP_STEPS))
 
 
 def epoch_work(trainer, splits, epoch_seconds: float) -> dict:
@@ -134,13 +140,7 @@ def epoch_work(trainer, splits, epoch_seconds: float) -> dict:
           "checkpoint": lambda: trainer.save(1)}
   result = {"epoch_of_steps_s": epoch_seconds}
   for name, fn in work.items():
-    fn()  # Compiles.
-    times = []
-    for _ in range(FLAGS.repeats):
-      start = time.perf_counter()
-      fn()
-      times.append(time.perf_counter() - start)
-    result[f"{name}_s"] = statistics.median(times)
+    result[f"{name}_s"] = statistics.median(timed(fn, warmup=fn))
     result[f"{name}_share"] = result[f"{name}_s"] / epoch_seconds
   return result
 
