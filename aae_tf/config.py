@@ -42,7 +42,7 @@ ROLES = ("reconstruction", "discriminator", "generator", "classification",
 PHASE_NAMES = ("reconstruction", "discriminator", "generator",
                "z_discriminator", "z_generator", "y_discriminator",
                "y_generator", "classification", "consistency",
-               "virtual_adversarial",
+               "virtual_adversarial", "class_balance",
                "cluster_heads")
 
 
@@ -178,6 +178,11 @@ class TrainConfig:
   # float32 difference of the two passes' class distributions well resolved.
   vat_xi: float = 1e-3
   vat_power_iterations: int = 1
+  # Beyond the paper (off at 0): weight of a class-balance phase that asks
+  # the batch's mean q(y|x) to be uniform over the classes (KL divergence to
+  # uniform; the y adversary judges one image at a time). Trains the trunk
+  # and y head with the y generator's optimiser.
+  class_balance_weight: float = 0.0
   num_labeled: Optional[int] = None  # Labeled training images; None: all.
   labeled_batch_size: int = 100  # Batch of the classification phase.
   # Draw each labeled batch with replacement (a bootstrap sample of the
@@ -392,13 +397,18 @@ def validate(config: ExperimentConfig) -> None:
            "The label mode needs one prior component per digit.")
   for name in ("encw", "disw", "genw", "clsw", "ydisw", "ygenw", "headw",
                "consistency_weight", "consistency_rampup_epochs",
-               "vat_weight"):
+               "vat_weight", "class_balance_weight"):
     _check(getattr(train, name) >= 0, f"--{name} must be >= 0.")
   _check(train.consistency_weight == 0 or config.mode == "semisupervised",
          "--consistency trains q(y|x) of the semi-supervised mode; this run "
          f"is {config.mode}.")
   _check(train.vat_weight == 0 or config.mode == "semisupervised",
          "--vat trains q(y|x) of the semi-supervised mode; this run is "
+         f"{config.mode}.")
+  _check(train.class_balance_weight == 0 or config.mode in (
+      "semisupervised", "clustering", "dimreduction"),
+         "--class_balance acts on the categorical code y of the "
+         "semisupervised, clustering and dimreduction modes; this run is "
          f"{config.mode}.")
   _check(train.vat_epsilon > 0,
          f"--vat_epsilon must be positive, got {train.vat_epsilon}.")

@@ -84,6 +84,16 @@ def consistency_loss(target_logits: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
       target * (log_target - tf.nn.log_softmax(logits)), axis=-1))
 
 
+def class_balance_loss(logits: tf.Tensor) -> tf.Tensor:
+  """KL(mean q || uniform) = log K - H(mean q) of the batch's mean class
+  distribution q = softmax(logits), [N, K] -> scalar; 0 when the batch uses
+  the K classes equally, log K when it puts everything in one."""
+  mean = tf.reduce_mean(tf.nn.softmax(logits), axis=0)
+  num_classes = tf.cast(tf.shape(logits)[-1], logits.dtype)
+  return tf.math.log(num_classes) + tf.reduce_sum(
+      mean * tf.math.log(tf.maximum(mean, 1e-12)))
+
+
 def _unit_directions(x: tf.Tensor) -> tf.Tensor:
   """Each example of `x` scaled to unit L2 norm over its non-batch axes (0
   stays 0). Dividing by the largest entry first keeps the tiny gradients of

@@ -521,14 +521,26 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
         cfg.vat_epsilon, cfg.vat_xi, cfg.vat_power_iterations)
     return loss, {}
 
+  def _class_balance(self, batch):
+    """The unlabeled batch's mean q(y|x) against the uniform distribution
+    (training-mode pass, like the y generator's)."""
+    logits = self.encoder_outputs(batch["image"], True)["logits"]
+    return losses.class_balance_loss(logits), {}
+
   def label_adversary_phases(self):
     train = self.config.train
-    return [
+    phases = [
         Phase("y_discriminator", self._y_discriminator, [self.y_discriminator],
               "discriminator", train.ydisw, metrics=("accuracy",)),
         Phase("y_generator", self._y_generator, [self.encoder], "generator",
               train.ygenw, select=self.encoder.class_variables),
     ]
+    if train.class_balance_weight > 0:  # Beyond the paper; off by default.
+      phases.append(Phase("class_balance", self._class_balance,
+                          [self.encoder], "generator",
+                          train.class_balance_weight,
+                          select=self.encoder.class_variables))
+    return phases
 
   def classification_phases(self):
     if not self.classify_phase:

@@ -85,6 +85,8 @@ def main(argv):
     tag += f"_vat{FLAGS.vat:g}"
     if FLAGS.vat_epsilon:
       tag += f"_eps{FLAGS.vat_epsilon:g}"
+  if FLAGS.class_balance:
+    tag += f"_balance{FLAGS.class_balance:g}"
   if FLAGS.y_batch_statistics is not None:  # Over the recipe's choice.
     tag += "_ybatch" if FLAGS.y_batch_statistics else "_noybatch"
   for override in FLAGS.optimizers or ():  # KEY:KIND:LR:MOMENTUM

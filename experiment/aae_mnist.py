@@ -115,6 +115,8 @@ flags.DEFINE_float("vat", None, "Beyond the paper (0: off): weight of a "
                    "virtual adversarial phase on q(y|x) of unlabeled images.")
 flags.DEFINE_float("vat_epsilon", None, "L2 norm of the --vat perturbation, "
                    "in the encoder's pixel units.")
+flags.DEFINE_float("class_balance", None, "Beyond the paper (0: off): weight "
+                   "of a phase asking the batch's mean q(y|x) to be uniform.")
 flags.DEFINE_float("ygenw", None, "Weight of the y generator loss.")
 flags.DEFINE_float("ydisw", None, "Weight of the y discriminator loss.")
 flags.DEFINE_float("balance_dis_below", None, "Balanced training: skip the "
@@ -182,6 +184,7 @@ FIELDS = {
     "consistency": ("train", "consistency_weight"),
     "consistency_rampup": ("train", "consistency_rampup_epochs"),
     "vat": ("train", "vat_weight"), "vat_epsilon": ("train", "vat_epsilon"),
+    "class_balance": ("train", "class_balance_weight"),
     "ydisw": ("train", "ydisw"), "ygenw": ("train", "ygenw"),
     "labeled_bsize": ("train", "labeled_batch_size"),
     "classify_every": ("train", "classify_every"), "seed": ("train", "seed"),

@@ -113,3 +113,7 @@ def test_beyond_the_paper_flags_reach_the_configuration(cli, tmp_path):
   default = _config(cli, tmp_path, "--train_semisupervised", "--recipe",
                     "paper", "--num_labeled", "100")
   assert default.train.vat_weight == 0.0
+  assert default.train.class_balance_weight == 0.0
+  balanced = _config(cli, tmp_path, "--train_clustering", "--recipe", "paper",
+                     "--class_balance", "0.3")
+  assert balanced.train.class_balance_weight == 0.3

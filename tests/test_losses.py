@@ -47,6 +47,27 @@ def test_consistency_loss():
   assert tape.gradient(loss, target) is None  # The target pass is constant.
 
 
+def test_class_balance_loss():
+  # Two classes. Both images sure of different classes: the batch mean is
+  # (0.5, 0.5), loss 0. Both at q = (0.75, 0.25): log 2 + 0.75 log 0.75 +
+  # 0.25 log 0.25. Both all but certain of one class: log 2.
+  apart = tf.constant([[math.log(3.0), 0.0], [0.0, math.log(3.0)]])
+  assert float(losses.class_balance_loss(apart)) == pytest.approx(0.0,
+                                                                  abs=1e-6)
+  same = tf.constant([[math.log(3.0), 0.0]] * 2)
+  assert float(losses.class_balance_loss(same)) == pytest.approx(
+      math.log(2) + 0.75 * math.log(0.75) + 0.25 * math.log(0.25), rel=1e-5)
+  collapsed = tf.constant([[60.0, 0.0]] * 3)
+  assert float(losses.class_balance_loss(collapsed)) == pytest.approx(
+      math.log(2), rel=1e-5)
+  with tf.GradientTape() as tape:
+    tape.watch(same)
+    loss = losses.class_balance_loss(same)
+  grad = tape.gradient(loss, same).numpy()
+  # Descent moves mass from the over-used class 0 to class 1.
+  assert np.all(grad[:, 0] > 0) and np.all(grad[:, 1] < 0)
+
+
 def test_virtual_adversarial_perturbation_finds_the_only_sensitive_direction():
   """logits = a (v . x): q(y|x) changes along v only, so the power
   iteration, from any start not orthogonal to v, returns +-epsilon v / |v|."""

@@ -337,6 +337,55 @@ def test_beyond_the_paper_phase_is_off_by_default_and_trains_only_q_y(
       np.testing.assert_array_equal(a, v.numpy(), err_msg=net_name)
 
 
+@pytest.mark.parametrize("mode", ["semisupervised", "clustering"])
+def test_class_balance_phase_is_off_by_default_and_trains_only_q_y(tmp_path,
+                                                                  mode):
+  """Beyond the paper: --class_balance W adds a phase after the y generator,
+  weight W and the generator's optimiser settings, that moves only the
+  encoder's trunk and y head."""
+  config = _config(tmp_path, mode)
+  if mode == "semisupervised":
+    config.train.num_labeled = 20
+  assert "class_balance" not in [p.name for p in build_model(config).phases()]
+  config = dataclasses.replace(config, train=dataclasses.replace(
+      config.train, class_balance_weight=3.0)).validate()
+  model = build_model(config)
+  trainer = trainer_lib.Trainer(model, config, steps_per_epoch=5)
+  names = [p.name for p in trainer.phases]
+  assert names.index("class_balance") == names.index("y_generator") + 1
+  phase = trainer.phases[names.index("class_balance")]
+  assert (phase.role, phase.weight) == ("generator", 3.0)
+  trunk = model.encoder.hidden_0.kernel.numpy().copy()
+  head = model.encoder.logits.kernel.numpy().copy()
+  code_head = [v.numpy().copy() for v in model.encoder.code.trainable_variables]
+  others = {n: [v.numpy().copy() for v in net.trainable_variables]
+            for n, net in model.networks.items() if n != "encoder"}
+  out = run_phases([phase], _batch(model))
+  # Ten random images of a fresh model do not use the classes equally.
+  assert float(out["class_balance/loss"]) > 0
+  assert not np.array_equal(trunk, model.encoder.hidden_0.kernel.numpy())
+  assert not np.array_equal(head, model.encoder.logits.kernel.numpy())
+  for a, v in zip(code_head, model.encoder.code.trainable_variables):
+    np.testing.assert_array_equal(a, v.numpy())
+  for net_name, values in others.items():
+    for a, v in zip(values, model.networks[net_name].trainable_variables):
+      np.testing.assert_array_equal(a, v.numpy(), err_msg=net_name)
+
+
+@pytest.mark.parametrize("weight,message", [
+    (-1.0, "--class_balance_weight must be >= 0"),
+    (1.0, "--class_balance acts on the categorical code"),
+])
+def test_class_balance_settings_are_checked(tmp_path, weight, message):
+  """A negative weight, or a mode without a categorical code y."""
+  config = small_config(tmp_path)
+  if weight < 0:
+    config = _config(tmp_path, "semisupervised")
+  with pytest.raises(ConfigError, match=message):
+    dataclasses.replace(config, train=dataclasses.replace(
+        config.train, class_balance_weight=weight)).validate()
+
+
 def test_consistency_needs_the_semisupervised_mode(tmp_path):
   config = small_config(tmp_path)
   with pytest.raises(ConfigError, match="--consistency"):
