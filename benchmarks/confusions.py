@@ -3,7 +3,8 @@ exported classifier confuses on the validation split.
 
 Reads the run's SavedModel with plain TensorFlow (`classify`), so it works
 for any run this package exported; prints the validation error and the
-largest true -> predicted confusions with their share of the errors, e.g.
+largest true -> predicted confusions with their share of the errors, and
+how many images each class is given against how many it holds, e.g.
 
   python benchmarks/confusions.py --run runs/bench_classify/semisupervised100_paper \
       --data_dir /path/to/mnist
@@ -52,6 +53,11 @@ def main(argv):
                FLAGS.run, 100 * errors / len(labels), errors, len(labels),
                ", ".join(f"{t} -> {p}: {n} ({n / max(errors, 1):.0%})"
                          for n, t, p in pairs[:FLAGS.top]))
+  # How many images each class is given, against how many it has: the
+  # y adversary's prior asks for a tenth each.
+  given, held = counts.sum(axis=0), np.bincount(labels, minlength=NUM_CLASSES)
+  logging.info("images given / held per class: %s", ", ".join(
+      f"{c}: {given[c]}/{held[c]}" for c in range(NUM_CLASSES)))
 
 
 if __name__ == "__main__":
