@@ -301,68 +301,44 @@ def test_classification_phase_every_n_steps(tmp_path):
     run_phases([phases["classification"]], batch)
 
 
-@pytest.mark.parametrize("name,settings,noise", [
-    ("consistency", {"consistency_weight": 2.0}, 0.3),
-    ("virtual_adversarial", {"vat_weight": 2.0, "vat_epsilon": 2.0}, 0.0),
+@pytest.mark.parametrize("mode,name,settings,noise,role,follows", [
+    ("semisupervised", "consistency", {"consistency_weight": 2.0}, 0.3,
+     "classification", "classification"),
+    ("semisupervised", "virtual_adversarial",
+     {"vat_weight": 2.0, "vat_epsilon": 2.0}, 0.0, "classification",
+     "classification"),
+    ("semisupervised", "class_balance", {"class_balance_weight": 2.0}, 0.0,
+     "generator", "y_generator"),
+    ("clustering", "class_balance", {"class_balance_weight": 2.0}, 0.0,
+     "generator", "y_generator"),
 ])
 def test_beyond_the_paper_phase_is_off_by_default_and_trains_only_q_y(
-    tmp_path, name, settings, noise):
-  """Beyond the paper: --consistency W or --vat W adds one phase after the
-  classification, weight W and the classification optimiser settings, that
-  moves only the encoder's trunk and y head."""
-  config = _config(tmp_path, "semisupervised", input_noise_std=noise)
-  config.train.num_labeled = 20
+    tmp_path, mode, name, settings, noise, role, follows):
+  """Beyond the paper: --consistency W or --vat W adds one phase right after
+  the classification with its optimiser settings, --class_balance W one
+  right after the y generator with the generator's; weight W; each moves
+  only the encoder's trunk and y head."""
+  config = _config(tmp_path, mode, input_noise_std=noise)
+  if mode == "semisupervised":
+    config.train.num_labeled = 20
   assert name not in [p.name for p in build_model(config).phases()]
   config = dataclasses.replace(config, train=dataclasses.replace(
       config.train, **settings)).validate()
   model = build_model(config)
   trainer = trainer_lib.Trainer(model, config, steps_per_epoch=5)
-  phase = trainer.phases[-1]
-  assert (phase.name, phase.role, phase.weight) == (name, "classification",
-                                                     2.0)
-  code_head = [v.numpy().copy() for v in model.encoder.code.trainable_variables]
-  trunk = model.encoder.hidden_0.kernel.numpy().copy()
-  head = model.encoder.logits.kernel.numpy().copy()
-  others = {n: [v.numpy().copy() for v in net.trainable_variables]
-            for n, net in model.networks.items() if n != "encoder"}
-  out = run_phases([phase], _batch(model))
-  # The noisy passes differ; the adversarial perturbation moves q(y|x).
-  assert float(out[f"{name}/loss"]) > 0
-  assert not np.array_equal(trunk, model.encoder.hidden_0.kernel.numpy())
-  assert not np.array_equal(head, model.encoder.logits.kernel.numpy())
-  for a, v in zip(code_head, model.encoder.code.trainable_variables):
-    np.testing.assert_array_equal(a, v.numpy())
-  for net_name, values in others.items():
-    for a, v in zip(values, model.networks[net_name].trainable_variables):
-      np.testing.assert_array_equal(a, v.numpy(), err_msg=net_name)
-
-
-@pytest.mark.parametrize("mode", ["semisupervised", "clustering"])
-def test_class_balance_phase_is_off_by_default_and_trains_only_q_y(tmp_path,
-                                                                  mode):
-  """Beyond the paper: --class_balance W adds a phase after the y generator,
-  weight W and the generator's optimiser settings, that moves only the
-  encoder's trunk and y head."""
-  config = _config(tmp_path, mode)
-  if mode == "semisupervised":
-    config.train.num_labeled = 20
-  assert "class_balance" not in [p.name for p in build_model(config).phases()]
-  config = dataclasses.replace(config, train=dataclasses.replace(
-      config.train, class_balance_weight=3.0)).validate()
-  model = build_model(config)
-  trainer = trainer_lib.Trainer(model, config, steps_per_epoch=5)
   names = [p.name for p in trainer.phases]
-  assert names.index("class_balance") == names.index("y_generator") + 1
-  phase = trainer.phases[names.index("class_balance")]
-  assert (phase.role, phase.weight) == ("generator", 3.0)
+  assert names.index(name) == names.index(follows) + 1
+  phase = trainer.phases[names.index(name)]
+  assert (phase.role, phase.weight) == (role, 2.0)
+  code_head = [v.numpy().copy() for v in model.encoder.code.trainable_variables]
   trunk = model.encoder.hidden_0.kernel.numpy().copy()
   head = model.encoder.logits.kernel.numpy().copy()
-  code_head = [v.numpy().copy() for v in model.encoder.code.trainable_variables]
   others = {n: [v.numpy().copy() for v in net.trainable_variables]
             for n, net in model.networks.items() if n != "encoder"}
   out = run_phases([phase], _batch(model))
-  # Ten random images of a fresh model do not use the classes equally.
-  assert float(out["class_balance/loss"]) > 0
+  # The noisy passes differ; the adversarial perturbation moves q(y|x); ten
+  # random images of a fresh model do not use the classes equally.
+  assert float(out[f"{name}/loss"]) > 0
   assert not np.array_equal(trunk, model.encoder.hidden_0.kernel.numpy())
   assert not np.array_equal(head, model.encoder.logits.kernel.numpy())
   for a, v in zip(code_head, model.encoder.code.trainable_variables):
