@@ -35,6 +35,8 @@ STRATEGIES = ("default", "mirrored", "multi_worker")
 PIXEL_RANGES = ("signed", "unit")
 INITIALIZERS = ("he_normal", "glorot_uniform")
 OPTIMIZERS = ("adam", "sgd")
+# The modes with a categorical code y (a class or cluster head).
+CATEGORICAL_MODES = ("semisupervised", "clustering", "dimreduction")
 # What a phase does; each phase's optimiser is configured by its name or, if
 # the name is not configured, by its role.
 ROLES = ("reconstruction", "discriminator", "generator", "classification",
@@ -405,8 +407,8 @@ def validate(config: ExperimentConfig) -> None:
   _check(train.vat_weight == 0 or config.mode == "semisupervised",
          "--vat trains q(y|x) of the semi-supervised mode; this run is "
          f"{config.mode}.")
-  _check(train.class_balance_weight == 0 or config.mode in (
-      "semisupervised", "clustering", "dimreduction"),
+  _check(train.class_balance_weight == 0 or
+         config.mode in CATEGORICAL_MODES,
          "--class_balance acts on the categorical code y of the "
          "semisupervised, clustering and dimreduction modes; this run is "
          f"{config.mode}.")

@@ -33,7 +33,7 @@ DEFAULT_CLUSTERS = 16
 # Input noise of --noise, in [0, 1] pixel units (the paper's 0.3; the seed's
 # 0.6 on [-1, 1] pixels is the same noise).
 NOISE_STD_UNIT = 0.3
-CATEGORICAL_MODES = ("semisupervised", "clustering", "dimreduction")
+CATEGORICAL_MODES = config_lib.CATEGORICAL_MODES
 
 
 def noise_std(pixel_range: str) -> float:
