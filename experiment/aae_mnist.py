@@ -46,10 +46,13 @@ flags.DEFINE_bool("supervise", False, "With --generate on a supervised run: "
                   "one code per column, one digit per row.")
 flags.DEFINE_string("load", None, "Checkpoint to restore for --generate / "
                     "--viz: an epoch number or 'latest'.")
-flags.DEFINE_enum("recipe", "default", ["default", "paper", "seed"],
+flags.DEFINE_enum("recipe", "default",
+                  ["default", "paper", "paper_plus", "seed"],
                   "Training recipe (aae_tf/recipes.py): the paper's appendix "
-                  "(SGD per phase), the TF1 seed's Adam settings, or the "
-                  "mode's default (README, Recipes). Flags below override it.")
+                  "(SGD per phase), the paper's with the beyond-the-paper "
+                  "phases measured to help (paper_plus), the TF1 seed's Adam "
+                  "settings, or the mode's default (README, Recipes). Flags "
+                  "below override it.")
 # Model and optimisation: unset flags take the recipe's value.
 flags.DEFINE_integer("ncode", None, "Dimension of the code.")
 flags.DEFINE_enum("dist_type", "gaussian",

@@ -51,6 +51,10 @@ MODE_ARGS = {"unsupervised": ["--train"], "label": ["--train", "--label"],
              "dimreduction": ["--train_dimreduction"]}
 
 
+def test_recipe_flag_offers_every_recipe(cli):
+  assert tuple(flags.FLAGS["recipe"].parser.enum_values) == recipes.RECIPES
+
+
 @pytest.mark.parametrize("recipe", recipes.RECIPES)
 @pytest.mark.parametrize("mode", list(MODE_ARGS))
 @pytest.mark.parametrize("num_labeled", [None, 100])
@@ -114,6 +118,10 @@ def test_beyond_the_paper_flags_reach_the_configuration(cli, tmp_path):
                     "paper", "--num_labeled", "100")
   assert default.train.vat_weight == 0.0
   assert default.train.class_balance_weight == 0.0
+  plus_off = _config(cli, tmp_path, "--train_semisupervised", "--recipe",
+                     "paper_plus", "--num_labeled", "100", "--vat", "0")
+  assert plus_off.train.vat_weight == 0.0  # A flag given wins over a preset.
+  assert plus_off.train.class_balance_weight == 10.0
   balanced = _config(cli, tmp_path, "--train_clustering", "--recipe", "paper",
                      "--class_balance", "0.3")
   assert balanced.train.class_balance_weight == 0.3

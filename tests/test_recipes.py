@@ -91,6 +91,25 @@ def test_paper_recipe_model(tmp_path):
   assert clustering.input_keep_prob == pytest.approx(0.8)
 
 
+def test_paper_plus_is_the_paper_recipe_with_the_measured_phases(tmp_path):
+  """Semi-supervised: VAT (0.1, epsilon 1) and class balance (10) over the
+  paper recipe, run after their phases' places; other modes: the paper's."""
+  def make(mode, recipe):
+    return recipes.make_config(mode, str(tmp_path), recipe, num_labeled=100
+                               if mode == "semisupervised" else None)
+  paper, plus = make("semisupervised", "paper"), make("semisupervised",
+                                                      "paper_plus")
+  assert plus.model == paper.model
+  assert plus.train == dataclasses.replace(
+      paper.train, vat_weight=0.1, vat_epsilon=1.0, class_balance_weight=10.0)
+  names = [p.name for p in _trainer(_small(plus)).phases]
+  assert names == ["reconstruction", "z_discriminator", "z_generator",
+                   "y_discriminator", "y_generator", "class_balance",
+                   "classification", "virtual_adversarial"]
+  for mode in ("unsupervised", "clustering", "dimreduction"):
+    assert make(mode, "paper_plus") == make(mode, "paper"), mode
+
+
 def test_unknown_recipe_and_mode(tmp_path):
   with pytest.raises(config_lib.ConfigError, match="Unknown recipe"):
     recipes.make_config("semisupervised", str(tmp_path), "fast")
