@@ -34,8 +34,8 @@ DEFAULT_RECIPES = {"unsupervised": "seed", "label": "seed",
                    "supervised": "seed", "semisupervised": "paper",
                    "clustering": "seed", "dimreduction": "seed"}
 # Beyond the paper, per mode, for "paper_plus": TrainConfig fields over the
-# paper recipe, chosen on validation error (results/classify_mnist.md, "class
-# balance": 100 labels, five draws).
+# paper recipe, chosen on the validation error of one draw of 100 labels and
+# reported over five (results/classify_mnist.md, "class balance").
 PAPER_PLUS = {"semisupervised": dict(vat_weight=0.1, vat_epsilon=1.0,
                                      class_balance_weight=10.0)}
 DEFAULT_CLUSTERS = 16
