@@ -409,9 +409,8 @@ def validate(config: ExperimentConfig) -> None:
          f"{config.mode}.")
   _check(train.class_balance_weight == 0 or
          config.mode in CATEGORICAL_MODES,
-         "--class_balance acts on the categorical code y of the "
-         "semisupervised, clustering and dimreduction modes; this run is "
-         f"{config.mode}.")
+         "--class_balance acts on the categorical code y of the modes "
+         f"{', '.join(CATEGORICAL_MODES)}; this run is {config.mode}.")
   _check(train.vat_epsilon > 0,
          f"--vat_epsilon must be positive, got {train.vat_epsilon}.")
   _check(train.vat_xi > 0, f"vat_xi must be positive, got {train.vat_xi}.")
