@@ -93,7 +93,8 @@ def test_paper_recipe_model(tmp_path):
 
 def test_paper_plus_is_the_paper_recipe_with_the_measured_phases(tmp_path):
   """Semi-supervised: VAT (0.1, epsilon 1) and class balance (10) over the
-  paper recipe, run after their phases' places; other modes: the paper's."""
+  paper recipe, run after their phases' places; clustering: class balance
+  (10); other modes: the paper's."""
   def make(mode, recipe):
     return recipes.make_config(mode, str(tmp_path), recipe, num_labeled=100
                                if mode == "semisupervised" else None)
@@ -106,7 +107,13 @@ def test_paper_plus_is_the_paper_recipe_with_the_measured_phases(tmp_path):
   assert names == ["reconstruction", "z_discriminator", "z_generator",
                    "y_discriminator", "y_generator", "class_balance",
                    "classification", "virtual_adversarial"]
-  for mode in ("unsupervised", "clustering", "dimreduction"):
+  paper, plus = make("clustering", "paper"), make("clustering", "paper_plus")
+  assert plus == dataclasses.replace(paper, train=dataclasses.replace(
+      paper.train, class_balance_weight=10.0))
+  names = [p.name for p in _trainer(_small(plus)).phases]
+  assert names == ["reconstruction", "z_discriminator", "z_generator",
+                   "y_discriminator", "y_generator", "class_balance"]
+  for mode in ("unsupervised", "label", "supervised", "dimreduction"):
     assert make(mode, "paper_plus") == make(mode, "paper"), mode
 
 
