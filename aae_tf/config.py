@@ -190,6 +190,9 @@ class TrainConfig:
   # Draw each labeled batch with replacement (a bootstrap sample of the
   # labeled images) instead of from a shuffle of them.
   labeled_with_replacement: bool = False
+  # Seed of the draw of the labeled images; None: `seed`. Fixing it while
+  # `seed` varies separates the draw's effect on error from the run's.
+  labeled_seed: Optional[int] = None
   # The classification phase updates every N steps (seed 002: 10 with 1000
   # labels, against overfitting the few labeled images); 1: every step.
   classify_every: int = 1
@@ -218,6 +221,11 @@ class TrainConfig:
   stability_window: int = 100  # Steps in the objective's sliding window.
   num_eval_codes: int = 5000  # Validation codes in histograms and scatter.
   progress_bar: bool = True
+
+  @property
+  def labeled_draw_seed(self) -> int:
+    """The seed that picks the labeled images."""
+    return self.seed if self.labeled_seed is None else self.labeled_seed
 
 
 @dataclasses.dataclass
@@ -386,6 +394,9 @@ def validate(config: ExperimentConfig) -> None:
          f"The number of labeled images must be positive, got "
          f"{train.num_labeled}.")
   _check(train.labeled_batch_size > 0, "labeled_batch_size must be positive.")
+  _check(train.labeled_draw_seed >= 0, "The seed of the labeled draw "
+         f"(--labeled_seed, else --seed) must be >= 0, got "
+         f"{train.labeled_draw_seed}.")
   _check(train.classify_every >= 1,
          f"--classify_every must be at least 1, got {train.classify_every}.")
   _check(train.num_labeled is None or train.num_labeled % model.num_classes == 0,

@@ -372,7 +372,7 @@ class LabelRegularizedAAE(AdversarialAutoencoder):
   def train_split(self, train):
     keep = data_lib.balanced_indices(train.labels,
                                      self.config.train.num_labeled,
-                                     self.config.train.seed)
+                                     self.config.train.labeled_draw_seed)
     return data_lib.mask_labels(train, keep)
 
   def generate(self, n):
@@ -569,7 +569,7 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
     cfg = self.config.train
     labeled_split = data_lib.subset(
         train, data_lib.balanced_indices(train.labels, cfg.num_labeled,
-                                         cfg.seed))
+                                         cfg.labeled_draw_seed))
     if cfg.labeled_with_replacement:
       labeled = data_lib.resampled_dataset(labeled_split,
                                            cfg.labeled_batch_size, seed=seed)

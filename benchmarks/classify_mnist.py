@@ -94,6 +94,8 @@ def main(argv):
     tag += f"_{key}-{kind}{rate}"
   if FLAGS.seed:
     tag += f"_seed{FLAGS.seed}"
+  if FLAGS.labeled_seed is not None:
+    tag += f"_labels{FLAGS.labeled_seed}"
   config = build_config(tag)
   if os.path.exists(config.save_path) and not FLAGS.resume:
     raise SystemExit(f"{config.save_path} exists; choose a new --out_dir "

@@ -88,8 +88,9 @@ flags.DEFINE_bool("y_batch_statistics", None, "The categorical (y) "
 flags.DEFINE_float("cluster_margin", None, "--train_dimreduction: cluster "
                    "heads closer than this are pushed apart.")
 flags.DEFINE_integer("num_labeled", None, "Training images that keep their "
-                     "label (balanced over digits, drawn with --seed); "
-                     "default all. For --label and --train_semisupervised.")
+                     "label (balanced over digits, drawn with "
+                     "--labeled_seed); default all. For --label and "
+                     "--train_semisupervised.")
 flags.DEFINE_float("lr", None, "Base learning rate of every phase.")
 flags.DEFINE_float("gen_lr", None, "Learning rate of the generator phases.")
 flags.DEFINE_float("dis_lr", None, "Learning rate of the discriminator "
@@ -130,6 +131,8 @@ flags.DEFINE_integer("labeled_bsize", None, "Batch size of the labeled "
                      "minibatch in the classification phase.")
 flags.DEFINE_bool("labeled_with_replacement", None, "Draw each labeled "
                   "batch with replacement from the labeled images.")
+flags.DEFINE_integer("labeled_seed", None, "Seed of the draw of the "
+                     "--num_labeled images; default --seed.")
 flags.DEFINE_integer("classify_every", None, "The classification phase "
                      "updates every N steps (seed 002: 10 with 1000 labels).")
 flags.DEFINE_integer("seed", 0, "Random seed: the same seed repeats a run.")
@@ -192,6 +195,7 @@ FIELDS = {
     "labeled_bsize": ("train", "labeled_batch_size"),
     "classify_every": ("train", "classify_every"), "seed": ("train", "seed"),
     "labeled_with_replacement": ("train", "labeled_with_replacement"),
+    "labeled_seed": ("train", "labeled_seed"),
     "deterministic": ("train", "deterministic"),
     "xla": ("train", "jit_compile"), "strategy": ("train", "strategy"),
     "balance_dis_below": ("train", "balance_discriminator_below"),

@@ -48,6 +48,8 @@ def test_round_trip(tmp_path):
     (dict(prior=config_lib.PriorConfig(dist_type="gmm"),
           model=config_lib.ModelConfig(ncode=3)), "even"),
     (dict(train=config_lib.TrainConfig(classify_every=0)), "--classify_every"),
+    (dict(train=config_lib.TrainConfig(labeled_seed=-1)), "--labeled_seed"),
+    (dict(train=config_lib.TrainConfig(seed=-2)), "labeled draw"),
     (dict(mode="reinforcement"), "Unknown mode"),
     (dict(data=config_lib.DataConfig(source="web")), "data source"),
 ])

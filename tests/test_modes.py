@@ -109,6 +109,19 @@ def test_label_mode_masks_all_but_num_labeled(tmp_path):
   assert np.all(np.bincount(labels[labels >= 0]) == 2)
 
 
+def test_labeled_seed_alone_picks_the_labeled_images(tmp_path):
+  def labeled(seed, labeled_seed=None):
+    config = _config(tmp_path, "label")
+    config.train.num_labeled = 20
+    config.train.seed, config.train.labeled_seed = seed, labeled_seed
+    labels = build_model(config).train_split(make_tiny_splits().train).labels
+    return np.flatnonzero(labels >= 0)
+
+  np.testing.assert_array_equal(labeled(0, 5), labeled(7, 5))
+  np.testing.assert_array_equal(labeled(0, 5), labeled(5))
+  assert not np.array_equal(labeled(0, 5), labeled(0))
+
+
 def test_supervised_decoder_reads_code_and_label(tmp_path):
   model = build_model(_config(tmp_path, "supervised"))
   assert model.decoder.hidden[0].kernel.shape == (2 + 10, 32)
