@@ -412,16 +412,12 @@ def validate(config: ExperimentConfig) -> None:
                "consistency_weight", "consistency_rampup_epochs",
                "vat_weight", "class_balance_weight"):
     _check(getattr(train, name) >= 0, f"--{name} must be >= 0.")
-  _check(train.consistency_weight == 0 or config.mode == "semisupervised",
-         "--consistency trains q(y|x) of the semi-supervised mode; this run "
-         f"is {config.mode}.")
-  _check(train.vat_weight == 0 or config.mode == "semisupervised",
-         "--vat trains q(y|x) of the semi-supervised mode; this run is "
-         f"{config.mode}.")
-  _check(train.class_balance_weight == 0 or
-         config.mode in CATEGORICAL_MODES,
-         "--class_balance acts on the categorical code y of the modes "
-         f"{', '.join(CATEGORICAL_MODES)}; this run is {config.mode}.")
+  for flag, weight in (("--consistency", train.consistency_weight),
+                       ("--vat", train.vat_weight),
+                       ("--class_balance", train.class_balance_weight)):
+    _check(weight == 0 or config.mode in CATEGORICAL_MODES,
+           f"{flag} acts on the categorical code y of the modes "
+           f"{', '.join(CATEGORICAL_MODES)}; this run is {config.mode}.")
   _check(train.vat_epsilon > 0,
          f"--vat_epsilon must be positive, got {train.vat_epsilon}.")
   _check(train.vat_xi > 0, f"vat_xi must be positive, got {train.vat_xi}.")

@@ -543,13 +543,16 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
     return phases
 
   def classification_phases(self):
-    if not self.classify_phase:
-      return []
+    """The labeled minibatch's cross-entropy (with labels), then the
+    unlabeled regularisers of q(y|x), which need no labels."""
     train = self.config.train
-    phases = [Phase("classification", self._classification, [self.encoder],
-                    "classification", train.clsw, metrics=("error",),
-                    select=self.encoder.class_variables,
-                    every=train.classify_every)]
+    phases = []
+    if self.classify_phase:
+      phases.append(Phase("classification", self._classification,
+                          [self.encoder], "classification", train.clsw,
+                          metrics=("error",),
+                          select=self.encoder.class_variables,
+                          every=train.classify_every))
     if train.consistency_weight > 0:  # Beyond the paper; off by default.
       phases.append(Phase("consistency", self._consistency, [self.encoder],
                           "classification", train.consistency_weight,

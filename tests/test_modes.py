@@ -324,11 +324,17 @@ def test_classification_phase_every_n_steps(tmp_path):
      "generator", "y_generator"),
     ("clustering", "class_balance", {"class_balance_weight": 2.0}, 0.0,
      "generator", "y_generator"),
+    ("clustering", "virtual_adversarial",
+     {"vat_weight": 2.0, "vat_epsilon": 2.0}, 0.0, "classification",
+     "y_generator"),
+    ("clustering", "consistency", {"consistency_weight": 2.0}, 0.3,
+     "classification", "y_generator"),
 ])
 def test_beyond_the_paper_phase_is_off_by_default_and_trains_only_q_y(
     tmp_path, mode, name, settings, noise, role, follows):
   """Beyond the paper: --consistency W or --vat W adds one phase right after
-  the classification with its optimiser settings, --class_balance W one
+  the classification (in clustering, which has none, after the y adversary)
+  with the classification's optimiser settings, --class_balance W one
   right after the y generator with the generator's; weight W; each moves
   only the encoder's trunk and y head."""
   config = _config(tmp_path, mode, input_noise_std=noise)
@@ -375,7 +381,7 @@ def test_class_balance_settings_are_checked(tmp_path, weight, message):
         config.train, class_balance_weight=weight)).validate()
 
 
-def test_consistency_needs_the_semisupervised_mode(tmp_path):
+def test_consistency_needs_a_categorical_code(tmp_path):
   config = small_config(tmp_path)
   with pytest.raises(ConfigError, match="--consistency"):
     dataclasses.replace(config, train=dataclasses.replace(
@@ -426,7 +432,7 @@ def test_virtual_adversarial_settings_are_checked(tmp_path, field, value,
         config.train, **settings)).validate()
 
 
-def test_virtual_adversarial_needs_the_semisupervised_mode(tmp_path):
+def test_virtual_adversarial_needs_a_categorical_code(tmp_path):
   with pytest.raises(ConfigError, match="--vat"):
     dataclasses.replace(small_config(tmp_path), train=dataclasses.replace(
         small_config(tmp_path).train, vat_weight=1.0)).validate()
