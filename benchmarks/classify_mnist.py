@@ -75,6 +75,8 @@ def main(argv):
          else f"{FLAGS.mode}{FLAGS.num_labeled or 'All'}")
   if FLAGS.recipe != "default":
     tag += f"_{FLAGS.recipe}"
+  if FLAGS.ncode is not None:  # Over the recipe's style size.
+    tag += f"_ncode{FLAGS.ncode}"
   if FLAGS.labeled_with_replacement:
     tag += "_resampled"
   if FLAGS.consistency:  # Beyond the paper: its own rows.
