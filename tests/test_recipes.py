@@ -94,7 +94,7 @@ def test_paper_recipe_model(tmp_path):
 def test_paper_plus_is_the_paper_recipe_with_the_measured_phases(tmp_path):
   """Semi-supervised: VAT (0.1, epsilon 1) and class balance (10) over the
   paper recipe, run after their phases' places; clustering: class balance
-  (10); other modes: the paper's."""
+  (10) and VAT (0.1, epsilon 2); other modes: the paper's."""
   def make(mode, recipe):
     return recipes.make_config(mode, str(tmp_path), recipe, num_labeled=100
                                if mode == "semisupervised" else None)
@@ -109,10 +109,12 @@ def test_paper_plus_is_the_paper_recipe_with_the_measured_phases(tmp_path):
                    "classification", "virtual_adversarial"]
   paper, plus = make("clustering", "paper"), make("clustering", "paper_plus")
   assert plus == dataclasses.replace(paper, train=dataclasses.replace(
-      paper.train, class_balance_weight=10.0))
+      paper.train, class_balance_weight=10.0, vat_weight=0.1,
+      vat_epsilon=2.0))
   names = [p.name for p in _trainer(_small(plus)).phases]
   assert names == ["reconstruction", "z_discriminator", "z_generator",
-                   "y_discriminator", "y_generator", "class_balance"]
+                   "y_discriminator", "y_generator", "class_balance",
+                   "virtual_adversarial"]
   for mode in ("unsupervised", "label", "supervised", "dimreduction"):
     assert make(mode, "paper_plus") == make(mode, "paper"), mode
 
