@@ -85,12 +85,14 @@ def main(argv):
       tag += f"_ramp{FLAGS.consistency_rampup:g}"
   if FLAGS.vat:
     tag += f"_vat{FLAGS.vat:g}"
-    if FLAGS.vat_epsilon:
-      tag += f"_eps{FLAGS.vat_epsilon:g}"
+  if FLAGS.vat_epsilon:  # Also over a recipe's own VAT phase.
+    tag += f"_eps{FLAGS.vat_epsilon:g}"
   if FLAGS.class_balance:
     tag += f"_balance{FLAGS.class_balance:g}"
   if FLAGS.y_batch_statistics is not None:  # Over the recipe's choice.
     tag += "_ybatch" if FLAGS.y_batch_statistics else "_noybatch"
+  if FLAGS.lr_decay_epochs is not None:  # Over the recipe's schedule.
+    tag += "_decay" + "-".join(FLAGS.lr_decay_epochs)
   for override in FLAGS.optimizers or ():  # KEY:KIND:LR:MOMENTUM
     key, kind, rate = override.split(":")[:3]
     tag += f"_{key}-{kind}{rate}"
