@@ -616,12 +616,17 @@ class ClusteringAAE(SemiSupervisedAAE):
     batch = self.config.train.eval_batch_size
     train_probs = evaluation.predict_split(self.classify_fn, splits.train, batch)
     names = evaluation.cluster_labels(train_probs, splits.train.labels)
+    # Diagnostic beside the paper's naming: each cluster's majority digit.
+    majority = evaluation.majority_cluster_labels(train_probs,
+                                                  splits.train.labels)
     out = {}
     for name, split in (("validation", splits.validation),
                         ("test", splits.test)):
       probs = evaluation.predict_split(self.classify_fn, split, batch)
       out[f"{name}/cluster_error"] = evaluation.clustering_error(
           probs, split.labels, names)
+      out[f"{name}/majority_cluster_error"] = evaluation.clustering_error(
+          probs, split.labels, majority)
     out["clusters_used"] = float(len(np.unique(np.argmax(train_probs, 1))))
     return out
 

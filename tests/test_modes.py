@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from aae_tf import export, trainer as trainer_lib
+from aae_tf import evaluation, export, trainer as trainer_lib
 from aae_tf.errors import ConfigError
 from aae_tf.modes import build_model, one_hot_with_unlabeled
 from aae_tf.phases import run_phases
@@ -196,6 +196,16 @@ def test_clustering_reports_cluster_error(tmp_path):
   results = trainer.epoch_results(splits)
   assert 0.0 <= results["test/cluster_error"] <= 1.0
   assert 1 <= results["clusters_used"] <= 16
+  # Majority naming is the best naming of a given assignment on the training
+  # images, so on them it can only match or beat the paper's one-image naming.
+  probs = evaluation.predict_split(trainer.model.classify_fn, splits.train, 64)
+  labels = splits.train.labels
+  assert (evaluation.clustering_error(
+      probs, labels, evaluation.majority_cluster_labels(probs, labels))
+          <= evaluation.clustering_error(
+              probs, labels, evaluation.cluster_labels(probs, labels)))
+  for split in ("validation", "test"):
+    assert 0.0 <= results[f"{split}/majority_cluster_error"] <= 1.0
 
 
 @pytest.mark.parametrize("mode,combine", [
