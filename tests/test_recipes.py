@@ -94,7 +94,8 @@ def test_paper_recipe_model(tmp_path):
 def test_paper_plus_is_the_paper_recipe_with_the_measured_phases(tmp_path):
   """Semi-supervised: VAT (0.1, epsilon 1) and class balance (10) over the
   paper recipe, run after their phases' places; clustering: class balance
-  (10) and VAT (0.1, epsilon 2); other modes: the paper's."""
+  (3 with the default 16 clusters) and VAT (0.1, epsilon 2); other modes:
+  the paper's."""
   def make(mode, recipe):
     return recipes.make_config(mode, str(tmp_path), recipe, num_labeled=100
                                if mode == "semisupervised" else None)
@@ -109,7 +110,7 @@ def test_paper_plus_is_the_paper_recipe_with_the_measured_phases(tmp_path):
                    "classification", "virtual_adversarial"]
   paper, plus = make("clustering", "paper"), make("clustering", "paper_plus")
   assert plus == dataclasses.replace(paper, train=dataclasses.replace(
-      paper.train, class_balance_weight=10.0, vat_weight=0.1,
+      paper.train, class_balance_weight=3.0, vat_weight=0.1,
       vat_epsilon=2.0))
   names = [p.name for p in _trainer(_small(plus)).phases]
   assert names == ["reconstruction", "z_discriminator", "z_generator",
@@ -117,6 +118,23 @@ def test_paper_plus_is_the_paper_recipe_with_the_measured_phases(tmp_path):
                    "virtual_adversarial"]
   for mode in ("unsupervised", "label", "supervised", "dimreduction"):
     assert make(mode, "paper_plus") == make(mode, "paper"), mode
+
+
+@pytest.mark.parametrize("clusters, weight", [(None, 3.0), (16, 3.0),
+                                              (10, 3.0), (30, 10.0),
+                                              (23, 3.0), (24, 10.0),
+                                              (50, 10.0)])
+def test_paper_plus_balance_weight_follows_cluster_count(tmp_path, clusters,
+                                                         weight):
+  """Clustering's balance weight is the one chosen for the nearest measured
+  cluster count (16: 3, 30: 10; a tie goes to the smaller count)."""
+  config = recipes.make_config("clustering", str(tmp_path), "paper_plus",
+                               num_clusters=clusters)
+  assert config.train.class_balance_weight == weight
+  assert config.model.num_classes == (clusters or 16)
+  paper = recipes.make_config("clustering", str(tmp_path), "paper",
+                              num_clusters=clusters)
+  assert paper.train.class_balance_weight == 0.0
 
 
 def test_unknown_recipe_and_mode(tmp_path):
