@@ -73,7 +73,7 @@ def paper_plus_fields(mode: str, num_clusters: Optional[int] = None) -> Dict:
   """TrainConfig fields "paper_plus" sets over the paper recipe for `mode`."""
   fields = dict(PAPER_PLUS.get(mode, {}))
   if mode == "clustering":
-    count = num_clusters or DEFAULT_CLUSTERS
+    count = num_classes(mode, None, num_clusters)
     nearest = min(PAPER_PLUS_CLUSTER_BALANCE,
                   key=lambda measured: (abs(measured - count), measured))
     fields["class_balance_weight"] = PAPER_PLUS_CLUSTER_BALANCE[nearest]
