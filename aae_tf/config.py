@@ -151,11 +151,13 @@ class TrainConfig:
   # Phase name or role -> its optimiser (see ROLES); every role needs one.
   optimizers: Dict[str, OptimizerConfig] = dataclasses.field(
       default_factory=lambda: adam_optimizers())
-  # Divide the learning rates by 1 / lr_plateau_factor when the validation
-  # reconstruction loss has not improved for lr_plateau_patience epochs
-  # (seed 003: by 5). None: no plateau drops.
+  # Divide the learning rates by 1 / lr_plateau_factor when
+  # lr_plateau_metric (a validation metric, lower is better) has not improved
+  # for lr_plateau_patience epochs (seed 003: the reconstruction loss, by 5).
+  # None: no plateau drops.
   lr_plateau_patience: Optional[int] = None
   lr_plateau_factor: float = 0.2
+  lr_plateau_metric: str = "validation/reconstruction_loss"
   encw: float = 1.0  # Reconstruction phase weight.
   disw: float = 6.0  # Discriminator phase weight.
   genw: float = 6.0  # Generator phase weight.
@@ -384,6 +386,9 @@ def validate(config: ExperimentConfig) -> None:
   _check(train.lr_plateau_patience is None or train.lr_plateau_patience > 0,
          "--lr_plateau_patience must be positive.")
   _check(0 < train.lr_plateau_factor < 1, "lr_plateau_factor must be in (0, 1).")
+  _check(train.lr_plateau_metric.startswith("validation/"),
+         "--lr_plateau_metric must be a validation metric (choices are made "
+         f"on validation, never on test), got {train.lr_plateau_metric!r}.")
   _check(model.num_classes > 1, "num_classes must be at least 2.")
   _check(model.cluster_head_margin > 0, "--cluster_margin must be > 0.")
   if config.mode == "dimreduction" and train.num_labeled is not None:

@@ -14,7 +14,7 @@ import shutil
 import signal
 import tempfile
 import threading
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, Optional, Tuple
 
 from absl import logging
 import keras
@@ -37,7 +37,6 @@ INTERRUPTED_DIR = "interrupted"
 STEP_KEY = "step/.ATTRIBUTES/VARIABLE_VALUE"
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 SUMMARY_DIR = "tensorboard"
-PLATEAU_METRIC = "validation/reconstruction_loss"
 STABILITY_TAG = "stability/objective_std"
 # What reading a damaged or foreign checkpoint raises.
 CHECKPOINT_ERRORS = (tf.errors.OpError, AssertionError, ValueError, IndexError,
@@ -285,18 +284,38 @@ class Trainer:
   def evaluate(self, split: data_lib.Split) -> Dict[str, float]:
     """Means of `model.eval_metrics` over a split, weighted by batch size."""
     dataset = data_lib.eval_dataset(split, self.config.train.eval_batch_size)
-    if self._eval_keys is None:  # From the traced outputs, nothing run.
-      self._eval_keys = tuple(sorted(self._eval_fn.get_concrete_function(
-          dataset.element_spec).structured_outputs))
-    values = self._eval_pass_fn(dataset, self._eval_keys)
+    values = self._eval_pass_fn(dataset, self._eval_metric_names(dataset))
     return {k: float(v) for k, v in values.items()}
 
+  def _eval_metric_names(self, dataset: tf.data.Dataset) -> Tuple[str, ...]:
+    """Names of `model.eval_metrics`, from the traced outputs (nothing run)."""
+    if self._eval_keys is None:
+      self._eval_keys = tuple(sorted(self._eval_fn.get_concrete_function(
+          dataset.element_spec).structured_outputs))
+    return self._eval_keys
+
+  def _check_plateau_metric(self, splits: data_lib.MnistSplits) -> None:
+    """Fails before training if `lr_plateau_metric` is not a metric the
+    epochs will report (the mode's per-epoch metrics are computed once)."""
+    metric = self.config.train.lr_plateau_metric
+    dataset = data_lib.eval_dataset(splits.validation,
+                                    self.config.train.eval_batch_size)
+    known = {f"validation/{k}" for k in self._eval_metric_names(dataset)}
+    if metric not in known:
+      known.update(k for k in self.model.epoch_metrics(splits)
+                   if k.startswith("validation/"))
+    if metric not in known:
+      raise ValueError(f"--lr_plateau_metric {metric!r} is not a validation "
+                       f"metric of {self.config.mode}; it has: "
+                       f"{', '.join(sorted(known))}.")
+
   def _update_plateau(self, results: Dict[str, float]) -> None:
-    """Divides the learning rate when the validation loss stops improving."""
+    """Divides the learning rate when a validation metric stops improving."""
     train = self.config.train
     if train.lr_plateau_patience is None:
       return
-    value = results[PLATEAU_METRIC]
+    metric = train.lr_plateau_metric
+    value = results[metric]
     if value < float(self.best_validation.numpy()):
       self.best_validation.assign(value)
       self.epochs_without_improvement.assign(0)
@@ -306,7 +325,7 @@ class Trainer:
       self.lr_scale.assign(self.lr_scale * train.lr_plateau_factor)
       self.epochs_without_improvement.assign(0)
       logging.info("%s has not improved for %d epochs: learning rates x%g "
-                   "(now x%g).", PLATEAU_METRIC, train.lr_plateau_patience,
+                   "(now x%g).", metric, train.lr_plateau_patience,
                    train.lr_plateau_factor, float(self.lr_scale.numpy()))
 
   def epoch_results(self, splits: data_lib.MnistSplits,
@@ -337,6 +356,8 @@ class Trainer:
     if start >= train.max_epoch:
       logging.info("Already trained for %d epochs.", start)
       return
+    if train.lr_plateau_patience is not None:
+      self._check_plateau_metric(splits)
     eval_images = summaries.fixed_eval_batch(splits.validation, train)
     with writer.as_default(step=self.step):
       summaries.write_hparams(self.config)

@@ -93,6 +93,10 @@ def main(argv):
     tag += "_ybatch" if FLAGS.y_batch_statistics else "_noybatch"
   if FLAGS.lr_decay_epochs is not None:  # Over the recipe's schedule.
     tag += "_decay" + "-".join(FLAGS.lr_decay_epochs)
+  if FLAGS.lr_plateau_patience:  # Drops on a validation plateau.
+    tag += f"_plateau{FLAGS.lr_plateau_patience}"
+    if FLAGS.lr_plateau_metric:
+      tag += "-" + FLAGS.lr_plateau_metric.split("/")[-1]
   for override in FLAGS.optimizers or ():  # KEY:KIND:LR:MOMENTUM
     key, kind, rate = override.split(":")[:3]
     tag += f"_{key}-{kind}{rate}"

@@ -101,8 +101,12 @@ flags.DEFINE_list("optimizers", None, "Per phase or role: "
                   "KEY:adam|sgd:LR:MOMENTUM, e.g. classification:sgd:0.1:0.9 "
                   "(momentum is Adam's beta1). Applied last.")
 flags.DEFINE_integer("lr_plateau_patience", None, "Divide the learning rate "
-                     "by 5 after this many epochs without a better validation "
-                     "loss (seed 003); default off.")
+                     "by 5 after this many epochs without a better "
+                     "--lr_plateau_metric (seed 003); default off.")
+flags.DEFINE_string("lr_plateau_metric", None, "The validation metric the "
+                    "plateau drops watch (lower is better), e.g. "
+                    "validation/cluster_error; default "
+                    "validation/reconstruction_loss.")
 flags.DEFINE_integer("bsize", None, "Batch size.")
 flags.DEFINE_integer("maxepoch", None, "Number of epochs.")
 flags.DEFINE_float("encw", None, "Weight of the reconstruction loss.")
@@ -185,6 +189,7 @@ FIELDS = {
     "dist_type": ("prior", "dist_type"), "prior_std": ("prior", "gaussian_std"),
     "bsize": ("train", "batch_size"), "maxepoch": ("train", "max_epoch"),
     "lr_plateau_patience": ("train", "lr_plateau_patience"),
+    "lr_plateau_metric": ("train", "lr_plateau_metric"),
     "encw": ("train", "encw"), "disw": ("train", "disw"),
     "genw": ("train", "genw"), "clsw": ("train", "clsw"),
     "consistency": ("train", "consistency_weight"),

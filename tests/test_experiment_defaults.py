@@ -125,3 +125,13 @@ def test_beyond_the_paper_flags_reach_the_configuration(cli, tmp_path):
   balanced = _config(cli, tmp_path, "--train_clustering", "--recipe", "paper",
                      "--class_balance", "0.3")
   assert balanced.train.class_balance_weight == 0.3
+
+
+def test_plateau_flags_reach_the_configuration(cli, tmp_path):
+  config = _config(cli, tmp_path, "--train_clustering", "--lr_plateau_patience",
+                   "2", "--lr_plateau_metric", "validation/cluster_error")
+  assert config.train.lr_plateau_patience == 2
+  assert config.train.lr_plateau_metric == "validation/cluster_error"
+  default = _config(cli, tmp_path, "--train_clustering")
+  assert default.train.lr_plateau_patience is None
+  assert default.train.lr_plateau_metric == "validation/reconstruction_loss"

@@ -146,7 +146,7 @@ def test_learning_rate_drops_on_plateau(tmp_path):
                             1e-3, decay_epochs=()))
   trainer = trainer_lib.Trainer(build_model(config), config, steps_per_epoch=5)
   opt = trainer.optimizers["generator"]
-  metric = trainer_lib.PLATEAU_METRIC
+  metric = "validation/reconstruction_loss"  # The default.
   for value in (5.0, 4.0, 4.5, 4.2):  # Two epochs without improvement.
     trainer._update_plateau({metric: value})
   assert float(np.asarray(opt.learning_rate)) == pytest.approx(2e-4)
@@ -155,6 +155,39 @@ def test_learning_rate_drops_on_plateau(tmp_path):
   assert float(np.asarray(opt.learning_rate)) == pytest.approx(4e-5)
   # The plateau state is part of the checkpoint.
   assert "lr_scale" in dict(trainer.checkpoint._trackable_children())
+
+
+def test_plateau_watches_the_chosen_metric(tmp_path):
+  config = small_config(tmp_path, lr_plateau_patience=1,
+                        lr_plateau_metric="validation/error",
+                        optimizers=config_lib.adam_optimizers(
+                            1e-3, decay_epochs=()))
+  trainer = trainer_lib.Trainer(build_model(config), config, steps_per_epoch=5)
+  opt = trainer.optimizers["generator"]
+  # The reconstruction loss worsens; the watched error improves: no drop.
+  trainer._update_plateau({"validation/error": 0.5,
+                           "validation/reconstruction_loss": 1.0})
+  trainer._update_plateau({"validation/error": 0.4,
+                           "validation/reconstruction_loss": 2.0})
+  assert float(np.asarray(opt.learning_rate)) == pytest.approx(1e-3)
+  trainer._update_plateau({"validation/error": 0.45,
+                           "validation/reconstruction_loss": 0.1})
+  assert float(np.asarray(opt.learning_rate)) == pytest.approx(2e-4)
+
+
+def test_unknown_plateau_metric_fails_before_training(tmp_path, tiny_splits):
+  config = small_config(tmp_path, lr_plateau_patience=1,
+                        lr_plateau_metric="validation/cluster_error")
+  trainer = trainer_lib.Trainer(build_model(config), config, steps_per_epoch=5)
+  with pytest.raises(ValueError, match=r"cluster_error.*reconstruction_loss"):
+    trainer.fit(tiny_splits)
+  assert int(trainer.step.numpy()) == 0  # Not one step was trained.
+
+
+def test_plateau_metric_must_be_a_validation_metric(tmp_path):
+  with pytest.raises(ValueError, match="validation metric"):
+    config_lib.validate(small_config(tmp_path, lr_plateau_patience=1,
+                                     lr_plateau_metric="test/error"))
 
 
 def test_step_compiler_ir_counts_the_step_products(trainer):
