@@ -25,8 +25,8 @@ from aae_tf import data as data_lib
 from aae_tf import distribute
 from aae_tf import summaries
 from aae_tf.config import ExperimentConfig, OptimizerConfig
-from aae_tf.errors import (CheckpointError, Interrupted, OutputError,
-                           TrainingError)
+from aae_tf.errors import (CheckpointError, ConfigError, Interrupted,
+                           OutputError, TrainingError)
 from aae_tf.phases import run_phases
 
 CHECKPOINT_DIR = "checkpoints"
@@ -172,6 +172,7 @@ class Trainer:
     self._eval_fn = tf.function(self._eval_step, jit_compile=jit)
     self._eval_pass_fn = tf.function(self._eval_pass)
     self._eval_keys = None  # Names of model.eval_metrics, read once.
+    self._plateau_metric_checked = False
     self.metrics = {key: keras.metrics.Mean(f"train/{key}")
                     for phase in self.phases for key in phase.output_names}
     # The last `stability_window` values of the adversarial objective (the
@@ -294,9 +295,13 @@ class Trainer:
           dataset.element_spec).structured_outputs))
     return self._eval_keys
 
-  def _check_plateau_metric(self, splits: data_lib.MnistSplits) -> None:
-    """Fails before training if `lr_plateau_metric` is not a metric the
-    epochs will report (the mode's per-epoch metrics are computed once)."""
+  def check_plateau_metric(self, splits: data_lib.MnistSplits) -> None:
+    """Raises ConfigError if plateau drops watch a metric the epochs will not
+    report; run before anything is trained or written (the mode's per-epoch
+    metrics are computed once, only when the metric is not a per-batch one)."""
+    if (self.config.train.lr_plateau_patience is None or
+        self._plateau_metric_checked):
+      return
     metric = self.config.train.lr_plateau_metric
     dataset = data_lib.eval_dataset(splits.validation,
                                     self.config.train.eval_batch_size)
@@ -305,9 +310,10 @@ class Trainer:
       known.update(k for k in self.model.epoch_metrics(splits)
                    if k.startswith("validation/"))
     if metric not in known:
-      raise ValueError(f"--lr_plateau_metric {metric!r} is not a validation "
+      raise ConfigError(f"--lr_plateau_metric {metric!r} is not a validation "
                        f"metric of {self.config.mode}; it has: "
                        f"{', '.join(sorted(known))}.")
+    self._plateau_metric_checked = True
 
   def _update_plateau(self, results: Dict[str, float]) -> None:
     """Divides the learning rate when a validation metric stops improving."""
@@ -356,8 +362,7 @@ class Trainer:
     if start >= train.max_epoch:
       logging.info("Already trained for %d epochs.", start)
       return
-    if train.lr_plateau_patience is not None:
-      self._check_plateau_metric(splits)
+    self.check_plateau_metric(splits)
     eval_images = summaries.fixed_eval_batch(splits.validation, train)
     with writer.as_default(step=self.step):
       summaries.write_hparams(self.config)

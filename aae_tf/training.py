@@ -106,10 +106,11 @@ def train_and_evaluate(config: ExperimentConfig,
   config = dataclasses.replace(config, data=dataclasses.replace(
       config.data, used_source=splits.source))
   n_steps = steps_per_epoch(config, len(splits.train.labels))
-  resuming = run_dir.prepare_save_path(config) if chief else False
   with strategy.scope():
     model = build_model(config)
   trainer = trainer_lib.Trainer(model, config, n_steps, strategy)
+  trainer.check_plateau_metric(splits)  # Before SAVE_PATH is written.
+  resuming = run_dir.prepare_save_path(config) if chief else False
   restored = trainer.restore()
   if resuming and not restored:
     logging.info("No checkpoint in %s yet: starting from epoch 0.",

@@ -1,10 +1,14 @@
 """Each phase trains exactly its variables; the step runs them in order."""
 
+import os
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from aae_tf import config as config_lib
+from aae_tf import training
+from aae_tf.errors import ConfigError
 import profiling
 from aae_tf import trainer as trainer_lib
 from aae_tf.modes import build_model
@@ -176,11 +180,14 @@ def test_plateau_watches_the_chosen_metric(tmp_path):
 
 
 def test_unknown_plateau_metric_fails_before_training(tmp_path, tiny_splits):
-  config = small_config(tmp_path, lr_plateau_patience=1,
+  config = small_config(tmp_path / "run", lr_plateau_patience=1,
                         lr_plateau_metric="validation/cluster_error")
+  with pytest.raises(ConfigError, match=r"cluster_error.*reconstruction_loss"):
+    training.train_and_evaluate(config, tiny_splits)
+  assert not os.path.exists(config.save_path)  # Nothing written.
   trainer = trainer_lib.Trainer(build_model(config), config, steps_per_epoch=5)
-  with pytest.raises(ValueError, match=r"cluster_error.*reconstruction_loss"):
-    trainer.fit(tiny_splits)
+  with pytest.raises(ConfigError, match="cluster_error"):
+    trainer.fit(tiny_splits)  # The Trainer alone checks it too.
   assert int(trainer.step.numpy()) == 0  # Not one step was trained.
 
 
