@@ -35,6 +35,8 @@ STRATEGIES = ("default", "mirrored", "multi_worker")
 PIXEL_RANGES = ("signed", "unit")
 INITIALIZERS = ("he_normal", "glorot_uniform")
 OPTIMIZERS = ("adam", "sgd")
+# How a rate anneals over the end of the run (OptimizerConfig.anneal).
+ANNEALS = ("none", "linear", "cosine")
 # The modes with a categorical code y (a class or cluster head).
 CATEGORICAL_MODES = ("semisupervised", "clustering", "dimreduction")
 # What a phase does; each phase's optimiser is configured by its name or, if
@@ -89,6 +91,9 @@ class ModelConfig:
   input_keep_prob: float = 1.0  # Dropout keep probability on its input.
   # Gaussian noise on the encoder input, in units of `pixel_range`.
   input_noise_std: float = 0.0
+  # Gaussian noise on every hidden layer of the MLP encoder (after its
+  # activation), at training time only.
+  hidden_noise_std: float = 0.0
   pixel_range: str = "signed"  # One of PIXEL_RANGES.
   kernel_initializer: str = "he_normal"  # MLP weights; one of INITIALIZERS.
   leaky_relu_slope: float = 0.2  # Discriminator activation (0: ReLU).
@@ -116,17 +121,24 @@ class ModelConfig:
 
 @dataclasses.dataclass
 class OptimizerConfig:
-  """One phase's optimiser and its piecewise-constant learning rate.
+  """One phase's optimiser and its learning-rate schedule.
 
   The rate is divided by 1 / decay_factor after each epoch in decay_epochs,
   counted in training steps of the whole loop (not the optimiser's own
-  updates), so a phase that skips updates decays at the same epoch.
+  updates), so a phase that skips updates decays at the same epoch. With
+  `anneal` it is also multiplied by a factor that goes from 1, at the
+  fraction `anneal_start` of the run's max_epoch, to `anneal_final` at its
+  last step (linearly, or along half a cosine): a schedule that ends with
+  the run, whatever its length.
   """
   kind: str = "adam"  # One of OPTIMIZERS.
   learning_rate: float = 2e-4
   momentum: float = 0.5  # Adam's beta_1, or SGD's momentum.
   decay_epochs: Tuple[int, ...] = (100, 300)
   decay_factor: float = 0.1
+  anneal: str = "none"  # One of ANNEALS.
+  anneal_start: float = 0.5  # Fraction of the run, in [0, 1).
+  anneal_final: float = 0.0  # The last step's factor, in [0, 1].
 
 
 def adam_optimizers(lr: float = 2e-4, beta1: float = 0.5,
@@ -178,6 +190,12 @@ class TrainConfig:
   # steps of size vat_xi.
   vat_weight: float = 0.0
   vat_epsilon: float = 1.0
+  # > 0: each image's perturbation has its own norm instead, this multiple
+  # of its distance (in the encoder's pixel units) to its
+  # vat_radius_neighbor-th nearest training image, computed once before
+  # training (Hu et al.'s adaptive radius).
+  vat_radius_scale: float = 0.0
+  vat_radius_neighbor: int = 10
   # Miyato et al. step 1e-6; 1e-3 (still a thousandth of epsilon) keeps the
   # float32 difference of the two passes' class distributions well resolved.
   vat_xi: float = 1e-3
@@ -187,6 +205,10 @@ class TrainConfig:
   # uniform; the y adversary judges one image at a time). Trains the trunk
   # and y head with the y generator's optimiser.
   class_balance_weight: float = 0.0
+  # > 0: an exponential moving average of the encoder's and decoder's
+  # weights with this decay per step (`averaging.WeightAverage`) is what
+  # validation, test, figures and the SavedModel use; 0: the raw weights.
+  weight_average_decay: float = 0.0
   num_labeled: Optional[int] = None  # Labeled training images; None: all.
   labeled_batch_size: int = 100  # Batch of the classification phase.
   # Draw each labeled batch with replacement (a bootstrap sample of the
@@ -223,6 +245,9 @@ class TrainConfig:
   stability_window: int = 100  # Steps in the objective's sliding window.
   num_eval_codes: int = 5000  # Validation codes in histograms and scatter.
   progress_bar: bool = True
+  # The recipe this configuration started from (recipes.RECIPES), for the
+  # run's plan line; "" when it was built by hand.
+  recipe: str = ""
 
   @property
   def labeled_draw_seed(self) -> int:
@@ -376,6 +401,9 @@ def validate(config: ExperimentConfig) -> None:
   _choice(model.kernel_initializer, INITIALIZERS, "initializer")
   _check(model.leaky_relu_slope >= 0, "leaky_relu_slope must be >= 0.")
   _check(model.input_noise_std >= 0, "input_noise_std must be >= 0.")
+  _check(model.hidden_noise_std >= 0, "hidden_noise_std must be >= 0.")
+  _check(model.hidden_noise_std == 0 or model.architecture == "mlp",
+         "hidden_noise_std is noise on the MLP encoder's hidden layers.")
   for name in ("encoder_units", "decoder_units", "discriminator_units"):
     units = getattr(model, name)
     _check(len(units) > 0 and all(u > 0 for u in units),
@@ -426,6 +454,13 @@ def validate(config: ExperimentConfig) -> None:
   _check(train.vat_epsilon > 0,
          f"--vat_epsilon must be positive, got {train.vat_epsilon}.")
   _check(train.vat_xi > 0, f"vat_xi must be positive, got {train.vat_xi}.")
+  _check(train.vat_radius_scale >= 0, "vat_radius_scale must be >= 0, got "
+         f"{train.vat_radius_scale}.")
+  _check(train.vat_radius_neighbor >= 1, "vat_radius_neighbor must be at "
+         f"least 1, got {train.vat_radius_neighbor}.")
+  _check(train.weight_average_decay == 0 or
+         0 < train.weight_average_decay < 1, "weight_average_decay must be 0 "
+         f"(off) or in (0, 1), got {train.weight_average_decay}.")
   _check(train.vat_power_iterations >= 1, "vat_power_iterations must be at "
          f"least 1, got {train.vat_power_iterations}.")
   _check(train.steps_per_loop > 0, "steps_per_loop must be positive.")
@@ -470,3 +505,8 @@ def _validate_optimizers(optimizers: Dict[str, OptimizerConfig]) -> None:
            and all(e > 0 for e in opt.decay_epochs),
            f"The decay epochs of {key} must be increasing positive epochs, "
            f"got {list(opt.decay_epochs)}.")
+    _choice(opt.anneal, ANNEALS, f"anneal of {key}")
+    _check(0 <= opt.anneal_start < 1,
+           f"anneal_start of {key} must be in [0, 1), got {opt.anneal_start}.")
+    _check(0 <= opt.anneal_final <= 1,
+           f"anneal_final of {key} must be in [0, 1], got {opt.anneal_final}.")

@@ -101,7 +101,7 @@ def unit_to_signed(images: tf.Tensor) -> tf.Tensor:
 
 
 def _to_model_inputs(batch: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
-  return {"image": to_model_images(batch["image"]), "label": batch["label"]}
+  return {**batch, "image": to_model_images(batch["image"])}
 
 
 def _check_batch_size(batch_size: int) -> None:
@@ -116,7 +116,9 @@ def train_dataset(split: Split,
                   seed: int | None,
                   shuffle: bool = True,
                   drop_remainder: bool = True,
-                  repeat: bool = False) -> tf.data.Dataset:
+                  repeat: bool = False,
+                  extras: dict[str, np.ndarray] | None = None
+                  ) -> tf.data.Dataset:
   """Batches of {"image": float32 [B, H, W, C] in [-1, 1], "label": int32 [B]}.
 
   Args:
@@ -126,6 +128,8 @@ def train_dataset(split: Split,
     shuffle: Shuffle over the full split, differently each epoch.
     drop_remainder: Drop the last incomplete batch.
     repeat: Repeat forever (batches then span epoch boundaries).
+    extras: Further per-example arrays ([N, ...]), batched under their keys
+      beside the image and label of the same example.
 
   Returns:
     The dataset.
@@ -149,16 +153,23 @@ def train_dataset(split: Split,
   if repeat:
     ds = ds.repeat()
   ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-  return _gathered(ds, split)
+  return _gathered(ds, split, extras)
 
 
-def _gathered(indices: tf.data.Dataset, split: Split) -> tf.data.Dataset:
-  """Batches of `split` at each batch of `indices`, as model inputs."""
-  images = tf.constant(np.asarray(split.images, dtype=np.uint8))
-  labels = tf.constant(np.asarray(split.labels).astype(np.int32))
+def _gathered(indices: tf.data.Dataset, split: Split,
+              extras: dict[str, np.ndarray] | None = None) -> tf.data.Dataset:
+  """Batches of `split` (and of `extras`) at each batch of `indices`, as
+  model inputs."""
+  arrays = {"image": tf.constant(np.asarray(split.images, dtype=np.uint8)),
+            "label": tf.constant(np.asarray(split.labels).astype(np.int32))}
+  for key, values in (extras or {}).items():
+    if len(values) != len(split):
+      raise ValueError(f"{key} has {len(values)} entries for {len(split)} "
+                       "examples.")
+    arrays[key] = tf.constant(values)
   ds = indices.map(
-      lambda i: _to_model_inputs({"image": tf.gather(images, i),
-                                  "label": tf.gather(labels, i)}),
+      lambda i: _to_model_inputs({k: tf.gather(a, i)
+                                  for k, a in arrays.items()}),
       num_parallel_calls=tf.data.AUTOTUNE)
   return ds.prefetch(tf.data.AUTOTUNE)
 
@@ -174,6 +185,31 @@ def resampled_dataset(split: Split, batch_size: int,
   indices = tf.data.Dataset.random(seed=seed).map(
       lambda r: tf.math.floormod(r, n))
   return _gathered(indices.batch(batch_size), split)
+
+
+def neighbor_distances(images: np.ndarray, k: int,
+                       block: int = 1000) -> np.ndarray:
+  """Each image's Euclidean distance to its k-th nearest other image of
+  `images` (uint8 pixels, measured in [0, 1] units), float32 [N].
+
+  An exact duplicate counts as a neighbour at distance 0. Computed in blocks
+  of `block` images against all the others with one matrix product each.
+  """
+  flat = tf.constant(np.asarray(images, np.float32).reshape(
+      len(images), -1) / 255.0)
+  n = int(flat.shape[0])
+  if not 1 <= k < n:
+    raise ValueError(f"k must be in [1, {n - 1}] for {n} images, got {k}.")
+  norms = tf.reduce_sum(tf.square(flat), axis=1)
+  out = []
+  for start in range(0, n, block):
+    rows = flat[start:start + block]
+    squared = (norms[start:start + block, None] + norms[None, :] -
+               2.0 * tf.matmul(rows, flat, transpose_b=True))
+    # The k + 1 smallest include the image itself, at distance 0.
+    nearest = -tf.math.top_k(-squared, k=k + 1).values
+    out.append(tf.sqrt(tf.maximum(nearest[:, k], 0.0)))
+  return tf.concat(out, axis=0).numpy()
 
 
 def eval_dataset(split: Split, batch_size: int) -> tf.data.Dataset:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Union
 
 import tensorflow as tf
 
@@ -106,15 +106,17 @@ def _unit_directions(x: tf.Tensor) -> tf.Tensor:
 
 def virtual_adversarial_perturbation(
     logits_fn: Callable[[tf.Tensor], tf.Tensor], inputs: tf.Tensor,
-    target_logits: tf.Tensor, direction: tf.Tensor, epsilon: float,
-    xi: float, power_iterations: int = 1) -> tf.Tensor:
+    target_logits: tf.Tensor, direction: tf.Tensor,
+    epsilon: Union[float, tf.Tensor], xi: float,
+    power_iterations: int = 1) -> tf.Tensor:
   """Miyato et al.'s virtual adversarial perturbation of `inputs`.
 
   Starting from the random `direction` (the shape of `inputs`), each power
   iteration moves `xi` along the current direction and replaces it by the
   gradient of KL(softmax(target_logits) || softmax(logits_fn(inputs + xi d)))
   with respect to d: the direction in which the class distribution changes
-  fastest. Returns that direction scaled to L2 norm `epsilon` per example, a
+  fastest. Returns that direction scaled to L2 norm `epsilon` per example
+  (one norm for all, or a tensor [B, 1, ...] of one per example), a
   constant (no gradient flows through it).
   """
   d = _unit_directions(direction)
@@ -131,7 +133,7 @@ def virtual_adversarial_perturbation(
 
 def virtual_adversarial_loss(
     logits_fn: Callable[[tf.Tensor], tf.Tensor], inputs: tf.Tensor,
-    direction: tf.Tensor, epsilon: float, xi: float,
+    direction: tf.Tensor, epsilon: Union[float, tf.Tensor], xi: float,
     power_iterations: int = 1) -> tf.Tensor:
   """KL(q(y|x) || q(y|x + r_adv)), batch mean: how far the class
   distribution moves under the virtual adversarial perturbation r_adv

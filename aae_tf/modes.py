@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional
 
+from absl import logging
 import keras
 import numpy as np
 import tensorflow as tf
@@ -54,7 +55,8 @@ def build_autoencoder(model: ModelConfig, encoder_classes: int):
                      model.keep_prob, model.input_noise_std, model.min_stddev,
                      num_classes=encoder_classes,
                      input_keep_prob=model.input_keep_prob,
-                     kernel_initializer=model.kernel_initializer),
+                     kernel_initializer=model.kernel_initializer,
+                     hidden_noise_std=model.hidden_noise_std),
           MLPDecoder(model.image_shape, model.decoder_units,
                      output_activation=output_activation,
                      kernel_initializer=model.kernel_initializer))
@@ -117,6 +119,12 @@ class AdversarialAutoencoder:
     if self.ensemble is not None:
       nets["ensemble"] = self.ensemble
     return nets
+
+  @property
+  def inference_networks(self) -> Dict[str, keras.Model]:
+    """The networks that encode, classify, decode and sample (the weight
+    average's; discriminators only train)."""
+    return {"encoder": self.encoder, "decoder": self.decoder}
 
   # -- Hooks. --
 
@@ -310,9 +318,16 @@ class AdversarialAutoencoder:
     """The training examples as this mode sees them."""
     return train
 
+  def train_extras(self, train: data_lib.Split) -> Dict[str, np.ndarray]:
+    """Per-example arrays the phases read beside each image (default:
+    none)."""
+    del train
+    return {}
+
   def train_dataset(self, train: data_lib.Split, seed: int) -> tf.data.Dataset:
     return data_lib.train_dataset(self.train_split(train),
-                                  self.config.train.batch_size, seed=seed)
+                                  self.config.train.batch_size, seed=seed,
+                                  extras=self.train_extras(train))
 
   def eval_metrics(self, batch: Batch) -> Dict[str, tf.Tensor]:
     """Per-batch held-out metrics (means), from the posterior mean: the
@@ -417,6 +432,7 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
     super().__init__(config)
     self.y_discriminator(self.y_critic_inputs(tf.zeros([1, self.num_classes])))
     self.classify_fn = tf.function(self.classify, reduce_retracing=True)
+    self._vat_radii = None  # Per training image, computed on first use.
 
   @property
   def classify_phase(self) -> bool:
@@ -510,16 +526,35 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
   def _virtual_adversarial(self, batch):
     """q(y|x) of the unlabeled batch against its virtual adversarial
     perturbation; inference-mode passes (no input noise or dropout), in the
-    encoder's own pixel range, so vat_epsilon is in those units."""
+    encoder's own pixel range, so the radius is in those units: vat_epsilon,
+    or each image's own (`train_extras`)."""
     cfg = self.config.train
     images = batch["image"]
     if self.unit_pixels:
       images = data_lib.signed_to_unit(images)
+    epsilon = (batch["vat_radius"][:, None, None, None]
+               if cfg.vat_radius_scale > 0 else cfg.vat_epsilon)
     logits_fn = lambda x: self.encoder(x, training=False)["logits"]
     loss = losses.virtual_adversarial_loss(
         logits_fn, images, self.rng.normal(tf.shape(images)),
-        cfg.vat_epsilon, cfg.vat_xi, cfg.vat_power_iterations)
+        epsilon, cfg.vat_xi, cfg.vat_power_iterations)
     return loss, {}
+
+  def train_extras(self, train):
+    """With a per-image VAT radius: "vat_radius", vat_radius_scale times the
+    distance of each training image to its vat_radius_neighbor-th nearest
+    one, in the encoder's pixel units (computed once)."""
+    cfg = self.config.train
+    if not (cfg.vat_weight > 0 and cfg.vat_radius_scale > 0):
+      return {}
+    if self._vat_radii is None or len(self._vat_radii) != len(train):
+      unit = data_lib.neighbor_distances(train.images, cfg.vat_radius_neighbor)
+      scale = cfg.vat_radius_scale * (1.0 if self.unit_pixels else 2.0)
+      self._vat_radii = (scale * unit).astype(np.float32)
+      logging.info("Virtual adversarial radius per image: median %.3f, "
+                   "range %.3f-%.3f.", np.median(self._vat_radii),
+                   self._vat_radii.min(), self._vat_radii.max())
+    return {"vat_radius": self._vat_radii}
 
   def _class_balance(self, batch):
     """The unlabeled batch's mean q(y|x) against the uniform distribution
@@ -666,6 +701,11 @@ class DimensionReductionAAE(ClusteringAAE):
   @property
   def networks(self):
     return {**super().networks, "cluster_heads": self.cluster_heads}
+
+  @property
+  def inference_networks(self):
+    return {**super().inference_networks,
+            "cluster_heads": self.cluster_heads}
 
   def decoder_inputs(self, codes, labels=None):
     """`labels` are cluster probabilities y, [N, num_classes]."""

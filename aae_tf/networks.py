@@ -28,7 +28,9 @@ class MLPEncoder(keras.Model):
   noise (the image is flattened after the input noise and dropout).
 
   Input noise and input dropout act at training time only, before the first
-  layer; `keep_prob` < 1 adds dropout after every hidden layer.
+  layer; `keep_prob` < 1 adds dropout after every hidden layer, and
+  `hidden_noise_std` > 0 Gaussian noise on every hidden layer's output
+  (training only, before that dropout).
 
   With `posterior="gaussian"` it returns a mean (linear) and a standard
   deviation (softplus); with "deterministic" only the mean (the code itself).
@@ -40,7 +42,8 @@ class MLPEncoder(keras.Model):
                posterior: str = "gaussian", keep_prob: float = 1.0,
                input_noise_std: float = 0.0, min_stddev: float = 1e-6,
                num_classes: int = 0, input_keep_prob: float = 1.0,
-               kernel_initializer: str = HE_INIT, name: str = "encoder",
+               kernel_initializer: str = HE_INIT,
+               hidden_noise_std: float = 0.0, name: str = "encoder",
                **kwargs):
     super().__init__(name=name, **kwargs)
     self.ncode = ncode
@@ -52,6 +55,7 @@ class MLPEncoder(keras.Model):
     self.num_classes = num_classes
     self.input_keep_prob = input_keep_prob
     self.kernel_initializer = kernel_initializer
+    self.hidden_noise_std = hidden_noise_std
     self.noise = keras.layers.GaussianNoise(input_noise_std, name="input_noise")
     self.flatten = keras.layers.Flatten(name="flatten")
     self.input_dropout = keras.layers.Dropout(1.0 - input_keep_prob,
@@ -64,6 +68,9 @@ class MLPEncoder(keras.Model):
     self.dropouts = _attach(self, "dropout", [
         keras.layers.Dropout(1.0 - keep_prob, name=f"dropout_{i}")
         for i in range(len(self.units))])
+    self.hidden_noises = _attach(self, "hidden_noise", [
+        keras.layers.GaussianNoise(hidden_noise_std, name=f"hidden_noise_{i}")
+        for i in range(len(self.units))] if hidden_noise_std else [])
     # One dense layer for the mean and (Gaussian) the raw standard
     # deviation: a single product instead of two thin ones.
     self.gaussian = posterior == "gaussian"
@@ -88,8 +95,11 @@ class MLPEncoder(keras.Model):
     if self.input_keep_prob < 1.0:
       h = self.input_dropout(h, training=training)
     h = self.flatten(h)
-    for dense, dropout in zip(self.hidden, self.dropouts):
-      h = dropout(dense(h), training=training)
+    for i, (dense, dropout) in enumerate(zip(self.hidden, self.dropouts)):
+      h = dense(h)
+      if self.hidden_noises:
+        h = self.hidden_noises[i](h, training=training)
+      h = dropout(h, training=training)
     code = self.code(h)
     if self.gaussian:
       mean, raw = tf.split(code, 2, axis=-1)
@@ -106,7 +116,8 @@ class MLPEncoder(keras.Model):
             "input_noise_std": self.input_noise_std,
             "min_stddev": self.min_stddev, "num_classes": self.num_classes,
             "input_keep_prob": self.input_keep_prob,
-            "kernel_initializer": self.kernel_initializer, "name": self.name}
+            "kernel_initializer": self.kernel_initializer,
+            "hidden_noise_std": self.hidden_noise_std, "name": self.name}
 
 
 class MLPDecoder(keras.Model):

@@ -22,7 +22,8 @@ RESUMABLE_FIELDS = {("train", "max_epoch"), ("train", "progress_bar"),
                     ("data", "used_source"), ("train", "eval_every_epochs"),
                     ("train", "summary_every_epochs"),
                     ("train", "test_every_epochs"),
-                    ("train", "checkpoint_every_epochs")}
+                    ("train", "checkpoint_every_epochs"),
+                    ("train", "recipe")}
 
 
 def prepare_save_path(config: ExperimentConfig) -> bool:

@@ -8,12 +8,14 @@ by a `tf.train.CheckpointManager` that restores automatically.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import shutil
 import signal
 import tempfile
 import threading
+import time
 from typing import Callable, Dict, Optional, Tuple
 
 from absl import logging
@@ -21,6 +23,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from aae_tf import averaging
 from aae_tf import data as data_lib
 from aae_tf import distribute
 from aae_tf import summaries
@@ -38,6 +41,9 @@ STEP_KEY = "step/.ATTRIBUTES/VARIABLE_VALUE"
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 SUMMARY_DIR = "tensorboard"
 STABILITY_TAG = "stability/objective_std"
+# Runs longer than this many epochs are reminded after each epoch that
+# max_epoch sets their length.
+LONG_RUN_EPOCHS = 300
 # What reading a damaged or foreign checkpoint raises.
 CHECKPOINT_ERRORS = (tf.errors.OpError, AssertionError, ValueError, IndexError,
                      KeyError)
@@ -78,16 +84,58 @@ def optimizer_config(config: ExperimentConfig, phase) -> OptimizerConfig:
   return optimizers.get(phase.name, optimizers[phase.role])
 
 
-def learning_rate_schedule(opt: OptimizerConfig, steps_per_epoch: int):
-  """Piecewise constant in global steps: the base rate, divided after each
-  decay epoch (step s, counted from 0, uses the rate of epoch s //
-  steps_per_epoch; Keras keeps a value up to and including its boundary)."""
+def learning_rate_schedule(opt: OptimizerConfig, steps_per_epoch: int,
+                           max_epoch: Optional[int] = None):
+  """The rate of `opt` at each global step (counted from 0).
+
+  Piecewise constant: the base rate, divided after each decay epoch (step s
+  uses the rate of epoch s // steps_per_epoch; Keras keeps a value up to and
+  including its boundary). With `opt.anneal`, also annealed over the end of
+  a run of `max_epoch` epochs (`AnnealedSchedule`).
+  """
   boundaries = [int(e * steps_per_epoch) - 1 for e in opt.decay_epochs]
   values = [opt.learning_rate * opt.decay_factor**i
             for i in range(len(boundaries) + 1)]
-  if not boundaries:
-    return opt.learning_rate
-  return keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
+  schedule = (keras.optimizers.schedules.PiecewiseConstantDecay(
+      boundaries, values) if boundaries else opt.learning_rate)
+  if opt.anneal == "none":
+    return schedule
+  if not max_epoch:
+    raise ValueError("An annealed rate needs the run's max_epoch.")
+  return AnnealedSchedule(schedule, opt.anneal, max_epoch * steps_per_epoch,
+                          opt.anneal_start, opt.anneal_final)
+
+
+class AnnealedSchedule(keras.optimizers.schedules.LearningRateSchedule):
+  """A rate times a factor that is 1 up to step `start * total_steps`, then
+  falls (linearly, or along half a cosine) to `final` at the last step,
+  `total_steps - 1`."""
+
+  def __init__(self, schedule, kind: str, total_steps: int, start: float,
+               final: float):
+    self.schedule = schedule
+    self.kind = kind
+    self.total_steps = int(total_steps)
+    self.start_step = int(start * total_steps)
+    self.final = final
+
+  def factor(self, step) -> tf.Tensor:
+    """The annealing factor at `step`."""
+    span = float(max(self.total_steps - 1 - self.start_step, 1))
+    t = tf.clip_by_value(
+        (tf.cast(step, tf.float32) - self.start_step) / span, 0.0, 1.0)
+    if self.kind == "cosine":
+      t = 0.5 * (1.0 - tf.cos(math.pi * t))
+    return 1.0 - (1.0 - self.final) * t
+
+  def __call__(self, step):
+    base = (self.schedule(step) if callable(self.schedule)
+            else tf.constant(self.schedule, tf.float32))
+    return tf.cast(base, tf.float32) * self.factor(step)
+
+  def get_config(self):
+    return {"kind": self.kind, "total_steps": self.total_steps,
+            "start_step": self.start_step, "final": self.final}
 
 
 def make_optimizer(opt: OptimizerConfig, schedule,
@@ -131,20 +179,24 @@ class Trainer:
     for phase in self.phases:
       opt = optimizer_config(config, phase)
       schedule = GlobalStepSchedule(
-          learning_rate_schedule(opt, steps_per_epoch), self.step,
-          self.lr_scale)
+          learning_rate_schedule(opt, steps_per_epoch,
+                                 config.train.max_epoch),
+          self.step, self.lr_scale)
       self.optimizers[phase.name] = make_optimizer(opt, schedule, phase.name)
       phase.build(self.optimizers[phase.name], steps_per_epoch)
     # Keras keeps dropout and noise seeds in non-trainable variables that a
     # Checkpoint of the models alone misses; list them so resumption is exact.
     layer_state = [v for net in model.networks.values()
                    for v in net.non_trainable_variables]
+    self.average = make_weight_average(model, config)
+    extra = ({} if self.average is None
+             else {"average": self.average.checkpoint()})
     self.checkpoint = tf.train.Checkpoint(
         epoch=self.epoch, step=self.step, rng=model.rng,
         lr_scale=self.lr_scale, best_validation=self.best_validation,
         epochs_without_improvement=self.epochs_without_improvement,
         layer_state=layer_state, optimizers=dict(self.optimizers),
-        **model.networks)
+        **extra, **model.networks)
     # Every worker saves (the save is collective); only the chief's copy is
     # kept in SAVE_PATH, the others go to a temporary folder.
     directory = (checkpoint_dir(config.save_path) if self.chief else
@@ -200,6 +252,8 @@ class Trainer:
       outputs = self.strategy.run(
           self._step_fn, args=(next(iterator), self.step.read_value()))
       self.step.assign_add(1)
+      if self.average is not None:
+        self.average.update()
       for key, value in outputs.items():
         value = self.strategy.reduce(tf.distribute.ReduceOp.MEAN, value,
                                      axis=None)
@@ -224,6 +278,13 @@ class Trainer:
     return {k: totals[k] / count for k in keys}
 
   # -- Host-side loop. --
+
+  def averaged(self):
+    """A context in which the networks hold their weight average (when the
+    run keeps one); the raw weights come back after it."""
+    if self.average is None:
+      return contextlib.nullcontext()
+    return self.average.swapped()
 
   def restore(self) -> Optional[str]:
     """Restores the newest checkpoint (by global step, periodic or written on
@@ -379,7 +440,9 @@ class Trainer:
   def _fit_epochs(self, splits, start: int, offset: int, writer, eval_images,
                   on_epoch_end) -> None:
     train = self.config.train
+    durations = []
     for epoch in range(start, train.max_epoch):
+      began = time.monotonic()
       dataset = self.model.train_dataset(splits.train, seed=train.seed + epoch)
       if offset:
         dataset = dataset.skip(offset)
@@ -391,25 +454,28 @@ class Trainer:
       validation = last or (epoch + 1) % train.eval_every_epochs == 0
       test = last or (train.test_every_epochs > 0 and
                       (epoch + 1) % train.test_every_epochs == 0)
-      results = self.epoch_results(splits, validation, test)
+      with self.averaged():
+        results = self.epoch_results(splits, validation, test)
+        with writer.as_default(step=self.step):
+          for key, value in results.items():
+            tf.summary.scalar(key, value)
+          if last or (epoch + 1) % train.summary_every_epochs == 0:
+            # Summaries sample the prior with the model's generator; putting
+            # its state back keeps training independent of their cadence.
+            state = tf.identity(self.model.rng.state)
+            summaries.write_epoch_summaries(self.model, eval_images,
+                                            splits.validation, train)
+            self.model.rng.reset(state)
       if validation:
         self._update_plateau(results)
-      with writer.as_default(step=self.step):
-        for key, value in results.items():
-          tf.summary.scalar(key, value)
-        if last or (epoch + 1) % train.summary_every_epochs == 0:
-          # Summaries sample the prior with the model's generator; putting
-          # its state back keeps training independent of their cadence.
-          state = tf.identity(self.model.rng.state)
-          summaries.write_epoch_summaries(self.model, eval_images,
-                                          splits.validation, train)
-          self.model.rng.reset(state)
       writer.flush()
       logging.info("Epoch %d/%d: %s", epoch + 1, train.max_epoch,
                    ", ".join(f"{k}={v:.4f}" for k, v in results.items())
                    or "trained")
       if last or (epoch + 1) % train.checkpoint_every_epochs == 0:
         self.save(epoch + 1)
+      durations.append(time.monotonic() - began)
+      logging.info("%s", time_left_line(epoch + 1, train.max_epoch, durations))
       if on_epoch_end is not None:
         on_epoch_end(epoch + 1)
       self._stop_if_signalled(epoch)
@@ -462,6 +528,37 @@ class Trainer:
         progbar.update(done, list(values.items()))
       if done < self.steps_per_epoch:
         self._stop_if_signalled(epoch)
+
+
+def _duration(seconds: float) -> str:
+  """'42 s', '17 min' or '3.5 h'."""
+  if seconds < 90:
+    return f"{seconds:.0f} s"
+  if seconds < 90 * 60:
+    return f"{seconds / 60:.0f} min"
+  return f"{seconds / 3600:.1f} h"
+
+
+def time_left_line(done: int, max_epoch: int, durations) -> str:
+  """After epoch `done` of `max_epoch`: its time and the time left, from the
+  mean epoch of this process (the first one, which compiles, left out once
+  there are others)."""
+  steady = durations[1:] or durations
+  left = (max_epoch - done) * sum(steady) / len(steady)
+  line = (f"Epoch {done}/{max_epoch} took {_duration(durations[-1])}; "
+          f"about {_duration(left)} left.")
+  if max_epoch > LONG_RUN_EPOCHS and done < max_epoch:
+    line += " A smaller max_epoch (--maxepoch) shortens the run."
+  return line
+
+
+def make_weight_average(model, config: ExperimentConfig
+                        ) -> Optional[averaging.WeightAverage]:
+  """The run's average of `model.inference_networks`, or None without one."""
+  decay = config.train.weight_average_decay
+  if not decay:
+    return None
+  return averaging.WeightAverage(model.inference_networks, decay)
 
 
 def restore_checkpoint(checkpoint: tf.train.Checkpoint, path: str,

@@ -115,13 +115,28 @@ def train_and_evaluate(config: ExperimentConfig,
   if resuming and not restored:
     logging.info("No checkpoint in %s yet: starting from epoch 0.",
                  config.save_path)
+  logging.info("%s", plan_line(config, n_steps, int(trainer.epoch.numpy())))
   trainer.fit(splits, on_epoch_end=on_epoch_end)
   if not chief or not export_model:
     return Run(model, trainer, "")
-  path = export.export_saved_model(model, config.save_path)
-  logging.info("SavedModel written to %s", path)
-  write_run_figures(model, config, splits)
+  with trainer.averaged():
+    path = export.export_saved_model(model, config.save_path)
+    logging.info("SavedModel written to %s", path)
+    write_run_figures(model, config, splits)
   return Run(model, trainer, path)
+
+
+def plan_line(config: ExperimentConfig, steps: int, epoch: int) -> str:
+  """What a run is about to do, in one line."""
+  train = config.train
+  labels = ("" if config.mode not in ("label", "semisupervised",
+                                      "dimreduction") else
+            "all labels, " if train.num_labeled is None else
+            f"{train.num_labeled} labels, ")
+  start = f", from epoch {epoch}" if epoch else ""
+  return (f"Plan: {config.mode}, recipe {train.recipe or 'custom'}, "
+          f"{labels}{train.max_epoch} epochs of {steps} steps{start}; "
+          f"SAVE_PATH {config.save_path}")
 
 
 def write_run_figures(model, config: ExperimentConfig,
@@ -157,7 +172,12 @@ def restore_model(config: ExperimentConfig, load: str):
       raise CheckpointError(
           f"No checkpoint {load} in {directory}; available: "
           f"{', '.join(ids) or 'none'}.")
-  trainer_lib.restore_checkpoint(tf.train.Checkpoint(**model.networks),
-                                 path, partial=True)
-  logging.info("Restored %s", path)
+  average = trainer_lib.make_weight_average(model, config)
+  extra = {} if average is None else {"average": average.checkpoint()}
+  trainer_lib.restore_checkpoint(
+      tf.train.Checkpoint(**extra, **model.networks), path, partial=True)
+  if average is not None:  # The model infers with the averaged weights.
+    average.load_into_networks()
+  logging.info("Restored %s%s", path,
+               "" if average is None else " (averaged weights)")
   return model

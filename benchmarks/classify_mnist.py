@@ -87,8 +87,20 @@ def main(argv):
     tag += f"_vat{FLAGS.vat:g}"
   if FLAGS.vat_epsilon:  # Also over a recipe's own VAT phase.
     tag += f"_eps{FLAGS.vat_epsilon:g}"
+  if FLAGS.vat_radius_scale:
+    tag += f"_radius{FLAGS.vat_radius_scale:g}"
+    if FLAGS.vat_radius_neighbor:
+      tag += f"-k{FLAGS.vat_radius_neighbor}"
   if FLAGS.class_balance:
     tag += f"_balance{FLAGS.class_balance:g}"
+  if FLAGS.weight_average is not None:
+    tag += f"_average{FLAGS.weight_average:g}"
+  if FLAGS.hidden_noise:
+    tag += f"_hnoise{FLAGS.hidden_noise:g}"
+  if FLAGS.anneal is not None:
+    tag += f"_anneal-{FLAGS.anneal}"
+  if FLAGS.anneal_start is not None:
+    tag += f"{FLAGS.anneal_start:g}"
   if FLAGS.y_batch_statistics is not None:  # Over the recipe's choice.
     tag += "_ybatch" if FLAGS.y_batch_statistics else "_noybatch"
   if FLAGS.lr_decay_epochs is not None:  # Over the recipe's schedule.
@@ -100,6 +112,8 @@ def main(argv):
   for override in FLAGS.optimizers or ():  # KEY:KIND:LR:MOMENTUM
     key, kind, rate = override.split(":")[:3]
     tag += f"_{key}-{kind}{rate}"
+  if FLAGS.maxepoch is not None and FLAGS.recipe == "budget":
+    tag += f"_{FLAGS.maxepoch}ep"  # The schedule follows the run's length.
   if FLAGS.seed:
     tag += f"_seed{FLAGS.seed}"
   if FLAGS.labeled_seed is not None:

@@ -15,6 +15,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app  # pylint: disable=g-import-not-at-top
 from absl import flags
 
+from aae_tf.recipes import RECIPES  # pylint: disable=g-import-not-at-top
+
 DEFAULT_SAVE_PATH = os.path.join(os.path.expanduser("~"), "aae_tf_runs",
                                  "mnist")
 
@@ -46,13 +48,13 @@ flags.DEFINE_bool("supervise", False, "With --generate on a supervised run: "
                   "one code per column, one digit per row.")
 flags.DEFINE_string("load", None, "Checkpoint to restore for --generate / "
                     "--viz: an epoch number or 'latest'.")
-flags.DEFINE_enum("recipe", "default",
-                  ["default", "paper", "paper_plus", "seed"],
+flags.DEFINE_enum("recipe", "default", list(RECIPES),
                   "Training recipe (aae_tf/recipes.py): the paper's appendix "
                   "(SGD per phase), the paper's with the beyond-the-paper "
-                  "phases measured to help (paper_plus), the TF1 seed's Adam "
-                  "settings, or the mode's default (README, Recipes). Flags "
-                  "below override it.")
+                  "phases measured to help (paper_plus), paper_plus with a "
+                  "schedule that ends with --maxepoch and averaged weights "
+                  "(budget), the TF1 seed's Adam settings, or the mode's "
+                  "default (docs/recipes.md). Flags below override it.")
 # Model and optimisation: unset flags take the recipe's value.
 flags.DEFINE_integer("ncode", None, "Dimension of the code.")
 flags.DEFINE_enum("dist_type", "gaussian",
@@ -123,6 +125,22 @@ flags.DEFINE_float("vat", None, "Beyond the paper (0: off): weight of a "
                    "virtual adversarial phase on q(y|x) of unlabeled images.")
 flags.DEFINE_float("vat_epsilon", None, "L2 norm of the --vat perturbation, "
                    "in the encoder's pixel units.")
+flags.DEFINE_float("vat_radius_scale", None, "Beyond the paper (0: off): "
+                   "each image's --vat perturbation norm is this multiple of "
+                   "its distance to its --vat_radius_neighbor-th nearest "
+                   "training image, instead of --vat_epsilon.")
+flags.DEFINE_integer("vat_radius_neighbor", None, "Which nearest training "
+                     "image sets the --vat_radius_scale radius.")
+flags.DEFINE_float("weight_average", None, "Decay per step of an "
+                   "exponential moving average of the weights used for "
+                   "evaluation, figures and export (0: the raw weights).")
+flags.DEFINE_float("hidden_noise", None, "Standard deviation of Gaussian "
+                   "noise on the encoder's hidden layers (training only).")
+flags.DEFINE_enum("anneal", None, ["none", "linear", "cosine"], "Every rate "
+                  "falls to 0 at the last step of --maxepoch from "
+                  "--anneal_start of the run on (none: no annealing).")
+flags.DEFINE_float("anneal_start", None, "Fraction of the run after which "
+                   "--anneal begins.")
 flags.DEFINE_float("class_balance", None, "Beyond the paper (0: off): weight "
                    "of a phase asking the batch's mean q(y|x) to be uniform.")
 flags.DEFINE_float("ygenw", None, "Weight of the y generator loss.")
@@ -195,6 +213,10 @@ FIELDS = {
     "consistency": ("train", "consistency_weight"),
     "consistency_rampup": ("train", "consistency_rampup_epochs"),
     "vat": ("train", "vat_weight"), "vat_epsilon": ("train", "vat_epsilon"),
+    "vat_radius_scale": ("train", "vat_radius_scale"),
+    "vat_radius_neighbor": ("train", "vat_radius_neighbor"),
+    "weight_average": ("train", "weight_average_decay"),
+    "hidden_noise": ("model", "hidden_noise_std"),
     "class_balance": ("train", "class_balance_weight"),
     "ydisw": ("train", "ydisw"), "ygenw": ("train", "ygenw"),
     "labeled_bsize": ("train", "labeled_batch_size"),
@@ -256,8 +278,9 @@ def build_config(action):
 
 
 def optimizer_overrides(optimizers):
-  """The recipe's optimisers with --lr, --gen_lr, --dis_lr,
-  --lr_decay_epochs and --optimizers applied, in that order."""
+  """The recipe's optimisers with --lr, --gen_lr, --dis_lr, --anneal,
+  --anneal_start, --lr_decay_epochs and --optimizers applied, in that
+  order."""
   from aae_tf.errors import ConfigError  # pylint: disable=g-import-not-at-top
   out = dict(optimizers)
 
@@ -271,6 +294,9 @@ def optimizer_overrides(optimizers):
     if present(name):
       update([k for k in out if k == role or k.endswith(role)],
              learning_rate=FLAGS[name].value)
+  for name in ("anneal", "anneal_start"):
+    if present(name):
+      update(out, **{name: FLAGS[name].value})
   if present("lr_decay_epochs"):
     try:
       decay = tuple(int(e) for e in FLAGS.lr_decay_epochs)

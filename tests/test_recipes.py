@@ -103,7 +103,8 @@ def test_paper_plus_is_the_paper_recipe_with_the_measured_phases(tmp_path):
                                                       "paper_plus")
   assert plus.model == paper.model
   assert plus.train == dataclasses.replace(
-      paper.train, vat_weight=0.1, vat_epsilon=1.0, class_balance_weight=10.0)
+      paper.train, vat_weight=0.1, vat_epsilon=1.0, class_balance_weight=10.0,
+      recipe="paper_plus")
   names = [p.name for p in _trainer(_small(plus)).phases]
   assert names == ["reconstruction", "z_discriminator", "z_generator",
                    "y_discriminator", "y_generator", "class_balance",
@@ -111,13 +112,15 @@ def test_paper_plus_is_the_paper_recipe_with_the_measured_phases(tmp_path):
   paper, plus = make("clustering", "paper"), make("clustering", "paper_plus")
   assert plus == dataclasses.replace(paper, train=dataclasses.replace(
       paper.train, class_balance_weight=3.0, vat_weight=0.1,
-      vat_epsilon=2.0))
+      vat_epsilon=2.0, recipe="paper_plus"))
   names = [p.name for p in _trainer(_small(plus)).phases]
   assert names == ["reconstruction", "z_discriminator", "z_generator",
                    "y_discriminator", "y_generator", "class_balance",
                    "virtual_adversarial"]
   for mode in ("unsupervised", "label", "supervised", "dimreduction"):
-    assert make(mode, "paper_plus") == make(mode, "paper"), mode
+    paper = make(mode, "paper")
+    assert make(mode, "paper_plus") == dataclasses.replace(
+        paper, train=dataclasses.replace(paper.train, recipe="paper_plus")), mode
 
 
 @pytest.mark.parametrize("clusters, weight", [(None, 3.0), (16, 3.0),
@@ -209,3 +212,26 @@ def test_paper_semisupervised_step_is_finite(tmp_path):
   for step in range(20):
     out = run_phases(trainer.phases, batch, tf.constant(step, tf.int64))
   assert all(np.isfinite(float(v)) for v in out.values())
+
+
+def test_budget_is_paper_plus_with_a_schedule_that_ends_with_the_run(tmp_path):
+  """The budget recipe: paper_plus's model and phases, no decay epochs, every
+  rate annealed over the end of the run, a weight average for evaluation."""
+  plus = recipes.make_config("semisupervised", str(tmp_path), "paper_plus",
+                             num_labeled=100)
+  budget = recipes.make_config("semisupervised", str(tmp_path), "budget",
+                               num_labeled=100)
+  assert budget.model == plus.model
+  assert budget.train.recipe == "budget"
+  assert budget.train.max_epoch == recipes.BUDGET["max_epoch"]
+  assert budget.train.weight_average_decay == recipes.BUDGET[
+      "weight_average_decay"]
+  for key, opt in budget.train.optimizers.items():
+    assert opt == dataclasses.replace(
+        plus.train.optimizers[key], decay_epochs=(),
+        anneal=recipes.BUDGET["anneal"],
+        anneal_start=recipes.BUDGET["anneal_start"]), key
+  assert dataclasses.replace(
+      budget.train, optimizers=plus.train.optimizers,
+      max_epoch=plus.train.max_epoch, weight_average_decay=0.0,
+      recipe="paper_plus") == plus.train
