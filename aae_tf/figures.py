@@ -338,15 +338,17 @@ def cluster_heads_grid(heads: np.ndarray) -> np.ndarray:
 
 def save_cluster_heads(path: PathLike | None, heads: np.ndarray,
                        title: str) -> np.ndarray:
-  """Draws ``cluster_heads_grid``; row r is labelled "r*C+" and column c
-  "c", so the cell holds cluster r*C + c (C = CLUSTER_HEADS_PER_ROW).
+  """Draws ``cluster_heads_grid``; column c is labelled "c" and (with more
+  than one row) row r "r*C+", so the cell holds cluster r*C + c
+  (C = CLUSTER_HEADS_PER_ROW).
 
   Returns:
     The rendered figure as uint8 RGB [H, W, 3].
   """
   rows, cols = row_layout(len(heads), CLUSTER_HEADS_PER_ROW)
+  row_labels = [f"{r * cols}+" for r in range(rows)] if rows > 1 else None
   fig = _image_grid_figure(heads, rows, cols, title=title,
-                           row_labels=[f"{r * cols}+" for r in range(rows)],
+                           row_labels=row_labels,
                            col_labels=[str(c) for c in range(cols)])
   return _finish(fig, path)
 
