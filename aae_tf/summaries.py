@@ -14,8 +14,8 @@ import tensorflow as tf
 
 from aae_tf import data as data_lib
 from aae_tf import evaluation, figures
-from aae_tf.modes import ClusteringAAE
 from aae_tf.config import TrainConfig
+from aae_tf.modes import ClusteringAAE
 
 MAX_HISTOGRAM_DIMS = 10  # Code dimensions with their own histogram.
 PROJECTOR_DIR = "projector"  # Under the summary folder.
