@@ -33,6 +33,9 @@ MANIFOLD_GRID = 20  # Manifold images per side.
 MANIFOLD_EXTENT = 3.0  # Gaussian manifold covers [-E, E]^2 (in prior stds).
 COMPONENT_EXTENT = 2.0  # Mixture manifolds cover +-E stds along each axis.
 VIZ_MODES = ("unsupervised", "label")  # Modes whose decoder reads codes only.
+CLUSTER_HEADS_FILENAME = "cluster_heads.png"
+CLUSTER_EXAMPLES_FILENAME = "cluster_examples.png"
+CLUSTER_EXAMPLES = 10  # Test images per cluster in cluster_examples.png.
 
 
 def generate(config: ExperimentConfig, load: str,
@@ -70,7 +73,10 @@ def generate(config: ExperimentConfig, load: str,
 
 def visualize(config: ExperimentConfig, load: str,
               splits: Optional[data_lib.MnistSplits] = None) -> list:
-  """Writes latent.png (test codes by digit) and the learned manifold(s)."""
+  """Writes latent.png (test codes by digit) and the learned manifold(s);
+  for a clustering run, its cluster figures (any code size)."""
+  if config.mode == "clustering":
+    return _cluster_figures(config, load, splits or load_data(config))
   if config.model.ncode != 2:
     raise ConfigError(f"--viz needs a 2-D code (--ncode 2), this run has "
                       f"--ncode {config.model.ncode}.")
@@ -112,6 +118,37 @@ def _representation_figure(config: ExperimentConfig, load: str,
       title=f"Test-set representations, {model.num_classes} cluster heads")
   logging.info("Wrote %s", path)
   return path
+
+
+def _cluster_figures(config: ExperimentConfig, load: str,
+                     splits: data_lib.MnistSplits) -> list:
+  """cluster_heads.png: every cluster decoded with the style z at zero;
+  cluster_examples.png: per cluster (row, labelled with the digit its most
+  sure naming image gives it), the test images most sure of it."""
+  model = restore_model(config, load)
+  batch = config.train.eval_batch_size
+  heads_path = os.path.join(config.save_path, CLUSTER_HEADS_FILENAME)
+  figures.save_cluster_heads(
+      heads_path, model.decode_cluster_heads().numpy(),
+      title=f"Heads of the {model.num_classes} clusters (style z = 0)")
+  naming = model.naming_split(splits)
+  names = evaluation.cluster_labels(
+      evaluation.predict_split(model.classify_fn, naming, batch),
+      naming.labels)
+  test = splits.test
+  probs = evaluation.predict_split(model.classify_fn, test, batch)
+  rows = [data_lib.to_model_images(test.images[indices]) for indices in
+          evaluation.most_sure_examples(probs, CLUSTER_EXAMPLES)]
+  examples_path = os.path.join(config.save_path, CLUSTER_EXAMPLES_FILENAME)
+  figures.save_image_grid(
+      examples_path,
+      figures.ragged_rows(rows, CLUSTER_EXAMPLES, model.image_shape),
+      model.num_classes, CLUSTER_EXAMPLES,
+      title="Test images most sure of each cluster",
+      row_labels=[f"{k}: {d}" for k, d in enumerate(names)],
+      ylabel="cluster: its digit")
+  logging.info("Wrote %s, %s", heads_path, examples_path)
+  return [heads_path, examples_path]
 
 
 def interpolate(config: ExperimentConfig, load: str, pairs,

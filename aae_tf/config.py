@@ -34,6 +34,8 @@ STRATEGIES = ("default", "mirrored", "multi_worker")
 # (the paper: sigmoid decoder). Images outside the networks are in [-1, 1].
 PIXEL_RANGES = ("signed", "unit")
 INITIALIZERS = ("he_normal", "glorot_uniform")
+# The split whose labels name the clusters of a clustering run.
+NAMING_SPLITS = ("train", "validation")
 OPTIMIZERS = ("adam", "sgd")
 # How a rate anneals over the end of the run (OptimizerConfig.anneal).
 ANNEALS = ("none", "linear", "cosine")
@@ -47,6 +49,7 @@ PHASE_NAMES = ("reconstruction", "discriminator", "generator",
                "z_discriminator", "z_generator", "y_discriminator",
                "y_generator", "classification", "consistency",
                "virtual_adversarial", "class_balance",
+               "information",
                "cluster_heads")
 
 
@@ -209,6 +212,16 @@ class TrainConfig:
   # weights with this decay per step (`averaging.WeightAverage`) is what
   # validation, test, figures and the SavedModel use; 0: the raw weights.
   weight_average_decay: float = 0.0
+  # Beyond the paper (off at 0): weight of an information phase (IMSAT, Hu
+  # et al.): the mean entropy of q(y|x) minus information_marginal_weight
+  # times the entropy of the batch's mean q(y|x), so that each image is sure
+  # of its class and the batch uses the classes evenly. Trains the trunk and
+  # y head with the generator role's optimiser.
+  information_weight: float = 0.0
+  information_marginal_weight: float = 4.0  # IMSAT's weight.
+  # Clustering: the split (one of NAMING_SPLITS) whose labels name each
+  # cluster (after its most sure image, and by majority).
+  cluster_naming_split: str = "train"
   num_labeled: Optional[int] = None  # Labeled training images; None: all.
   labeled_batch_size: int = 100  # Batch of the classification phase.
   # Draw each labeled batch with replacement (a bootstrap sample of the
@@ -443,10 +456,12 @@ def validate(config: ExperimentConfig) -> None:
            "The label mode needs one prior component per digit.")
   for name in ("encw", "disw", "genw", "clsw", "ydisw", "ygenw", "headw",
                "consistency_weight", "consistency_rampup_epochs",
+               "information_weight", "information_marginal_weight",
                "vat_weight", "class_balance_weight"):
     _check(getattr(train, name) >= 0, f"--{name} must be >= 0.")
   for flag, weight in (("--consistency", train.consistency_weight),
                        ("--vat", train.vat_weight),
+                       ("--information", train.information_weight),
                        ("--class_balance", train.class_balance_weight)):
     _check(weight == 0 or config.mode in CATEGORICAL_MODES,
            f"{flag} acts on the categorical code y of the modes "
@@ -463,6 +478,8 @@ def validate(config: ExperimentConfig) -> None:
          f"(off) or in (0, 1), got {train.weight_average_decay}.")
   _check(train.vat_power_iterations >= 1, "vat_power_iterations must be at "
          f"least 1, got {train.vat_power_iterations}.")
+  _choice(train.cluster_naming_split, NAMING_SPLITS,
+          "cluster naming split (--cluster_naming)")
   _check(train.steps_per_loop > 0, "steps_per_loop must be positive.")
   _check(train.eval_batch_size > 0, "eval_batch_size must be positive.")
   _choice(train.strategy, STRATEGIES, "strategy")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Dict
 
 import numpy as np
+from scipy import optimize
 
 from aae_tf import data as data_lib
 from aae_tf import losses
@@ -110,6 +111,39 @@ def clustering_error(probabilities: np.ndarray, labels: np.ndarray,
                      names: np.ndarray) -> float:
   """Share of examples whose cluster's name is not their label."""
   return float(np.mean(names[np.argmax(probabilities, axis=1)] != labels))
+
+
+def cluster_confusion(probabilities: np.ndarray, labels: np.ndarray,
+                      num_classes: int = NUM_DIGITS) -> np.ndarray:
+  """counts[k, d]: examples whose most probable cluster is k and whose label
+  is d. Returns [num_clusters, num_classes] integers."""
+  counts = np.zeros((probabilities.shape[1], num_classes), np.int64)
+  np.add.at(counts, (np.argmax(probabilities, axis=1), np.asarray(labels)), 1)
+  return counts
+
+
+def matched_cluster_error(probabilities: np.ndarray, labels: np.ndarray,
+                          num_classes: int = NUM_DIGITS) -> float:
+  """IMSAT's clustering error: share of examples whose cluster is not
+  their label under the one-to-one assignment of clusters to labels that
+  is best on these very examples (Hungarian algorithm on
+  `cluster_confusion`); clusters left without a label count as errors."""
+  counts = cluster_confusion(probabilities, labels, num_classes)
+  rows, cols = optimize.linear_sum_assignment(counts, maximize=True)
+  return float(1.0 - counts[rows, cols].sum() / len(labels))
+
+
+def most_sure_examples(probabilities: np.ndarray, count: int) -> list:
+  """Per cluster k, the indices of at most `count` examples whose most
+  probable cluster is k, by decreasing probability of k (fewer when the
+  cluster has fewer). Returns num_clusters integer arrays."""
+  assigned = np.argmax(probabilities, axis=1)
+  out = []
+  for k in range(probabilities.shape[1]):
+    members = np.flatnonzero(assigned == k)
+    order = np.argsort(-probabilities[members, k], kind="stable")
+    out.append(members[order[:count]])
+  return out
 
 
 def _squared_distances(samples: np.ndarray, points: np.ndarray,

@@ -80,6 +80,9 @@ _GRID_ALPHA = 0.3
 _ORTHONORMAL_ATOL = 1e-5
 _MIN_GRID_POINTS = 2
 
+# Clusters.
+CLUSTER_HEADS_PER_ROW = 10  # Cluster heads per row of their grid.
+
 # Animation.
 _GIF_SUFFIX = ".gif"
 _PNG_SUFFIX = ".png"
@@ -308,6 +311,60 @@ def save_image_grid(path: PathLike, images: np.ndarray, rows: int, cols: int,
                            row_labels=row_labels, col_labels=col_labels,
                            xlabel=xlabel, ylabel=ylabel)
   _save_png(fig, path)
+
+
+# ----------------------------------------------------------------------------
+# Clusters.
+# ----------------------------------------------------------------------------
+
+
+def row_layout(count: int, max_cols: int) -> tuple[int, int]:
+  """(rows, cols) of a row-major grid of `count` cells, at most `max_cols`
+  a row."""
+  if count < 1 or max_cols < 1:
+    raise ValueError(f"count and max_cols must be >= 1; got {count} and "
+                     f"{max_cols}.")
+  cols = min(count, max_cols)
+  return -(-count // cols), cols
+
+
+def cluster_heads_grid(heads: np.ndarray) -> np.ndarray:
+  """The grid of cluster heads that cluster_heads.png shows (and its
+  TensorBoard image): cluster k at row k // CLUSTER_HEADS_PER_ROW, column
+  k % CLUSTER_HEADS_PER_ROW. `heads` as for ``tile_images``; returns its
+  output."""
+  return tile_images(heads, *row_layout(len(heads), CLUSTER_HEADS_PER_ROW))
+
+
+def save_cluster_heads(path: PathLike | None, heads: np.ndarray,
+                       title: str) -> np.ndarray:
+  """Draws ``cluster_heads_grid``; column c is labelled "c" and (with more
+  than one row) row r "r*C+", so the cell holds cluster r*C + c
+  (C = CLUSTER_HEADS_PER_ROW).
+
+  Returns:
+    The rendered figure as uint8 RGB [H, W, 3].
+  """
+  rows, cols = row_layout(len(heads), CLUSTER_HEADS_PER_ROW)
+  row_labels = [f"{r * cols}+" for r in range(rows)] if rows > 1 else None
+  fig = _image_grid_figure(heads, rows, cols, title=title,
+                           row_labels=row_labels,
+                           col_labels=[str(c) for c in range(cols)])
+  return _finish(fig, path)
+
+
+def ragged_rows(rows: Sequence[np.ndarray], cols: int,
+                image_shape: Sequence[int]) -> np.ndarray:
+  """Rows of up to `cols` images each (in [-1, 1], shaped `image_shape`) as
+  one row-major batch [len(rows) * cols, *image_shape] for
+  ``save_image_grid``: a shorter row ends in blank (white) cells."""
+  _check_grid_size(len(rows), cols)
+  blank = _MODEL_LOW + _BLANK_VALUE * (_MODEL_HIGH - _MODEL_LOW)
+  batch = np.full((len(rows) * cols,) + tuple(image_shape), blank, np.float32)
+  for r, images in enumerate(rows):
+    images = np.asarray(images, np.float32)[:cols]
+    batch[r * cols:r * cols + len(images)] = images
+  return batch
 
 
 # ----------------------------------------------------------------------------

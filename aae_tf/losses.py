@@ -84,14 +84,30 @@ def consistency_loss(target_logits: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
       target * (log_target - tf.nn.log_softmax(logits)), axis=-1))
 
 
+def _marginal_entropy(logits: tf.Tensor) -> tf.Tensor:
+  """H(mean q) of the batch's mean class distribution q = softmax(logits),
+  [N, K] -> scalar."""
+  mean = tf.reduce_mean(tf.nn.softmax(logits), axis=0)
+  return -tf.reduce_sum(mean * tf.math.log(tf.maximum(mean, 1e-12)))
+
+
 def class_balance_loss(logits: tf.Tensor) -> tf.Tensor:
   """KL(mean q || uniform) = log K - H(mean q) of the batch's mean class
   distribution q = softmax(logits), [N, K] -> scalar; 0 when the batch uses
   the K classes equally, log K when it puts everything in one."""
-  mean = tf.reduce_mean(tf.nn.softmax(logits), axis=0)
   num_classes = tf.cast(tf.shape(logits)[-1], logits.dtype)
-  return tf.math.log(num_classes) + tf.reduce_sum(
-      mean * tf.math.log(tf.maximum(mean, 1e-12)))
+  return tf.math.log(num_classes) - _marginal_entropy(logits)
+
+
+def information_loss(logits: tf.Tensor, marginal_weight: float) -> tf.Tensor:
+  """IMSAT's information term (Hu et al.) as a loss to minimise:
+  mean_b H(q_b) - marginal_weight * H(mean_b q_b) for q_b = softmax(logits),
+  [N, K] -> scalar. The first term asks each prediction to be sure, the
+  second the batch to use the classes evenly; at marginal_weight 1 it is
+  minus the mutual information of x and y over the batch."""
+  conditional = -tf.reduce_mean(tf.reduce_sum(
+      tf.nn.softmax(logits) * tf.nn.log_softmax(logits), axis=-1))
+  return conditional - marginal_weight * _marginal_entropy(logits)
 
 
 def _unit_directions(x: tf.Tensor) -> tf.Tensor:

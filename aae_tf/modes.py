@@ -562,6 +562,13 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
     logits = self.encoder_outputs(batch["image"], True)["logits"]
     return losses.class_balance_loss(logits), {}
 
+  def _information(self, batch):
+    """The information term of q(y|x) on the unlabeled batch (training-mode
+    pass, like the y generator's)."""
+    logits = self.encoder_outputs(batch["image"], True)["logits"]
+    return losses.information_loss(
+        logits, self.config.train.information_marginal_weight), {}
+
   def label_adversary_phases(self):
     train = self.config.train
     phases = [
@@ -574,6 +581,10 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
       phases.append(Phase("class_balance", self._class_balance,
                           [self.encoder], "generator",
                           train.class_balance_weight,
+                          select=self.encoder.class_variables))
+    if train.information_weight > 0:  # Beyond the paper; off by default.
+      phases.append(Phase("information", self._information, [self.encoder],
+                          "generator", train.information_weight,
                           select=self.encoder.class_variables))
     return phases
 
@@ -639,21 +650,38 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
 
 class ClusteringAAE(SemiSupervisedAAE):
   """Paper section 6: the semi-supervised architecture without labels; y has
-  `num_classes` clusters, each named after the digit of the training image
-  it is most sure of."""
+  `num_classes` clusters, each named after the digit of the naming image
+  (`train.cluster_naming_split`: training by default, the paper's
+  validation) it is most sure of."""
 
   @property
   def classify_phase(self):
     return False
 
+  def naming_split(self, splits: data_lib.MnistSplits) -> data_lib.Split:
+    """The images whose labels name the clusters."""
+    return getattr(splits, self.config.train.cluster_naming_split)
+
+  def decode_cluster_heads(self) -> tf.Tensor:
+    """Each cluster's head (paper Figure 9): decoded with the style z at
+    zero and y one-hot, cluster k in row k, [num_classes, H, W, C]."""
+    return self.decode_fn(tf.zeros([self.num_classes, self.ncode]),
+                          tf.eye(self.num_classes))
+
   def epoch_metrics(self, splits):
+    """On validation and test: `cluster_error`, clusters named after the
+    naming image (`naming_split`) most sure of each; `majority_cluster_error`,
+    a diagnostic naming each after the majority digit of the naming images
+    it holds; with one cluster per digit, `matched_cluster_error`: the best
+    one-to-one matching of clusters to digits on the split's own labels
+    (IMSAT's protocol). `clusters_used`: clusters that some naming image
+    is assigned to."""
     from aae_tf import evaluation  # pylint: disable=g-import-not-at-top
     batch = self.config.train.eval_batch_size
-    train_probs = evaluation.predict_split(self.classify_fn, splits.train, batch)
-    names = evaluation.cluster_labels(train_probs, splits.train.labels)
-    # Diagnostic beside the paper's naming: each cluster's majority digit.
-    majority = evaluation.majority_cluster_labels(train_probs,
-                                                  splits.train.labels)
+    naming = self.naming_split(splits)
+    naming_probs = evaluation.predict_split(self.classify_fn, naming, batch)
+    names = evaluation.cluster_labels(naming_probs, naming.labels)
+    majority = evaluation.majority_cluster_labels(naming_probs, naming.labels)
     out = {}
     for name, split in (("validation", splits.validation),
                         ("test", splits.test)):
@@ -662,7 +690,10 @@ class ClusteringAAE(SemiSupervisedAAE):
           probs, split.labels, names)
       out[f"{name}/majority_cluster_error"] = evaluation.clustering_error(
           probs, split.labels, majority)
-    out["clusters_used"] = float(len(np.unique(np.argmax(train_probs, 1))))
+      if self.num_classes == evaluation.NUM_DIGITS:
+        out[f"{name}/matched_cluster_error"] = (
+            evaluation.matched_cluster_error(probs, split.labels))
+    out["clusters_used"] = float(len(np.unique(np.argmax(naming_probs, 1))))
     return out
 
 

@@ -15,6 +15,7 @@ import tensorflow as tf
 from aae_tf import data as data_lib
 from aae_tf import evaluation, figures
 from aae_tf.config import TrainConfig
+from aae_tf.modes import ClusteringAAE
 
 MAX_HISTOGRAM_DIMS = 10  # Code dimensions with their own histogram.
 PROJECTOR_DIR = "projector"  # Under the summary folder.
@@ -40,7 +41,8 @@ def _grid(images: np.ndarray) -> np.ndarray:
 def write_epoch_summaries(model, eval_images: tf.Tensor,
                           validation: data_lib.Split,
                           train: TrainConfig) -> None:
-  """Images, code histograms and (2-D codes) the latent scatter.
+  """Images, code histograms, (2-D codes) the latent scatter and (clustering
+  modes) the grid of cluster heads.
 
   Must run under `writer.as_default(step=...)`.
   """
@@ -53,6 +55,9 @@ def write_epoch_summaries(model, eval_images: tf.Tensor,
   samples = model.generate_fn(tf.constant(len(recon))).numpy()
   tf.summary.image("images/prior_samples",
                    _grid(samples))
+  if isinstance(model, ClusteringAAE):
+    tf.summary.image("images/cluster_heads", figures.cluster_heads_grid(
+        model.decode_cluster_heads().numpy())[None])
 
   limit = min(train.num_eval_codes, len(validation.labels))
   codes = evaluation.encode_split(model, validation, train.eval_batch_size,

@@ -35,7 +35,8 @@ flags.DEFINE_bool("train_dimreduction", False, "Train the dimensionality-"
                   "cluster per digit. --viz draws it.")
 flags.DEFINE_bool("generate", False, "Sample images into generate_im.png.")
 flags.DEFINE_bool("viz", False, "Draw latent.png and the learned manifold "
-                  "(only for --ncode 2).")
+                  "(only for --ncode 2); a clustering run: cluster_heads.png "
+                  "and cluster_examples.png.")
 flags.DEFINE_bool("interpolate", False, "Write interpolate_A_B.png: images "
                   "along the line between the codes of two test digits.")
 flags.DEFINE_bool("traverse", False, "Write latent-traversal GIFs (and, for a "
@@ -143,6 +144,14 @@ flags.DEFINE_float("anneal_start", None, "Fraction of the run after which "
                    "--anneal begins.")
 flags.DEFINE_float("class_balance", None, "Beyond the paper (0: off): weight "
                    "of a phase asking the batch's mean q(y|x) to be uniform.")
+flags.DEFINE_float("information", None, "Beyond the paper (0: off): weight "
+                   "of an information phase (IMSAT) asking each q(y|x) to be "
+                   "sure and the batch's mean q(y|x) to be spread.")
+flags.DEFINE_float("information_marginal", None, "Weight of the entropy of "
+                   "the batch's mean q(y|x) in --information (4).")
+flags.DEFINE_enum("cluster_naming", None, ["train", "validation"], "Clustering: "
+                  "the split whose labels name the clusters (train; the "
+                  "paper: validation).")
 flags.DEFINE_float("ygenw", None, "Weight of the y generator loss.")
 flags.DEFINE_float("ydisw", None, "Weight of the y discriminator loss.")
 flags.DEFINE_float("balance_dis_below", None, "Balanced training: skip the "
@@ -218,6 +227,9 @@ FIELDS = {
     "weight_average": ("train", "weight_average_decay"),
     "hidden_noise": ("model", "hidden_noise_std"),
     "class_balance": ("train", "class_balance_weight"),
+    "information": ("train", "information_weight"),
+    "information_marginal": ("train", "information_marginal_weight"),
+    "cluster_naming": ("train", "cluster_naming_split"),
     "ydisw": ("train", "ydisw"), "ygenw": ("train", "ygenw"),
     "labeled_bsize": ("train", "labeled_batch_size"),
     "classify_every": ("train", "classify_every"), "seed": ("train", "seed"),

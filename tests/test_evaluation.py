@@ -143,3 +143,34 @@ def test_majority_naming_beside_the_papers():
   labels = np.array([7, 7, 7, 1, 3, 3])
   assert list(evaluation.cluster_labels(probs, labels)) == [1, 3, 7]
   assert list(evaluation.majority_cluster_labels(probs, labels)) == [7, 3, 7]
+
+
+def test_matched_cluster_error_takes_the_best_one_to_one_assignment():
+  """Clusters 0 and 1 both hold mostly 1s. Majority naming calls both 1
+  (one error in eight); one-to-one, cluster 1 must take another digit: 0
+  (its one 0 right) beats 2 (none), so two errors in eight."""
+  assigned = np.array([0, 0, 0, 1, 1, 1, 2, 2])
+  labels = np.array([1, 1, 1, 1, 1, 0, 2, 2])
+  probs = np.eye(3)[assigned]
+  np.testing.assert_array_equal(
+      evaluation.cluster_confusion(probs, labels, num_classes=3),
+      [[0, 3, 0], [1, 2, 0], [0, 0, 2]])
+  assert evaluation.clustering_error(
+      probs, labels, evaluation.majority_cluster_labels(
+          probs, labels, num_classes=3)) == pytest.approx(1 / 8)
+  assert evaluation.matched_cluster_error(
+      probs, labels, num_classes=3) == pytest.approx(2 / 8)
+  # A perfect clustering under relabelled clusters has no error; with more
+  # clusters than labels the unmatched cluster's examples are errors.
+  assert evaluation.matched_cluster_error(
+      np.eye(3)[[2, 2, 0, 1]], np.array([0, 0, 1, 2]), 3) == 0.0
+  assert evaluation.matched_cluster_error(
+      np.eye(4)[[2, 2, 0, 1, 3]], np.array([0, 0, 1, 2, 2]), 3) == \
+      pytest.approx(1 / 5)
+
+
+def test_most_sure_examples_per_cluster():
+  probs = np.array([[0.6, 0.4, 0.0], [0.9, 0.1, 0.0], [0.2, 0.8, 0.0],
+                    [0.7, 0.3, 0.0], [0.45, 0.55, 0.0]])
+  rows = evaluation.most_sure_examples(probs, 2)
+  assert [list(r) for r in rows] == [[1, 3], [2, 4], []]

@@ -135,3 +135,16 @@ def test_plateau_flags_reach_the_configuration(cli, tmp_path):
   default = _config(cli, tmp_path, "--train_clustering")
   assert default.train.lr_plateau_patience is None
   assert default.train.lr_plateau_metric == "validation/reconstruction_loss"
+
+
+def test_information_and_naming_flags_reach_the_configuration(cli, tmp_path):
+  config = _config(cli, tmp_path, "--train_clustering", "--ncluster", "10",
+                   "--information", "0.3", "--information_marginal", "2",
+                   "--cluster_naming", "validation")
+  assert config.train.information_weight == 0.3
+  assert config.train.information_marginal_weight == 2.0
+  assert config.train.cluster_naming_split == "validation"
+  default = _config(cli, tmp_path, "--train_clustering")
+  assert (default.train.information_weight,
+          default.train.information_marginal_weight,
+          default.train.cluster_naming_split) == (0.0, 4.0, "train")

@@ -115,6 +115,47 @@ def test_save_image_grid_rejects_wrong_label_count(tmp_path):
                             row_labels=["only one"])
 
 
+# Cluster figures ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count, rows, cols", [(1, 1, 1), (10, 1, 10),
+                                               (16, 2, 10), (30, 3, 10)])
+def test_cluster_heads_grid_has_one_tile_per_cluster(count, rows, cols):
+  assert figures.row_layout(count, figures.CLUSTER_HEADS_PER_ROW) == (rows,
+                                                                      cols)
+  heads = np.full((count,) + _IMAGE, -1.0)  # Black tiles.
+  grid = figures.cluster_heads_grid(heads)
+  assert grid.shape == (rows * 29 - 1, cols * 29 - 1, 1)
+  tiles = [grid[r * 29:r * 29 + _SIDE, c * 29:c * 29 + _SIDE]
+           for r in range(rows) for c in range(cols)]
+  assert sum(bool(np.all(t == 0.0)) for t in tiles) == count
+  assert all(np.all(t == 1.0) for t in tiles[count:])  # Blank cells.
+
+
+def test_save_cluster_heads_labels_rows_and_columns(tmp_path):
+  path = tmp_path / "heads.png"
+  _assert_rgb(figures.save_cluster_heads(path, np.zeros((16,) + _IMAGE),
+                                         "heads"))
+  _assert_png(path)
+
+
+def test_ragged_rows_pad_short_rows_with_blank_cells():
+  rows = [np.full((3, 2, 2, 1), -1.0), np.zeros((0, 2, 2, 1)),
+          np.full((5, 2, 2, 1), 0.0)]
+  batch = figures.ragged_rows(rows, 4, (2, 2, 1))
+  assert batch.shape == (12, 2, 2, 1)
+  np.testing.assert_array_equal(batch[:3], -1.0)
+  np.testing.assert_array_equal(batch[8:], 0.0)  # At most 4 a row.
+  np.testing.assert_array_equal(batch[3:8], 1.0)  # White in the grid.
+  grid = figures.tile_images(batch, 3, 4, pad=0)
+  np.testing.assert_array_equal(grid[2:4], 1.0)  # The empty row is blank.
+
+
+def test_row_layout_rejects_empty_grids():
+  with pytest.raises(ValueError):
+    figures.row_layout(0, 10)
+
+
 # latent_scatter -------------------------------------------------------------
 
 

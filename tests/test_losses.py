@@ -68,6 +68,36 @@ def test_class_balance_loss():
   assert np.all(grad[:, 0] > 0) and np.all(grad[:, 1] < 0)
 
 
+def test_information_loss():
+  # Two classes; q = (0.75, 0.25) has entropy h = -(0.75 log 0.75 + 0.25 log
+  # 0.25). Images unsure of different classes: mean entropy h, the mean
+  # prediction (0.5, 0.5) has entropy log 2, so the loss is h - w log 2.
+  h = -(0.75 * math.log(0.75) + 0.25 * math.log(0.25))
+  apart = tf.constant([[math.log(3.0), 0.0], [0.0, math.log(3.0)]])
+  assert float(losses.information_loss(apart, 4.0)) == pytest.approx(
+      h - 4 * math.log(2), rel=1e-5)
+  # At weight 1: minus the mutual information, log 2 - h.
+  assert float(losses.information_loss(apart, 1.0)) == pytest.approx(
+      h - math.log(2), rel=1e-5)
+  # Both images at the same q: mean and marginal entropy are both h.
+  same = tf.constant([[math.log(3.0), 0.0]] * 2)
+  assert float(losses.information_loss(same, 4.0)) == pytest.approx(
+      -3 * h, rel=1e-5)
+  # Sure of different classes: -w log 2; all sure of one class: 0.
+  sure = tf.constant([[60.0, 0.0], [0.0, 60.0]])
+  assert float(losses.information_loss(sure, 4.0)) == pytest.approx(
+      -4 * math.log(2), rel=1e-5)
+  collapsed = tf.constant([[60.0, 0.0]] * 3)
+  assert float(losses.information_loss(collapsed, 4.0)) == pytest.approx(
+      0.0, abs=1e-6)
+  with tf.GradientTape() as tape:
+    tape.watch(apart)
+    loss = losses.information_loss(apart, 1.0)
+  grad = tape.gradient(loss, apart).numpy()
+  # Descent makes each image surer of its own class.
+  assert grad[0, 0] < 0 < grad[0, 1] and grad[1, 1] < 0 < grad[1, 0]
+
+
 def test_virtual_adversarial_perturbation_finds_the_only_sensitive_direction():
   """logits = a (v . x): q(y|x) changes along v only, so the power
   iteration, from any start not orthogonal to v, returns +-epsilon v / |v|."""

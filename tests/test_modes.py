@@ -1,13 +1,14 @@
 """Each mode: its phase list, the variables each phase trains, its inputs."""
 
 import dataclasses
+import os
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from aae_tf import evaluation, export, trainer as trainer_lib
+from aae_tf import evaluation, export, figures, trainer as trainer_lib
 from aae_tf.errors import ConfigError
 from aae_tf.modes import build_model, one_hot_with_unlabeled
 from aae_tf.phases import run_phases
@@ -206,6 +207,59 @@ def test_clustering_reports_cluster_error(tmp_path):
               probs, labels, evaluation.cluster_labels(probs, labels)))
   for split in ("validation", "test"):
     assert 0.0 <= results[f"{split}/majority_cluster_error"] <= 1.0
+    # One-to-one matching needs one cluster per digit.
+    assert f"{split}/matched_cluster_error" not in results
+
+
+def _tensorboard_image_size(logdir, tag):
+  """(width, height) of the last image summary `tag` under logdir."""
+  from tensorboard.backend.event_processing import event_accumulator  # pylint: disable=g-import-not-at-top
+  acc = event_accumulator.EventAccumulator(
+      logdir, size_guidance={event_accumulator.TENSORS: 0})
+  acc.Reload()
+  width, height = tf.make_ndarray(acc.Tensors(tag)[-1].tensor_proto)[:2]
+  return int(width), int(height)
+
+
+def test_ten_clusters_report_matched_error_and_draw_their_heads(tmp_path):
+  """With one cluster per digit: the matched error on each split's own
+  labels; the naming images follow cluster_naming_split; --viz writes the
+  cluster heads (one tile per cluster, as in TensorBoard) and each
+  cluster's most sure test images."""
+  from aae_tf import commands  # pylint: disable=g-import-not-at-top
+  config = _config(tmp_path / "run", "clustering", num_classes=10)
+  splits = make_tiny_splits()
+  model, trainer = fit_tiny(config, splits)
+  results = trainer.epoch_results(splits)
+  probs = {name: evaluation.predict_split(model.classify_fn,
+                                          getattr(splits, name), 64)
+           for name in ("train", "validation", "test")}
+  for split in ("validation", "test"):
+    assert results[f"{split}/matched_cluster_error"] == pytest.approx(
+        evaluation.matched_cluster_error(probs[split],
+                                         getattr(splits, split).labels))
+  names = {name: evaluation.cluster_labels(probs[name],
+                                           getattr(splits, name).labels)
+           for name in ("train", "validation")}
+  model.config.train.cluster_naming_split = "validation"
+  by_validation = model.epoch_metrics(splits)
+  for naming, metrics in (("train", results), ("validation", by_validation)):
+    assert metrics["test/cluster_error"] == pytest.approx(
+        evaluation.clustering_error(probs["test"], splits.test.labels,
+                                    names[naming]))
+  model.config.train.cluster_naming_split = "train"
+
+  heads = model.decode_cluster_heads().numpy()
+  assert heads.shape == (10, 28, 28, 1)
+  grid = figures.cluster_heads_grid(heads)
+  assert grid.shape == (28, 10 * 29 - 1, 1)  # One row of ten tiles.
+  assert _tensorboard_image_size(
+      os.path.join(config.save_path, "tensorboard"),
+      "images/cluster_heads") == (grid.shape[1], grid.shape[0])
+  written = commands.visualize(config, "latest", splits)
+  assert [os.path.basename(p) for p in written] == [
+      "cluster_heads.png", "cluster_examples.png"]
+  assert all(os.path.getsize(p) > 0 for p in written)
 
 
 @pytest.mark.parametrize("mode,combine", [
@@ -339,14 +393,22 @@ def test_classification_phase_every_n_steps(tmp_path):
      "y_generator"),
     ("clustering", "consistency", {"consistency_weight": 2.0}, 0.3,
      "classification", "y_generator"),
+    # At marginal weight 0.5 the information term of unsure predictions is
+    # positive.
+    ("semisupervised", "information",
+     {"information_weight": 2.0, "information_marginal_weight": 0.5}, 0.0,
+     "generator", "y_generator"),
+    ("clustering", "information",
+     {"information_weight": 2.0, "information_marginal_weight": 0.5,
+      "class_balance_weight": 1.0}, 0.0, "generator", "class_balance"),
 ])
 def test_beyond_the_paper_phase_is_off_by_default_and_trains_only_q_y(
     tmp_path, mode, name, settings, noise, role, follows):
   """Beyond the paper: --consistency W or --vat W adds one phase right after
   the classification (in clustering, which has none, after the y adversary)
   with the classification's optimiser settings, --class_balance W one
-  right after the y generator with the generator's; weight W; each moves
-  only the encoder's trunk and y head."""
+  right after the y generator with the generator's, --information W one
+  after those; weight W; each moves only the encoder's trunk and y head."""
   config = _config(tmp_path, mode, input_noise_std=noise)
   if mode == "semisupervised":
     config.train.num_labeled = 20
@@ -389,6 +451,23 @@ def test_class_balance_settings_are_checked(tmp_path, weight, message):
   with pytest.raises(ConfigError, match=message):
     dataclasses.replace(config, train=dataclasses.replace(
         config.train, class_balance_weight=weight)).validate()
+
+
+@pytest.mark.parametrize("mode,field,value,message", [
+    ("clustering", "information_weight", -1.0,
+     "--information_weight must be >= 0"),
+    ("clustering", "information_marginal_weight", -1.0,
+     "--information_marginal_weight must be >= 0"),
+    ("unsupervised", "information_weight", 1.0,
+     "--information acts on the categorical code"),
+    ("clustering", "cluster_naming_split", "test", "cluster naming split"),
+])
+def test_information_and_naming_settings_are_checked(tmp_path, mode, field,
+                                                     value, message):
+  config = _config(tmp_path, mode)
+  with pytest.raises(ConfigError, match=message):
+    dataclasses.replace(config, train=dataclasses.replace(
+        config.train, **{field: value})).validate()
 
 
 def test_consistency_needs_a_categorical_code(tmp_path):
