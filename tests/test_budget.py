@@ -171,3 +171,34 @@ def test_plan_line(tmp_path):
       f"Plan: semisupervised, recipe budget, 100 labels, 40 epochs of 500 "
       f"steps; SAVE_PATH {tmp_path}")
   assert ", from epoch 3;" in training.plan_line(config, 500, 3)
+
+
+def test_cli_says_what_it_will_do_and_how_long_it_takes(tmp_path,
+                                                         tiny_idx_dir):
+  from test_cli import TINY, run_cli  # pylint: disable=g-import-not-at-top
+  save = str(tmp_path / "run")
+  result = run_cli("--train_semisupervised", "--recipe", "budget",
+                   "--num_labeled", "10", "--labeled_bsize", "10",
+                   "--maxepoch", "2", "--save_path", save, "--data_dir",
+                   tiny_idx_dir, *TINY, cwd=tmp_path)
+  assert result.returncode == 0, result.stderr
+  assert (f"Plan: semisupervised, recipe budget, 10 labels, 2 epochs of 5 "
+          f"steps; SAVE_PATH {save}") in result.stderr
+  for epoch in (1, 2):
+    assert f"Epoch {epoch}/2 took " in result.stderr
+  assert " left." in result.stderr
+  assert os.path.exists(os.path.join(save, "saved_model", "saved_model.pb"))
+
+
+def test_saved_model_exports_the_average(tmp_path):
+  splits = make_tiny_splits()
+  config = _averaged_config(tmp_path / "run", 1)
+  run = training.train_and_evaluate(config, splits)
+  images = tf.constant(data_lib.to_model_images(splits.test.images[:4]))
+  exported = tf.saved_model.load(run.saved_model).signatures["encode"](
+      images=images)["codes"]
+  raw = run.model.encode(images)
+  with run.trainer.averaged():
+    averaged = run.model.encode(images)
+  np.testing.assert_allclose(exported, averaged, rtol=1e-5, atol=1e-6)
+  assert not np.allclose(raw, averaged)
