@@ -73,7 +73,7 @@ def main(argv):
                  "threshold": FLAGS.threshold, "wall_time_s": round(wall),
                  "hardware": common.hardware(),
                  "command": common.command_line()})
-    logging.info("%s", rows[-1])
+    logging.info("N = %d: steady-state step %s", ndisc, summary)
   figures.loss_curves(os.path.join(common.RESULTS_DIR, "maae_stability.png"),
                       series, title="Sliding-window std of the discriminator "
                       "loss", ylabel="standard deviation")

@@ -306,7 +306,7 @@ def _steady(row: dict) -> str:
   if not steps:
     return "never"
   mean = sum(steps) / len(steps)
-  sd = (sum((s - mean) ** 2 for s in steps) / max(len(steps) - 1, 1)) ** 0.5
+  sd = (sum((s - mean) ** 2 for s in steps) / len(steps)) ** 0.5  # As numpy.
   return f"{mean:.0f} +- {sd:.0f}"
 
 
@@ -318,7 +318,7 @@ MAAE = Table(
         "deviation of the code discriminator's loss over the last 100 steps "
         "stays below the threshold; mean and standard deviation over the "
         "seeds (runs that never settle are counted apart). N = 1 is the AAE, "
-        "N = 3 the MAAE."),
+        "N = 3 the MAAE. The loss curves: [maae_stability.png](maae_stability.png)."),
     group=lambda r: f"N = {r['ndisc']}",
     best=[("discriminators", lambda r: str(r["ndisc"])),
           ("steady-state step", _steady),

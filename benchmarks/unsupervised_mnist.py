@@ -88,15 +88,6 @@ def main(argv):
     result.update(command=common.command_line(), hardware=common.hardware())
     logging.info("%s", json.dumps(result))
     rows.append(result)
-    if dist_type == "gmm":
-      share = result["digit_component_share"]
-      closeness = (f"mean share of a digit's codes in its main component "
-                   f"{share['mean']:.3f}, {share['distinct_components']} "
-                   "distinct main components")
-    else:
-      stats = result["test_code_stats"]
-      closeness = ("code mean " + ", ".join(f"{m:+.3f}" for m in stats["mean"])
-                   + "; std " + ", ".join(f"{v:.3f}" for v in stats["std"]))
   common.append_results("unsupervised_mnist", rows)
 
 

@@ -147,8 +147,6 @@ def main(argv):
          "epochs": FLAGS.epochs, "validation_curve": curve,
          "test_error": test, "hardware": common.hardware(),
          "command": common.command_line()}
-  shown = [f"{100 * curve[e - 1]:.1f}" for e in (1, 2, 5, 10, 15, 20, 30, 40,
-                                                 50, 60) if e <= len(curve)]
   common.append_results("reference_curve", [row])
 
 

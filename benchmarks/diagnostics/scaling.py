@@ -72,7 +72,6 @@ def main(argv):
     row.update(hardware=common.hardware(), command=common.command_line())
     rows.append(row)
     logging.info("%s", row)
-    steps = row["images"] // row["batch"]
   common.append_results("scaling", rows)
 
 
