@@ -1,3 +1,3 @@
 """aae_tf: adversarial autoencoders (Makhzani et al., ICLR 2016) in TensorFlow 2 / Keras."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -44,15 +44,6 @@ FLAGS = flags.FLAGS
 ACTIONS = {"semisupervised": "train_semisupervised",
            "clustering": "train_clustering",
            "dimreduction": "train_dimreduction"}
-HEADER = """# Semi-supervised classification and clustering on MNIST (issue 3)
-
-Test error from the trained model and, recomputed by a Python process that never imports `aae_tf`, from the
-exported SavedModel's `classify`. Clusters are named after the training image each is most sure of. The
-validation split (the last 10,000 training images) is the one for choices; the test set is only reported.
-
-| model | paper | test error | SavedModel test error | validation error | epochs | wall time (s) | hardware | command |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- |
-"""
 def build_config(tag: str):
   """The command line's configuration for --mode (the recipe with the flags
   given over it), in OUT_DIR/TAG, without a progress bar and, unless
@@ -172,13 +163,7 @@ def main(argv):
     figure = commands.visualize(config, "latest", splits)[0]
     row["figure"] = f"{tag}_latent.png"
     shutil.copyfile(figure, os.path.join(common.RESULTS_DIR, row["figure"]))
-  paper = {"semisupervised100": "1.90%", "semisupervised1000": "1.60%",
-           "semisupervisedAll": "0.85%", "clustering16": "9.55%",
-           "clustering30": "4.10%"}.get(tag.split("_")[0], "-")
-  common.append_results("classify_mnist", [row], [
-      f"| {tag} | {paper} | {100 * error:.2f}% | {100 * exported:.2f}% | "
-      f"{100 * validation:.2f}% | {config.train.max_epoch} | {wall:.0f} | "
-      f"{row['hardware']} | `{row['command']}` |"], HEADER)
+  common.append_results("classify_mnist", [row])
 
 
 if __name__ == "__main__":

@@ -78,12 +78,10 @@ def saved_model_error(saved_model: str, images: np.ndarray,
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def append_results(name: str, rows: list, table_lines: list,
-                   header: str) -> None:
-  """Adds rows to results/<name>.json and table lines to results/<name>.md.
-
-  `header` (a title, notes and the table's head) starts a new .md file.
-  """
+def append_results(name: str, rows: list) -> None:
+  """Adds rows to results/<name>.json and rewrites results/<name>.md from
+  it (`tables.py`: the best row per question, the reading, every run)."""
+  import tables  # pylint: disable=g-import-not-at-top
   os.makedirs(RESULTS_DIR, exist_ok=True)
   path = os.path.join(RESULTS_DIR, f"{name}.json")
   previous = []
@@ -92,12 +90,7 @@ def append_results(name: str, rows: list, table_lines: list,
       previous = json.load(f)
   with open(path, "w") as f:
     json.dump(previous + rows, f, indent=2)
-  table = os.path.join(RESULTS_DIR, f"{name}.md")
-  new = not os.path.exists(table)
-  with open(table, "a") as f:
-    if new:
-      f.write(header.rstrip("\n") + "\n")
-    f.writelines(line + "\n" for line in table_lines)
+  tables.write(name)
 
 
 def epoch_curve(save_path: str, tag: str, timing=None) -> list:

@@ -32,15 +32,6 @@ flags.DEFINE_integer("train_size", None, "Train on the first N images.")
 flags.DEFINE_string("data_dir", None, "Folder with the MNIST IDX files.")
 flags.DEFINE_string("out_dir", "runs/bench_maae", "Where runs go.")
 FLAGS = flags.FLAGS
-HEADER = """# Multi-adversarial AAE stability on MNIST (issue 4)
-
-Steady-state step: the first logged step after which the standard deviation of the code discriminator's
-loss over the last 100 steps stays below the threshold. Mean and standard deviation over the seeds; "never"
-counts a run that did not settle.
-
-| N discriminators | combine | seeds | steady-state step (mean +- sd) | runs that settled | epochs | wall time (s) | hardware | command |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- |
-"""
 
 
 def steady_state_step(steps, values, threshold):
@@ -56,7 +47,7 @@ def main(argv):
   del argv
   from aae_tf import training, config as config_lib, figures, summaries  # pylint: disable=g-import-not-at-top
   from aae_tf import trainer as trainer_lib  # pylint: disable=g-import-not-at-top
-  series, lines, rows = {}, [], []
+  series, rows = {}, []
   for ndisc in (int(n) for n in FLAGS.ndisc):
     steady, start = [], time.perf_counter()
     for seed in (int(s) for s in FLAGS.seeds):
@@ -82,15 +73,11 @@ def main(argv):
                  "threshold": FLAGS.threshold, "wall_time_s": round(wall),
                  "hardware": common.hardware(),
                  "command": common.command_line()})
-    lines.append(f"| {ndisc} | mean | {','.join(FLAGS.seeds)} | {summary} | "
-                 f"{len(settled)}/{len(steady)} | {FLAGS.maxepoch} | "
-                 f"{wall:.0f} | {common.hardware()} | "
-                 f"`{common.command_line()}` |")
-    logging.info("%s", rows[-1])
+    logging.info("N = %d: steady-state step %s", ndisc, summary)
   figures.loss_curves(os.path.join(common.RESULTS_DIR, "maae_stability.png"),
                       series, title="Sliding-window std of the discriminator "
                       "loss", ylabel="standard deviation")
-  common.append_results("maae_stability", rows, lines, HEADER)
+  common.append_results("maae_stability", rows)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""The plain TensorFlow 2 steps a user would write instead of this package
-(issue 14): the yardstick of `throughput.py`.
+"""The plain TensorFlow 2 steps a user would write instead of this package:
+the yardstick of `throughput.py`.
 
 Each is written from the paper's description, with the same shapes, losses
 and optimisers as the mode it stands for: Keras `Sequential` MLPs, one Adam

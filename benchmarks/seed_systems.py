@@ -1,4 +1,4 @@
-"""Benchmark (not a test): the other seed systems on MNIST (issue 4).
+"""Benchmark (not a test): the TF1 seed's other systems on MNIST.
 
 Trains each system through `aae_tf.training` (the same loop, checkpoints,
 summaries and SavedModel as every mode), writes its figures, and appends a
@@ -41,15 +41,6 @@ flags.DEFINE_string("data_dir", None, "Folder with the MNIST IDX files.")
 flags.DEFINE_string("out_dir", "runs/bench_seed_systems", "Where runs go.")
 FLAGS = flags.FLAGS
 INTERPOLATION_PAIRS = ((0, 1), (4, 9), (3, 8), (7, 2))
-HEADER = """# The other seed systems on MNIST (issue 4)
-
-Each system trains through the library's one loop (`aae_tf.training.train_and_evaluate`) on the first `train_size` training
-images; test reconstruction error is the mean squared error per pixel on the [0, 1] scale (so the MSE and
-BCE systems compare), from the posterior mean. Figures are in `results/seed_systems/`.
-
-| system | seed | epochs | train images | wall time (s) | test reconstruction MSE ([0,1]) | figures | hardware | command |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- |
-"""
 FIGURES_DIR = os.path.join(common.RESULTS_DIR, "seed_systems")
 
 
@@ -159,10 +150,7 @@ def main(argv):
     links = ", ".join(f"[{os.path.basename(k)}]({k})" for k in kept[:4])
     if len(kept) > 4:
       links += f" and {len(kept) - 4} more"
-    common.append_results("seed_systems", [row], [
-        f"| {name} | {seed} | {FLAGS.maxepoch} | {row['train_images']} | "
-        f"{wall:.0f} | {mse:.4f} | {links} | {row['hardware']} | "
-        f"`{row['command']}` |"], HEADER)
+    common.append_results("seed_systems", [row])
 
 
 if __name__ == "__main__":

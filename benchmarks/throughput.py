@@ -1,6 +1,6 @@
 """Benchmark (not a test): training throughput of each mode against the plain
-TensorFlow 2 step a user would write (issue 14) and against this machine's
-float32 matrix-product ceiling (issue 5).
+TensorFlow 2 step a user would write and against this machine's float32
+matrix-product ceiling.
 
 Reference: `reference_steps.py`, a per-step `tf.function(jit_compile=True)`
 on a constant batch (the semi-supervised mode against a semi-supervised one,
@@ -53,32 +53,6 @@ EXPORT_REPEATS = 20
 STEP_LOOP_STEPS = 100
 REFERENCE_STEPS = 100
 UPDATE_STEPS = 100
-HEADER = """# Training throughput against the float32 matmul ceiling (issue 5)
-
-Ceiling: the best float32 matrix-product rate measured in the same run (chains of dependent products inside
-one compiled function, with and without XLA). FLOPs per image: the multiply-adds (x2) of the matrix products
-and convolutions in the training step's HLO, divided by the batch size; "executed" is after XLA's
-optimisation (it removes gradients nobody applies and shares the encoder pass that the discriminator and
-generator phases both make with the same weights), "requested" is the traced step before it. Convolutions
-count only products that touch real input (no padding, no transposed-convolution holes). Element-wise
-work is not counted. Full loop: `training.train_and_evaluate` over the epochs after the first, with held-out evaluation,
-summaries and checkpoints at their default cadence. Step loop: the compiled multi-step loop alone on the
-same data pipeline. Fraction: images/s x executed FLOPs per image / ceiling. Products alone: the step's
-matrix products (same shapes, nothing else) run back to back in one compiled function, as a fraction of the
-ceiling: what the step's matrix shapes allow on this machine before any other work. Updates alone: the
-phases' Adam updates with nothing else (memory-bound: each parameter, its two moments and its gradient are
-read and written), milliseconds per step. Bound: the fraction the step would reach if every product ran at
-the ceiling and the only other work were those updates (no activations, losses, sampling, data or
-bookkeeping): an upper bound on the step's fraction here.
-
-Reference (issue 14): the plain per-step script of `benchmarks/reference_steps.py`, images/s. Ratios: full
-loop and step loop over the reference, medians with their range. After each of epochs 2..N the reference and
-the step loop are timed in `--pairs` back-to-back pairs whose order alternates; the step-loop ratio is taken
-per pair, the full-loop ratio per epoch (against the median reference after it).
-
-| mode | reference images/s | full loop / reference | step loop / reference | executed / requested MFLOP per image | full loop images/s | step loop images/s | ceiling (GFLOP/s) | fraction, full loop | fraction, step loop | products alone | updates alone (ms/step) | bound | export images/s (batch 1000) | export fraction | hardware | command |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
-"""
 
 
 def step_flops(trainer, batch) -> dict:
@@ -219,7 +193,7 @@ def main(argv):
   best = profiling.matmul_ceiling()
   ceiling = best["flops_per_s"]
   logging.info("float32 matmul ceiling: %.1f GFLOP/s (%s)", ceiling / 1e9, best)
-  lines, rows = [], []
+  rows = []
   for mode in FLAGS.modes:
     config = config_for(mode)
     if os.path.exists(config.save_path):
@@ -315,19 +289,7 @@ def main(argv):
                  flops["entry_fusions"],
                  row["reference_executed_flops_per_image"] / 1e6,
                  reference_hlo["entry_fusions"])
-    lines.append(f"| {mode} | {ref[0]:.0f} ({ref[1]:.0f}-{ref[2]:.0f}) | "
-                 f"{full_ratio[0]:.2f} ({full_ratio[1]:.2f}-{full_ratio[2]:.2f})"
-                 f" | {loop_ratio[0]:.2f} ({loop_ratio[1]:.2f}-"
-                 f"{loop_ratio[2]:.2f}) | "
-                 f"{per_image / 1e6:.1f} / {requested / 1e6:.1f} | "
-                 f"{rate:.0f} | {loop_rate:.0f} | {ceiling / 1e9:.1f} | "
-                 f"{100 * fraction:.0f}% | {100 * loop_fraction:.0f}% | "
-                 f"{100 * flops['dots_alone_rate'] / ceiling:.0f}% | "
-                 f"{1e3 * updates:.1f} | {100 * bound:.0f}% | "
-                 f"{exported:.0f} ({signature}) | {100 * export_fraction:.0f}% "
-                 f"| {common.hardware()} | `{common.command_line()}` |")
-  common.append_results("throughput", rows, lines, HEADER)
-  print("\n".join(HEADER.splitlines()[-2:] + lines))  # pylint: disable=print-function
+  common.append_results("throughput", rows)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ epochs, wall time, training images/s, test reconstruction error and how close
 held-out codes are to the prior, in results/unsupervised_mnist.json and a row
 per model in results/unsupervised_mnist.md.
 
-  python benchmarks/unsupervised_mnist.py --data_dir ../shared/data/mnist \
+  python benchmarks/unsupervised_mnist.py --data_dir /path/to/mnist \
       --maxepoch 30 --lr_decay_epochs 20 --out_dir runs/bench_unsupervised
 """
 
@@ -28,19 +28,6 @@ flags.DEFINE_integer("maxepoch", 30, "Epochs per model.")
 flags.DEFINE_list("lr_decay_epochs", ["20"], "Learning-rate decay epochs.")
 flags.DEFINE_integer("seed", 0, "Random seed.")
 FLAGS = flags.FLAGS
-HEADER = """# Unsupervised AAE on MNIST (issue 2)
-
-Test reconstruction error: `losses.reconstruction_error`, the mean squared error per pixel on the [0, 1] pixel scale, the posterior
-mean as the code.
-Train images/s: training images over epochs 2 to the last (epoch 1 includes XLA compilation), validation,
-summaries and checkpoints included. Codes vs prior: per-dimension mean and standard deviation of the
-test-set codes (Gaussian prior, target 0 and 1); for the mixture, the share of each digit's test codes in
-that digit's most common component (mean over digits) and how many distinct components are some digit's
-most common one (10 = every digit has its own).
-
-| model | epochs | wall time (s) | train images/s | test reconstruction MSE | held-out codes vs prior | hardware | command |
-| --- | --- | --- | --- | --- | --- | --- | --- |
-"""
 
 
 def run_one(dist_type: str):
@@ -95,27 +82,13 @@ def run_one(dist_type: str):
 
 def main(argv):
   del argv
-  rows, lines = [], []
+  rows = []
   for dist_type in FLAGS.priors:
     result = run_one(dist_type)
     result.update(command=common.command_line(), hardware=common.hardware())
     logging.info("%s", json.dumps(result))
     rows.append(result)
-    if dist_type == "gmm":
-      share = result["digit_component_share"]
-      closeness = (f"mean share of a digit's codes in its main component "
-                   f"{share['mean']:.3f}, {share['distinct_components']} "
-                   "distinct main components")
-    else:
-      stats = result["test_code_stats"]
-      closeness = ("code mean " + ", ".join(f"{m:+.3f}" for m in stats["mean"])
-                   + "; std " + ", ".join(f"{v:.3f}" for v in stats["std"]))
-    lines.append(
-        f"| unsupervised {dist_type}, ncode 2 | {result['epochs']} | "
-        f"{result['wall_time_s']:.0f} | {result['train_images_per_s']:.0f} | "
-        f"{result['test_reconstruction_mse']:.4f} | {closeness} | "
-        f"{result['hardware']} | `{result['command']}` |")
-  common.append_results("unsupervised_mnist", rows, lines, HEADER)
+  common.append_results("unsupervised_mnist", rows)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 import gzip
 import importlib.util
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -20,11 +21,15 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def load_script(relative_path: str, module_name: str):
-  """A script of this repository (not a package module), imported by path."""
+  """A script of this repository (not a package module), imported by path,
+  once per process: its absl flags can be defined only once."""
+  if module_name in sys.modules:
+    return sys.modules[module_name]
   path = os.path.join(REPO, relative_path)
   spec = importlib.util.spec_from_file_location(module_name, path)
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
+  sys.modules[module_name] = module
   return module
 
 

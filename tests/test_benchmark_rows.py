@@ -58,3 +58,25 @@ def test_learning_curve_and_time_to_accuracy(common, tmp_path):
   reached = common.time_to_reach(curve, (0.06, 0.04, 0.01))
   assert reached["0.06"] == round(seconds[1] / 60, 1)
   assert reached["0.01"] is None
+
+
+def test_appended_rows_rewrite_the_table_and_keep_its_reading(
+    common, tmp_path, monkeypatch):
+  import tables  # pylint: disable=g-import-not-at-top
+  monkeypatch.setattr(common, "RESULTS_DIR", str(tmp_path))
+  monkeypatch.setattr(tables, "RESULTS_DIR", str(tmp_path))
+  row = {"mode": "semisupervised", "recipe": "paper",
+         "encoder_units": "1000x1000", "steps_per_epoch": 500,
+         "epoch_seconds": [2.0, 3.0], "max_epoch": 10, "hours": 0.01,
+         "hardware": "x86_64, 1 of 2 CPU cores (affinity), no GPU",
+         "command": "taskset -c 1 python benchmarks/diagnostics/epoch_cost.py "
+                    "--steps 5 --data_dir /data --out_dir /tmp/x"}
+  common.append_results("epoch_cost", [row])
+  page = tmp_path / "epoch_cost.md"
+  page.write_text(page.read_text().replace("(No reading yet.)", "Read me."))
+  common.append_results("epoch_cost", [dict(row, recipe="seed")])
+  text = page.read_text()
+  assert "Read me." in text
+  assert text.count("| semisupervised | ") == 2  # One row per run.
+  assert ("`python benchmarks/diagnostics/epoch_cost.py --steps 5`" in text)
+  assert "| 1 of 2 |" in text

@@ -88,6 +88,7 @@ def test_damaged_image(faces):
     celeba.load_celeba(faces)
 
 
+@pytest.mark.slow
 def test_celeba_command_line(tmp_path, faces):
   script = os.path.join(REPO, "experiment", "aae_celeba.py")
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")

@@ -6,9 +6,10 @@ import os
 import subprocess
 import sys
 
+from absl import flags
 import pytest
 
-from conftest import REPO, TINY_VALIDATION
+from conftest import REPO, TINY_VALIDATION, load_script
 
 SCRIPT = os.path.join(REPO, "experiment", "aae_mnist.py")
 TINY = ["--bsize", "10", "--noverify_checksums",
@@ -43,8 +44,9 @@ def assert_user_error(result, pattern):
 
 
 @pytest.mark.parametrize("dist_type,manifolds", [
-    ("gaussian", ["manifold.png"]),
-    ("gmm", [f"manifold_{k}.png" for k in range(10)])])
+    ("gaussian", ["manifold.png"]),  # The fast tier's one end-to-end run.
+    pytest.param("gmm", [f"manifold_{k}.png" for k in range(10)],
+                 marks=pytest.mark.slow)])
 def test_train_generate_viz(tmp_path, tiny_idx_dir, dist_type, manifolds):
   save = str(tmp_path / "run")
   common = ["--save_path", save, "--data_dir", tiny_idx_dir, *TINY]
@@ -68,11 +70,13 @@ def test_train_generate_viz(tmp_path, tiny_idx_dir, dist_type, manifolds):
     assert os.path.getsize(os.path.join(save, name)) > 0, name
 
 
+@pytest.mark.slow
 def test_generate_without_run(tmp_path):
   assert_user_error(run_cli("--generate", "--load", "3", "--save_path",
                             str(tmp_path / "none")), "No run in")
 
 
+@pytest.mark.slow
 def test_missing_checkpoint_and_conflicting_flag(tmp_path, tiny_idx_dir):
   save = str(tmp_path / "run")
   common = ["--save_path", save, "--data_dir", tiny_idx_dir, *TINY]
@@ -123,19 +127,50 @@ BAD_FLAGS = [
 
 
 @pytest.fixture(scope="module")
-def bad_flag_results(tmp_path_factory):
-  """Every BAD_FLAGS command, run at the same time."""
-  root = tmp_path_factory.mktemp("bad_flags")
-  return run_clis([[*args, "--save_path", str(root / f"run{i}")]
-                   for i, (args, _) in enumerate(BAD_FLAGS)])
+def cli():
+  """experiment/aae_mnist.py as a module; its flags are defined once."""
+  yield load_script(os.path.join("experiment", "aae_mnist.py"),
+                    "aae_mnist_cli")
+  flags.FLAGS.unparse_flags()
+
+
+def config_error(cli, tmp_path, args):
+  """The error the command line reports for these flags, found in-process
+  (no TensorFlow start-up): the flag parser's or the configuration's; None
+  when the flags are accepted."""
+  from aae_tf.errors import AAEError  # pylint: disable=g-import-not-at-top
+  flags.FLAGS.unparse_flags()
+  try:
+    flags.FLAGS(["aae_mnist.py", *args, "--save_path", str(tmp_path / "x")])
+    cli.build_config(cli.check_actions())
+  except (flags.Error, AAEError) as e:
+    return str(e)
+  finally:
+    flags.FLAGS.unparse_flags()
+  return None
 
 
 @pytest.mark.parametrize("index", range(len(BAD_FLAGS)),
                          ids=[" ".join(args) or "none" for args, _ in BAD_FLAGS])
-def test_bad_flags(bad_flag_results, index):
-  assert_user_error(bad_flag_results[index], BAD_FLAGS[index][1])
+def test_bad_flags(cli, tmp_path, index):
+  args, pattern = BAD_FLAGS[index]
+  error = config_error(cli, tmp_path, args)
+  assert error is not None and pattern in error, error
 
 
+@pytest.mark.slow
+def test_bad_flags_end_the_command_with_one_line(tmp_path):
+  """A flag the parser refuses and a configuration the checks refuse, as a
+  user sees them: one line on stderr, no traceback, a failing status."""
+  results = run_clis([["--train", "--dist_type", "cauchy"],
+                      ["--train", "--bsize", "0"]], cwd=tmp_path)
+  assert_user_error(results[0], "dist_type")
+  assert_user_error(results[1], "--bsize must be positive")
+  assert "aae_mnist.py: error: " in results[1].stderr
+  assert not os.listdir(tmp_path)
+
+
+@pytest.mark.slow
 def test_unwritable_save_path(tmp_path, tiny_idx_dir):
   blocker = tmp_path / "file"
   blocker.write_text("not a folder")
@@ -144,6 +179,7 @@ def test_unwritable_save_path(tmp_path, tiny_idx_dir):
                     "Cannot write to SAVE_PATH")
 
 
+@pytest.mark.slow
 def test_corrupt_data(tmp_path, tiny_idx_dir):
   path = os.path.join(tiny_idx_dir, "train-images-idx3-ubyte.gz")
   with open(path, "r+b") as f:
@@ -153,6 +189,7 @@ def test_corrupt_data(tmp_path, tiny_idx_dir):
                     "train-images-idx3-ubyte")
 
 
+@pytest.mark.slow
 def test_checksum_mismatch_names_the_file(tmp_path, tiny_idx_dir):
   assert_user_error(run_cli("--train", "--data_dir", tiny_idx_dir,
                             "--save_path", str(tmp_path / "run")),
@@ -171,6 +208,7 @@ def test_checksum_mismatch_names_the_file(tmp_path, tiny_idx_dir):
     (["--train_dimreduction", "--ncluster", "20"], ["--viz"],
      ["latent.png"]),
 ])
+@pytest.mark.slow
 def test_other_modes(tmp_path, tiny_idx_dir, train_args, after, outputs):
   save = str(tmp_path / "run")
   common = ["--save_path", save, "--data_dir", tiny_idx_dir, *TINY]
@@ -215,11 +253,12 @@ def test_other_modes(tmp_path, tiny_idx_dir, train_args, after, outputs):
     (["--train_dimreduction", "--cluster_margin", "0"], "cluster_margin"),
     (["--train_semisupervised", "--train_supervised"], "exactly one"),
 ])
-def test_bad_mode_flags(tmp_path, args, pattern):
-  assert_user_error(run_cli(*args, "--save_path", str(tmp_path / "x")),
-                    pattern)
+def test_bad_mode_flags(cli, tmp_path, args, pattern):
+  error = config_error(cli, tmp_path, args)
+  assert error is not None and pattern in error, error
 
 
+@pytest.mark.slow
 def test_supervise_needs_a_supervised_run(tmp_path, tiny_idx_dir):
   save = str(tmp_path / "run")
   common = ["--save_path", save, "--data_dir", tiny_idx_dir, *TINY]
@@ -228,6 +267,7 @@ def test_supervise_needs_a_supervised_run(tmp_path, tiny_idx_dir):
                             *common), "--supervise samples a supervised")
 
 
+@pytest.mark.slow
 def test_deterministic_bce_aae_and_interpolation(tmp_path, tiny_idx_dir):
   """Seed 004: deterministic encoder, BCE, N(0, 5^2) prior, own rates."""
   save = str(tmp_path / "run")
@@ -252,6 +292,7 @@ def test_deterministic_bce_aae_and_interpolation(tmp_path, tiny_idx_dir):
                     "learning rate of generator must be positive")
 
 
+@pytest.mark.slow
 def test_convolutional_aae(tmp_path, tiny_idx_dir):
   """Seed 003's convolutional AAE, with the label given to the decoder
   (the odd scenarios) through --train_supervised."""
@@ -285,6 +326,7 @@ def _one_error_line(result):
   return lines[0]
 
 
+@pytest.mark.slow
 def test_named_data_dir_is_used_or_refused(tmp_path, tiny_idx_dir):
   """A --data_dir that is absent, empty or incomplete ends the run with one
   line naming it and the missing files; nothing else is trained on."""
@@ -303,6 +345,7 @@ def test_named_data_dir_is_used_or_refused(tmp_path, tiny_idx_dir):
     assert not (tmp_path / f"run_{folder}").exists()
 
 
+@pytest.mark.slow
 def test_run_records_its_data_source(tmp_path, tiny_idx_dir):
   save = tmp_path / "run"
   result = run_cli("--train", "--maxepoch", "1", "--data_dir", tiny_idx_dir,
@@ -330,6 +373,7 @@ COUNT_CASES = [
 ]
 
 
+@pytest.mark.slow
 def test_counts_larger_than_the_data_are_refused(tmp_path, tiny_idx_dir):
   results = run_clis([[*args, "--data_dir", tiny_idx_dir, "--save_path",
                        str(tmp_path / f"run{i}"), *TINY]

@@ -35,6 +35,7 @@ def _weights(npz):
           if k not in ("losses", "chief", "replicas")}
 
 
+@pytest.mark.slow
 def test_two_replicas_match_one_device(tmp_path):
   one, two = tmp_path / "one.npz", tmp_path / "two.npz"
   procs = [_run("default", tmp_path / "a", one),
@@ -61,6 +62,7 @@ def _free_ports(n):
   return ports
 
 
+@pytest.mark.slow
 def test_two_workers_agree_and_chief_checkpoint_restores(tmp_path):
   workers = [f"127.0.0.1:{p}" for p in _free_ports(2)]
   save = tmp_path / "run"

@@ -170,6 +170,7 @@ def test_y_batch_statistics_show_the_critic_cluster_usage(tmp_path):
   np.testing.assert_allclose(plain.y_critic_inputs(y), y)
 
 
+@pytest.mark.slow
 def test_semisupervised_trains_and_exports_classify(tmp_path):
   config = _config(tmp_path / "run", "semisupervised")
   config.train.num_labeled = 20
@@ -190,6 +191,7 @@ def test_semisupervised_trains_and_exports_classify(tmp_path):
   assert decoded.shape == (2, 28, 28, 1)
 
 
+@pytest.mark.slow
 def test_clustering_reports_cluster_error(tmp_path):
   config = _config(tmp_path / "run", "clustering", num_classes=16)
   splits = make_tiny_splits()
@@ -340,6 +342,7 @@ def test_dimreduction_with_labels_adds_the_classification_phase(tmp_path):
   assert "labeled_image" in batch
 
 
+@pytest.mark.slow
 def test_dimreduction_trains_and_exports_represent(tmp_path):
   from aae_tf import commands  # pylint: disable=g-import-not-at-top
   config = _config(tmp_path / "run", "dimreduction", num_classes=6)
@@ -356,6 +359,7 @@ def test_dimreduction_trains_and_exports_represent(tmp_path):
   assert path.endswith("latent.png") and (tmp_path / "run" / "latent.png").exists()
 
 
+@pytest.mark.slow
 def test_classification_phase_every_n_steps(tmp_path):
   """With classify_every 3 the classification phase updates at steps 0 and 3
   of six, reports its loss at all six, and the other phases update always."""

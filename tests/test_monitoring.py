@@ -18,6 +18,9 @@ from PIL import Image
 from aae_tf import training
 from conftest import small_config, write_idx_dir
 
+# Every test reads a trained run (TensorBoard, saved_model_cli).
+pytestmark = pytest.mark.slow
+
 SERVER_START_SECONDS = 120
 
 

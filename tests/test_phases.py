@@ -58,6 +58,7 @@ def test_phase_updates_exactly_its_variables(trainer, index):
   assert _changed(before, _snapshot(trainer.model)) == EXPECTED[phase.name]
 
 
+@pytest.mark.slow
 def test_step_outputs(trainer):
   batch = {"image": tf.random.uniform([10, 28, 28, 1], -1, 1),
            "label": tf.zeros([10], tf.int32)}
@@ -118,6 +119,7 @@ def test_bce_run_is_evaluated_on_the_loss_it_trains(tmp_path, tiny_splits):
   assert got > 784 * 0.1  # Not the squared error of [-1, 1] pixels.
 
 
+@pytest.mark.slow
 def test_balanced_training_skips_a_phase_far_ahead(tmp_path):
   """A phase whose last loss is below its threshold is not updated, and the
   skip is counted."""
@@ -197,6 +199,7 @@ def test_plateau_metric_must_be_a_validation_metric(tmp_path):
                                      lr_plateau_metric="test/error"))
 
 
+@pytest.mark.slow
 def test_step_compiler_ir_counts_the_step_products(trainer):
   batch = {"image": tf.random.uniform([10, 28, 28, 1], -1, 1),
            "label": tf.zeros([10], tf.int32)}

@@ -1,4 +1,4 @@
-"""FLOP counting from XLA's HLO and the matmul ceiling (issue 5)."""
+"""FLOP counting from XLA's HLO and the matmul ceiling."""
 
 import tensorflow as tf
 

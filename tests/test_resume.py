@@ -13,6 +13,9 @@ import tensorflow as tf
 
 from conftest import REPO, TINY_VALIDATION, fit_tiny, make_tiny_splits, small_config
 
+# Every test trains, stops and resumes runs.
+pytestmark = pytest.mark.slow
+
 
 def _config(path, max_epoch):
   config = small_config(path, max_epoch=max_epoch, deterministic=True)

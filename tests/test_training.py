@@ -17,6 +17,9 @@ from aae_tf.errors import OutputError, TrainingError
 from aae_tf.modes import build_model
 from conftest import fit_tiny, small_config
 
+# Every test trains a tiny run.
+pytestmark = pytest.mark.slow
+
 
 def _tags(save_path):
   acc = event_accumulator.EventAccumulator(

@@ -1,21 +1,24 @@
-"""Benchmark (not a test): what a recipe's full schedule costs on this machine.
+"""Diagnostic (not a test): what a recipe's full schedule costs on this machine.
 
 For each MODE:RECIPE, times the compiled step loop on real MNIST batches
 (after a warm-up, interleaved over repeats), and reports seconds per epoch
 of training steps and the hours the recipe's max_epoch would take here. The
-rows bound what a session can reach (issue 13).
+rows bound what a session can reach.
 
-  python benchmarks/epoch_cost.py --data_dir /path/to/mnist \
+  python benchmarks/diagnostics/epoch_cost.py --data_dir /path/to/mnist \
       --runs semisupervised:paper,clustering:paper
 """
 
 import os
+import sys
 import time
 
 from absl import app
 from absl import flags
 from absl import logging
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(  # benchmarks/: common
+    os.path.abspath(__file__))))
 import common
 
 flags.DEFINE_list("runs", ["semisupervised:paper", "clustering:paper"],
@@ -25,14 +28,6 @@ flags.DEFINE_integer("repeats", 3, "Timings per run, interleaved.")
 flags.DEFINE_integer("num_labeled", 100, "Labels of the semi-supervised runs.")
 flags.DEFINE_string("data_dir", None, "Folder with the MNIST IDX files.")
 FLAGS = flags.FLAGS
-HEADER = """# What a recipe's schedule costs here (issue 13)
-
-Seconds per epoch: the compiled step loop alone on real MNIST batches (no evaluation, summaries or
-checkpoints), median of interleaved timings; hours: that times the recipe's `max_epoch`.
-
-| mode | recipe | layer sizes | steps per epoch | s per epoch (median, range) | recipe epochs | hours for the recipe | hardware | command |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- |
-"""
 
 
 def build(mode: str, recipe: str):
@@ -74,7 +69,7 @@ def main(argv):
     for r in runs:
       trainer, iterator, _ = built[r]
       seconds[r].append(timing(trainer, iterator, FLAGS.steps))
-  rows, lines = [], []
+  rows = []
   for (mode, recipe), per_step in seconds.items():
     trainer, _, config = built[(mode, recipe)]
     epoch = np.array(per_step) * trainer.steps_per_epoch
@@ -87,12 +82,7 @@ def main(argv):
            "hardware": common.hardware(), "command": common.command_line()}
     rows.append(row)
     logging.info("%s", row)
-    lines.append(
-        f"| {mode} | {recipe} | {units} | {trainer.steps_per_epoch} | "
-        f"{np.median(epoch):.1f} ({epoch.min():.1f}-{epoch.max():.1f}) | "
-        f"{config.train.max_epoch} | {hours:.1f} | {row['hardware']} | "
-        f"`{row['command']}` |")
-  common.append_results("epoch_cost", rows, lines, HEADER)
+  common.append_results("epoch_cost", rows)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,11 @@
-"""Benchmark (not a test): how epoch time and peak memory grow with the data
-set size and the batch size (issue 5), for the unsupervised MLP AAE.
+"""Diagnostic (not a test): how epoch time and peak memory grow with the data
+set size and the batch size, for the unsupervised MLP AAE.
 
 Every configuration runs in a fresh process (so its peak resident memory is
 its own): it trains two epochs through `training.train_and_evaluate` and reports the second
 epoch's time and the process's peak RSS.
 
-  python benchmarks/scaling.py --data_dir /path/to/mnist
+  python benchmarks/diagnostics/scaling.py --data_dir /path/to/mnist
 """
 
 import json
@@ -22,6 +22,8 @@ from absl import app  # pylint: disable=g-import-not-at-top
 from absl import flags
 from absl import logging
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(  # benchmarks/: common
+    os.path.abspath(__file__))))
 import common  # pylint: disable=g-import-not-at-top
 
 flags.DEFINE_list("fractions", ["0.25", "0.5", "1.0"], "Shares of the 50,000 "
@@ -32,14 +34,6 @@ flags.DEFINE_string("data_dir", None, "Folder with the MNIST IDX files.")
 flags.DEFINE_string("child", None, "Internal: run one configuration.")
 FLAGS = flags.FLAGS
 TRAIN_IMAGES = 50000
-HEADER = """# How cost grows with data and batch size (issue 5)
-
-Unsupervised MLP AAE (2-D Gaussian), one fresh process per row: the time of the second epoch (the first
-includes compilation) and the process's peak resident memory.
-
-| train images | batch size | epoch time (s) | images/s | peak RSS (MiB) | hardware | command |
-| --- | --- | --- | --- | --- | --- | --- |
-"""
 
 
 def child(spec: str) -> None:
@@ -67,7 +61,7 @@ def main(argv):
     return
   specs = [(int(TRAIN_IMAGES * float(f)), 128) for f in FLAGS.fractions]
   specs += [(TRAIN_IMAGES, int(b)) for b in FLAGS.batch_sizes if int(b) != 128]
-  rows, lines = [], []
+  rows = []
   for images, batch in specs:
     out = subprocess.run(
         [sys.executable, os.path.abspath(__file__), "--child",
@@ -78,12 +72,7 @@ def main(argv):
     row.update(hardware=common.hardware(), command=common.command_line())
     rows.append(row)
     logging.info("%s", row)
-    steps = row["images"] // row["batch"]
-    lines.append(f"| {row['images']} | {row['batch']} | {row['epoch_s']:.1f} | "
-                 f"{steps * row['batch'] / row['epoch_s']:.0f} | "
-                 f"{row['peak_mib']:.0f} | {row['hardware']} | "
-                 f"`{row['command']}` |")
-  common.append_results("scaling", rows, lines, HEADER)
+  common.append_results("scaling", rows)
 
 
 if __name__ == "__main__":

@@ -1,20 +1,20 @@
-"""Benchmark (not a test): images/s of one mode's compiled step loop, to compare
-two commits of this package in the same sitting (issue 14: "no mode slower
-than before").
+"""Diagnostic (not a test): images/s of one mode's compiled step loop, to compare
+two commits of this package in the same sitting (is any mode slower than
+before?).
 
 Run it with PYTHONPATH naming the checkout to measure; it works with the
-package layouts before and after issue 14 (`aae_tf.app` / `aae_tf.models`,
+package's two layouts (`aae_tf.app` / `aae_tf.models`,
 then `aae_tf.training` / `aae_tf.modes`). Alternate the two checkouts a few
 times and compare the medians, e.g.
 
   for i in 1 2 3; do for tree in /path/old /path/new; do
-    PYTHONPATH=$tree taskset -c 0 python benchmarks/step_rate.py \
+    PYTHONPATH=$tree taskset -c 0 python benchmarks/diagnostics/step_rate.py \
         --mode conv --data_dir /path/to/mnist; done; done
 
 Prints one JSON line: the mode, the package's location and the images/s of
 each repeat (`--steps` steps each, after a warm-up that compiles).
 
-`--overhead` also bounds what the loop around the step costs (issue 14): the
+`--overhead` also bounds what the loop around the step costs: the
 same compiled loop with the step replaced by a stub that returns the same
 outputs (so the data iterator, metric updates and global step remain), and a
 loop that only draws batches; each as a share of the real step loop's time
@@ -25,6 +25,7 @@ as shares of one epoch of steps at that rate.
 
 import json
 import os
+import sys
 import statistics
 import tempfile
 import time
@@ -34,6 +35,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import app  # pylint: disable=g-import-not-at-top
 from absl import flags
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(  # benchmarks/: common
+    os.path.abspath(__file__))))
 import common  # pylint: disable=g-import-not-at-top
 
 flags.DEFINE_enum("mode", "unsupervised",
@@ -75,7 +78,7 @@ def main(argv):
   if os.path.exists(os.path.join(package, "modes.py")):
     from aae_tf import training as loop  # pylint: disable=g-import-not-at-top
     from aae_tf.modes import build_model  # pylint: disable=g-import-not-at-top
-  else:  # The layout before issue 14.
+  else:  # The older layout.
     from aae_tf import app as loop  # pylint: disable=g-import-not-at-top
     from aae_tf.models import build_model  # pylint: disable=g-import-not-at-top
   config = config_for(FLAGS.mode, tempfile.mkdtemp(prefix="step_rate_"))

@@ -1,8 +1,8 @@
-"""Benchmark (not a test): the paper's semi-supervised recipe as a plain script,
+"""Diagnostic (not a test): the paper's semi-supervised recipe as a plain script,
 on this project's splits and labeled images, for comparison with
-`classify_mnist.py --recipe paper` (issue 13).
+`classify_mnist.py --recipe paper`.
 
-Written from the recipe's description only (README, "Recipes"): Keras
+Written from the recipe's description only (docs/recipes.md): Keras
 `Sequential` MLPs with Glorot initialisation; a deterministic encoder trunk
 with a linear z head and a softmax y head; a sigmoid decoder of [z, y] on
 [0, 1] pixels with half the summed squared error; ReLU critics on z and y; per
@@ -12,15 +12,18 @@ both (0.1, 0.1), cross-entropy on 100 labeled images drawn with replacement
 (0.1, 0.9); N(0, 0.3^2) noise on every training input; rates / 10 after
 epoch 50. Per epoch: validation and test error of argmax q(y|x).
 
-  python benchmarks/reference_curve.py --data_dir /path/to/mnist --epochs 20
+  python benchmarks/diagnostics/reference_curve.py --data_dir /path/to/mnist --epochs 20
 """
 
 import os
+import sys
 
 from absl import app
 from absl import flags
 from absl import logging
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(  # benchmarks/: common
+    os.path.abspath(__file__))))
 import common
 
 flags.DEFINE_integer("epochs", 20, "Epochs.")
@@ -31,15 +34,6 @@ FLAGS = flags.FLAGS
 BATCH = 100
 NOISE = 0.3
 DECAY_EPOCH = 50
-HEADER = """# The paper's semi-supervised recipe as a plain script (issue 13)
-
-`benchmarks/reference_curve.py`: the recipe written plainly (no phases, trainer or pipeline of this
-project), on this project's splits and the same labeled images as `classify_mnist.py --recipe paper` with the
-same `--seed`. Validation error by epoch; the test error of the last epoch.
-
-| labels | seed | epochs | validation error at epochs 1, 2, 5, 10, 15, 20, ... | test error (last epoch) | hardware | command |
-| --- | --- | --- | --- | --- | --- | --- |
-"""
 
 
 def build(ncode=10, classes=10, units=1000, pixels=784):
@@ -153,12 +147,7 @@ def main(argv):
          "epochs": FLAGS.epochs, "validation_curve": curve,
          "test_error": test, "hardware": common.hardware(),
          "command": common.command_line()}
-  shown = [f"{100 * curve[e - 1]:.1f}" for e in (1, 2, 5, 10, 15, 20, 30, 40,
-                                                 50, 60) if e <= len(curve)]
-  common.append_results("reference_curve", [row], [
-      f"| {FLAGS.num_labeled} | {FLAGS.seed} | {FLAGS.epochs} | "
-      f"{', '.join(shown)}% | {100 * test:.2f}% | {row['hardware']} | "
-      f"`{row['command']}` |"], HEADER)
+  common.append_results("reference_curve", [row])
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ still training (through aae_tf); prints the validation error and the
 largest true -> predicted confusions with their share of the errors, and
 how many images each class is given against how many it holds, e.g.
 
-  python benchmarks/confusions.py --run runs/bench_classify/semisupervised100_paper \
+  python benchmarks/diagnostics/confusions.py --run runs/bench_classify/semisupervised100_paper \
       --data_dir /path/to/mnist
 """
 

@@ -1,0 +1,582 @@
+"""The markdown tables in results/, written from the JSON rows.
+
+Every results/<name>.md has the same shape: a title and what is measured;
+the best row per question with the command that reproduces it; a short
+reading, written by hand between two markers and kept when the file is
+rewritten; then one row per run. results/<name>.json keeps every field of
+every run (curves included); the markdown is always rewritten from it:
+
+  python benchmarks/tables.py            # rewrite every results/*.md
+  python benchmarks/tables.py classify_mnist
+
+No TensorFlow here: the benchmark scripts and the tests import it.
+"""
+
+import dataclasses
+import json
+import os
+import re
+import sys
+from typing import Callable, List, Optional, Sequence, Tuple
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS_DIR = os.path.join(REPO, "results")
+READING_START = "<!-- reading: by hand, kept when the tables are rewritten -->"
+READING_END = "<!-- end of reading -->"
+Column = Tuple[str, Callable[[dict], str]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Table:
+  """How one results/<name>.md is written from results/<name>.json.
+
+  group: the question a row answers (one line of the best table per group).
+  score: lower is better (the best row of its group); None: the latest row.
+  best: the best table's columns; a "command" column is added at the end.
+  runs: the run table's columns, one line per JSON row.
+  """
+  name: str
+  title: str
+  about: str
+  group: Callable[[dict], Optional[str]]
+  best: Sequence[Column]
+  runs: Sequence[Column]
+  score: Optional[Callable[[dict], float]] = None
+  command: Callable[[dict], str] = None  # Default: reproduce().
+  best_title: str = "Best per row"
+  order: Optional[Callable[[dict], tuple]] = None  # Of the best table.
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def pct(value) -> str:
+  return "" if value is None else f"{100 * value:.2f}%"
+
+
+def num(value, digits=0) -> str:
+  return "" if value is None else f"{value:.{digits}f}"
+
+
+def cores(row: dict) -> str:
+  """"2", "1 of 2" or "2, shared": the cores a run had."""
+  hardware = row.get("hardware", "")
+  match = re.search(r"(\d+) of (\d+) CPU cores", hardware)
+  text = (f"{match.group(1)} of {match.group(2)}" if match else
+          (re.search(r"(\d+) CPU cores", hardware) or [None, "?"])[1])
+  shared = "shared" in hardware or "shared" in row.get("note", "")
+  return text + (", shared" if shared else "")
+
+
+_BOILERPLATE = re.compile(
+    r"^(taskset -c \S+ )?(PYTHONPATH=\S+ )?python \S+\.py ?")
+_LOCAL_FLAGS = ("--data_dir", "--out_dir", "--save_path")
+
+
+def flags(command: str, drop=()) -> List[str]:
+  """The command's flags without the interpreter, the script, the CPU pin,
+  local paths and --resume (a resumed run ends where one uninterrupted run
+  does)."""
+  words = _BOILERPLATE.sub("", command).split()
+  out, skip = [], False
+  for word in words:
+    if skip:
+      skip = False
+      continue
+    name = word.split("=")[0]
+    if name in _LOCAL_FLAGS + tuple(drop):
+      skip = "=" not in word
+      continue
+    if name == "--resume":
+      continue
+    out.append(word)
+  return out
+
+
+def script(command: str) -> str:
+  match = re.search(r"python (\S+\.py)", command)
+  return match.group(1) if match else "?"
+
+
+def short_flags(row: dict, drop=()) -> str:
+  words = flags(row["command"], drop)
+  return f"`{' '.join(words)}`" if words else ""
+
+
+def reproduce(row: dict, words: Optional[List[str]] = None) -> str:
+  """The command that repeats the run here (MNIST from the auto sources; the
+  runs read the IDX files with --data_dir, the same images)."""
+  words = flags(row["command"]) if words is None else words
+  return "`" + " ".join(["python", script(row["command"])] + words) + "`"
+
+
+# ---------------------------------------------------------- classify_mnist
+
+PAPER_ERROR = {"semisupervised100": 0.019, "semisupervised1000": 0.016,
+               "semisupervisedAll": 0.0085, "clustering16": 0.0955,
+               "clustering30": 0.041}
+_TASKS = {"semisupervised100": "100 labels", "semisupervised1000": "1000 labels",
+          "semisupervisedAll": "all labels", "clustering16": "16 clusters",
+          "clustering30": "30 clusters",
+          "dimreduction1000": "dim. reduction, 1000 labels"}
+_BEYOND = ("paper_plus", "_vat", "_balance", "_consistency")
+# Rows written before --recipe existed: they ran what is now --recipe seed,
+# with the flags of their time.
+_FIRST_RECIPE_ROW = "semisupervised100_paper"
+# Rows `clustering16_paper_plus*` without `_balance` written before
+# paper_plus took its class-balance weight by cluster count ran with 10.
+_CLUSTER_BALANCE_ROWS = 80
+
+
+def classify_family(row: dict) -> str:
+  tag = row["model"]
+  if any(term in tag for term in _BEYOND):
+    return "beyond the paper"
+  return "paper recipe" if "_paper" in tag else "seed recipe"
+
+
+def classify_order(row: dict) -> tuple:
+  task = row["model"].split("_")[0]
+  families = ("seed recipe", "paper recipe", "beyond the paper")
+  tasks = list(_TASKS)
+  return (tasks.index(task) if task in tasks else len(tasks),
+          families.index(classify_family(row)))
+
+
+def classify_group(row: dict) -> str:
+  task = row["model"].split("_")[0]
+  return f"{_TASKS.get(task, task)}, {classify_family(row)}"
+
+
+def classify_command(row: dict, index: int) -> str:
+  """Today's command for the run: the flags of old rows translated."""
+  words = flags(row["command"])
+  if "--mode" in words:  # The default mode.
+    i = words.index("--mode")
+    if words[i + 1] == "semisupervised":
+      del words[i:i + 2]
+  if "--num_labeled" in words and words[words.index("--num_labeled") + 1] == "0":
+    i = words.index("--num_labeled")  # 0 meant all.
+    del words[i:i + 2]
+  if "--keep_prob" in words:
+    words[words.index("--keep_prob")] = "--dropout"
+  pre_recipe = index < row["_first_recipe_row"]
+  if pre_recipe and "--mode" not in words and "--num_labeled" in words and (
+      "--dropout" not in words):
+    words += ["--dropout", "1"]  # The seed recipe now drops out with labels.
+  if pre_recipe and "clustering" in words and (
+      "--y_batch_statistics" not in words):
+    words.append("--noy_batch_statistics")  # Now the seed recipe's default.
+  if "--recipe" not in words:
+    at = words.index("--mode") + 2 if "--mode" in words else 0
+    words[at:at] = ["--recipe", "seed"]
+  tag = row["model"]
+  if (tag.startswith("clustering16_paper_plus") and "_balance" not in tag
+      and index < _CLUSTER_BALANCE_ROWS):
+    words += ["--class_balance", "10"]
+  return reproduce(row, words)
+
+
+def classify_error(row: dict) -> str:
+  text = pct(row["test_error"])
+  exported = row.get("saved_model_test_error")
+  if exported is not None and abs(exported - row["test_error"]) > 5e-5:
+    text += f" (SavedModel {pct(exported)})"
+  return text
+
+
+CLASSIFY = Table(
+    name="classify_mnist",
+    title="Semi-supervised classification and clustering on MNIST",
+    about=(
+        "`benchmarks/classify_mnist.py` trains with the command line's flags "
+        "and reports the test error twice: from the trained model and, in a "
+        "process that never imports `aae_tf`, from the exported SavedModel. "
+        "Clusters are named after the training image each is most sure of "
+        "(the paper's rule); majority naming (each cluster's commonest digit) "
+        "is a diagnostic. Settings are chosen on the validation split (the "
+        "last 10,000 training images), so the best row of each question is "
+        "the one with the lowest validation error; the test error is only "
+        "reported. Recipes: `seed` (Adam, the TF1 seed's), `paper` (the "
+        "paper's appendix, SGD), beyond the paper (`paper_plus`, `--vat`, "
+        "`--class_balance`, `--consistency`; off by default). Every row's "
+        "per-epoch test curve is in `classify_mnist.json`."),
+    group=classify_group,
+    score=lambda row: row["validation_error"],
+    order=classify_order,
+    best=[("question", classify_group),
+          ("paper", lambda r: pct(PAPER_ERROR.get(r["model"].split("_")[0]))),
+          ("test error", classify_error),
+          ("validation", lambda r: pct(r["validation_error"])),
+          ("epochs", lambda r: str(r["epochs"])),
+          ("runs", lambda r: str(r["_group_size"]))],
+    runs=[("run", lambda r: f"`{r['model']}`"),
+          ("epochs", lambda r: str(r["epochs"])),
+          ("test error", classify_error),
+          ("validation", lambda r: pct(r["validation_error"])),
+          ("majority naming", lambda r: pct(r.get("majority_naming_test_error"))),
+          ("minutes", lambda r: num(r["wall_time_s"] / 60)),
+          ("cores", cores),
+          ("flags", lambda r: short_flags(r, ("--maxepoch",)))],
+    command=None)
+
+# ------------------------------------------------------ unsupervised_mnist
+
+
+def _code_stats(row: dict) -> str:
+  stats = row.get("test_code_stats")
+  if stats:
+    means = ", ".join(f"{m:+.2f}" for m in stats["mean"])
+    stds = ", ".join(f"{s:.2f}" for s in stats["std"])
+    return f"mean {means}; std {stds}"
+  share = row.get("digit_component_share")
+  if share:
+    return (f"{share['mean']:.2f} of a digit's codes in its main component; "
+            f"{share['distinct_components']} distinct main components")
+  return ""
+
+
+UNSUPERVISED = Table(
+    name="unsupervised_mnist",
+    title="Unsupervised AAE on MNIST",
+    about=(
+        "The paper's Figure 1 model with a 2-D Gaussian or 10-component "
+        "mixture prior. Test reconstruction error: mean squared error per "
+        "pixel on the [0, 1] scale, the posterior mean as the code. Codes vs "
+        "prior: per-dimension mean and standard deviation of the test codes "
+        "(Gaussian, target 0 and 1), or for the mixture how much of each "
+        "digit falls in its most common component. Images/s: training "
+        "images over the epochs after the first, evaluation, summaries and "
+        "checkpoints included. Test codes: "
+        "[Gaussian](unsupervised_gaussian_latent.png), "
+        "[mixture](unsupervised_gmm_latent.png)."),
+    group=lambda r: f"{r['prior']} prior",
+    score=lambda r: r["test_reconstruction_mse"],
+    best=[("model", lambda r: f"{r['prior']} prior, 2-D code"),
+          ("test reconstruction MSE", lambda r: num(r["test_reconstruction_mse"], 4)),
+          ("codes vs prior", _code_stats),
+          ("epochs", lambda r: str(r["epochs"]))],
+    runs=[("prior", lambda r: r["prior"]),
+          ("epochs", lambda r: str(r["epochs"])),
+          ("test reconstruction MSE", lambda r: num(r["test_reconstruction_mse"], 4)),
+          ("train images/s", lambda r: num(r.get("train_images_per_s"))),
+          ("minutes", lambda r: num(r["wall_time_s"] / 60)),
+          ("cores", cores),
+          ("flags", lambda r: short_flags(r, ("--maxepoch",)))])
+
+# ------------------------------------------------------------ parzen_mnist
+
+
+def _log_likelihood(row: dict) -> str:
+  return f"{row['test_log_likelihood']:.1f} +- {row['test_standard_error']:.1f}"
+
+
+PARZEN = Table(
+    name="parzen_mnist",
+    title="Parzen-window log-likelihood on MNIST",
+    about=(
+        "The paper's protocol: 10,000 model samples on the [0, 1] pixel "
+        "scale, a Gaussian window whose width is chosen on the validation "
+        "split, the mean log-likelihood (nats) of the 10,000 test images and "
+        "its standard error. The paper's AAE: 340 +- 2. Each row evaluates a "
+        "run trained with `experiment/aae_mnist.py --train` (model and "
+        "epochs in the row)."),
+    group=lambda r: "unsupervised AAE",
+    score=lambda r: -r["test_log_likelihood"],
+    best=[("model", lambda r: f"{r['model']}, {r['epochs']} epochs"),
+          ("paper", lambda r: "340 +- 2"),
+          ("test log-likelihood", _log_likelihood),
+          ("validation", lambda r: num(r["validation_log_likelihood"], 1))],
+    runs=[("run", lambda r: f"`{os.path.basename(r['run'])}`"),
+          ("model", lambda r: r["model"]),
+          ("epochs", lambda r: str(r["epochs"])),
+          ("window", lambda r: num(r["sigma"], 3)),
+          ("validation", lambda r: num(r["validation_log_likelihood"], 1)),
+          ("test log-likelihood", _log_likelihood),
+          ("seconds", lambda r: num(r["wall_time_s"])),
+          ("cores", cores)],
+    command=lambda r: reproduce(
+        r, ["--run", "runs/parzen/" + os.path.basename(r["run"])]))
+
+# ---------------------------------------------------------- maae_stability
+
+
+def _steady(row: dict) -> str:
+  steps = [s for s in row["steady"] if s is not None]
+  if not steps:
+    return "never"
+  mean = sum(steps) / len(steps)
+  sd = (sum((s - mean) ** 2 for s in steps) / len(steps)) ** 0.5  # As numpy.
+  return f"{mean:.0f} +- {sd:.0f}"
+
+
+MAAE = Table(
+    name="maae_stability",
+    title="Multi-adversarial AAE stability on MNIST",
+    about=(
+        "Steady-state step: the first logged step after which the standard "
+        "deviation of the code discriminator's loss over the last 100 steps "
+        "stays below the threshold; mean and standard deviation over the "
+        "seeds (runs that never settle are counted apart). N = 1 is the AAE, "
+        "N = 3 the MAAE. The loss curves: [maae_stability.png](maae_stability.png)."),
+    group=lambda r: f"N = {r['ndisc']}",
+    best=[("discriminators", lambda r: str(r["ndisc"])),
+          ("steady-state step", _steady),
+          ("settled", lambda r: f"{sum(s is not None for s in r['steady'])}/{len(r['steady'])}"),
+          ("seeds", lambda r: ",".join(map(str, r["seeds"])))],
+    runs=[("discriminators", lambda r: str(r["ndisc"])),
+          ("seeds", lambda r: ",".join(map(str, r["seeds"]))),
+          ("steady-state step", _steady),
+          ("threshold", lambda r: f"{r['threshold']:g}"),
+          ("seconds", lambda r: num(r["wall_time_s"])),
+          ("cores", cores),
+          ("flags", short_flags)],
+    best_title="Latest per row")
+
+# ------------------------------------------------------------ seed_systems
+
+
+def _figures(row: dict) -> str:
+  figures = row.get("figures") or []
+  return ", ".join(f"[{os.path.basename(f)}]({f})" for f in figures[:2]) + (
+      f" and {len(figures) - 2} more" if len(figures) > 2 else "")
+
+
+SEED_SYSTEMS = Table(
+    name="seed_systems",
+    title="The TF1 seed's other systems on MNIST",
+    about=(
+        "Each system trains through the library's one loop on the first "
+        "`--train_size` training images: seed 003's convolutional AAE "
+        "(`conv`, and with the label at the decoder `conv_labels`), seed "
+        "004's binary cross-entropy AAE (`bce`), and seed 000's AAE and "
+        "multi-adversarial AAE (`aae2d`, `maae2d`, `maae_style`). Test "
+        "reconstruction error: mean squared error per pixel on the [0, 1] "
+        "scale from the posterior mean (so MSE and BCE systems compare). "
+        "Figures are in `seed_systems/`."),
+    group=lambda r: r["system"],
+    score=lambda r: r["test_mse_unit_range"],
+    best=[("system", lambda r: f"`{r['system']}` (seed {r['seed']})"),
+          ("test reconstruction MSE", lambda r: num(r["test_mse_unit_range"], 4)),
+          ("epochs", lambda r: str(r["epochs"])),
+          ("figures", _figures)],
+    runs=[("system", lambda r: f"`{r['system']}`"),
+          ("epochs", lambda r: str(r["epochs"])),
+          ("train images", lambda r: str(r["train_images"])),
+          ("test reconstruction MSE", lambda r: num(r["test_mse_unit_range"], 4)),
+          ("seconds", lambda r: num(r["wall_time_s"])),
+          ("cores", cores),
+          ("flags", short_flags)])
+
+# -------------------------------------------------------------- throughput
+
+
+def _ratio(row: dict, key: str) -> str:
+  value = row.get(key)
+  if not value:
+    return ""
+  return f"{value[0]:.2f} ({value[1]:.2f}-{value[2]:.2f})"
+
+
+def _fraction(row: dict, key: str) -> str:
+  value = row.get(key)
+  return "" if value is None else f"{100 * value:.0f}%"
+
+
+THROUGHPUT = Table(
+    name="throughput",
+    title="Training throughput",
+    about=(
+        "Images/s of each mode through the whole training loop (evaluation, "
+        "summaries and checkpoints at their default cadence) and through the "
+        "compiled step loop alone, over the epochs after the first. "
+        "Reference: a plain per-step TensorFlow 2 script of the same model "
+        "(`benchmarks/reference_steps.py`) timed in the same run, "
+        "interleaved, so the ratios compare like with like (median and "
+        "range). Fraction: images/s x the step's FLOPs per image (from XLA's "
+        "optimised HLO) / the best float32 matmul rate measured in the same "
+        "run; bound: the fraction the step would reach if every product ran "
+        "at that rate and the only other work were the optimiser updates. "
+        "Rows before the reference existed have no ratios; rows with a "
+        "`method` note in the JSON used an older FLOP count."),
+    group=lambda r: None if r.get("method") else r["mode"],
+    best=[("mode", lambda r: r["mode"]),
+          ("full loop images/s", lambda r: num(r["train_images_per_s"])),
+          ("full loop / reference", lambda r: _ratio(r, "full_over_reference")),
+          ("step loop / reference", lambda r: _ratio(r, "step_loop_over_reference")),
+          ("fraction of matmul ceiling", lambda r: _fraction(r, "fraction")),
+          ("bound", lambda r: _fraction(r, "bound_fraction")),
+          ("cores", cores)],
+    runs=[("mode", lambda r: r["mode"]),
+          ("full loop images/s", lambda r: num(r["train_images_per_s"])),
+          ("step loop images/s", lambda r: num(r.get("step_loop_images_per_s"))),
+          ("full / reference", lambda r: _ratio(r, "full_over_reference")),
+          ("step / reference", lambda r: _ratio(r, "step_loop_over_reference")),
+          ("fraction", lambda r: _fraction(r, "fraction")),
+          ("bound", lambda r: _fraction(r, "bound_fraction")),
+          ("cores", cores),
+          ("flags", short_flags)],
+    best_title="Latest per mode")
+
+# -------------------------------------------- diagnostics (their own tables)
+
+EPOCH_COST = Table(
+    name="epoch_cost",
+    title="What a recipe's whole schedule costs here",
+    about=(
+        "`benchmarks/diagnostics/epoch_cost.py`: seconds per epoch of the "
+        "compiled step loop alone on real MNIST batches (no evaluation, "
+        "summaries or checkpoints), median of interleaved timings, and that "
+        "times the recipe's `max_epoch`."),
+    group=lambda r: f"{r['mode']}, {r['recipe']}",
+    best=[("mode, recipe", lambda r: f"{r['mode']}, {r['recipe']}"),
+          ("layers", lambda r: r["encoder_units"]),
+          ("s per epoch", lambda r: num(sorted(r["epoch_seconds"])[len(r["epoch_seconds"]) // 2], 1)),
+          ("epochs", lambda r: str(r["max_epoch"])),
+          ("hours", lambda r: num(r["hours"], 1)),
+          ("cores", cores)],
+    runs=[("mode", lambda r: r["mode"]), ("recipe", lambda r: r["recipe"]),
+          ("s per epoch", lambda r: ", ".join(f"{s:.1f}" for s in r["epoch_seconds"])),
+          ("hours", lambda r: num(r["hours"], 1)),
+          ("cores", cores), ("flags", short_flags)],
+    best_title="Latest per row")
+
+SCALING = Table(
+    name="scaling",
+    title="How cost grows with data and batch size",
+    about=(
+        "`benchmarks/diagnostics/scaling.py`: the unsupervised MLP AAE (2-D "
+        "Gaussian), one fresh process per row: the time of the second epoch "
+        "(the first includes compilation) and the process's peak resident "
+        "memory. The best row per data size is its fastest batch size."),
+    group=lambda r: f"{r['images']} images",
+    score=lambda r: r["epoch_s"] / r["images"],
+    best=[("train images", lambda r: str(r["images"])),
+          ("batch", lambda r: str(r["batch"])),
+          ("images/s", lambda r: num(r["images"] / r["epoch_s"])),
+          ("peak MiB", lambda r: num(r["peak_mib"]))],
+    runs=[("train images", lambda r: str(r["images"])),
+          ("batch", lambda r: str(r["batch"])),
+          ("epoch (s)", lambda r: num(r["epoch_s"], 1)),
+          ("images/s", lambda r: num(r["images"] / r["epoch_s"])),
+          ("peak MiB", lambda r: num(r["peak_mib"])),
+          ("cores", cores)],
+    best_title="Fastest batch per data size")
+
+
+def _curve(row: dict) -> str:
+  curve = row["validation_curve"]
+  marks = [e for e in (1, 2, 5, 10, 20, 30, 40, 50) if e <= len(curve)]
+  return ", ".join(f"{e}: {100 * curve[e - 1]:.1f}" for e in marks)
+
+
+REFERENCE_CURVE = Table(
+    name="reference_curve",
+    title="The paper's semi-supervised recipe as a plain script",
+    about=(
+        "`benchmarks/diagnostics/reference_curve.py`: the recipe written "
+        "plainly (no phases, trainer or pipeline of this package), on the "
+        "same splits and labeled images as `classify_mnist.py --recipe "
+        "paper` with the same `--seed`. Validation error (%) by epoch, and "
+        "the last epoch's test error."),
+    group=lambda r: f"{r['num_labeled']} labels, seed {r['seed']}",
+    best=[("labels, seed", lambda r: f"{r['num_labeled']}, {r['seed']}"),
+          ("epochs", lambda r: str(r["epochs"])),
+          ("validation error by epoch", _curve),
+          ("test error", lambda r: pct(r["test_error"]))],
+    runs=[("labels", lambda r: str(r["num_labeled"])),
+          ("seed", lambda r: str(r["seed"])),
+          ("epochs", lambda r: str(r["epochs"])),
+          ("validation error by epoch", _curve),
+          ("test error", lambda r: pct(r["test_error"])),
+          ("cores", cores)],
+    best_title="Latest per row")
+
+TABLES = {t.name: t for t in (CLASSIFY, UNSUPERVISED, PARZEN, MAAE,
+                              SEED_SYSTEMS, THROUGHPUT, EPOCH_COST, SCALING,
+                              REFERENCE_CURVE)}
+
+# ---------------------------------------------------------------- writing
+
+
+def _line(cells: Sequence[str]) -> str:
+  return "| " + " | ".join(c.replace("|", "\\|").replace("\n", " ")
+                           for c in cells) + " |"
+
+
+def _table(columns: Sequence[Column], rows: Sequence[dict]) -> List[str]:
+  lines = [_line([c[0] for c in columns]),
+           _line(["---"] * len(columns))]
+  lines += [_line([c[1](row) for c in columns]) for row in rows]
+  return lines
+
+
+def reading(path: str) -> str:
+  """The hand-written reading of an existing results/<name>.md."""
+  if not os.path.exists(path):
+    return ""
+  with open(path) as f:
+    text = f.read()
+  start, end = text.find(READING_START), text.find(READING_END)
+  if start < 0 or end < start:
+    return ""
+  return text[start + len(READING_START):end].strip("\n")
+
+
+def best_rows(table: Table, rows: Sequence[dict]) -> List[dict]:
+  """One row per group, in the order each group first appears."""
+  groups = {}
+  for row in rows:
+    key = table.group(row)
+    if key is not None:
+      groups.setdefault(key, []).append(row)
+  out = []
+  for members in groups.values():
+    pick = (members[-1] if table.score is None
+            else min(members, key=table.score))
+    out.append(dict(pick, _group_size=len(members)))
+  return sorted(out, key=table.order) if table.order else out
+
+
+def markdown(table: Table, rows: Sequence[dict], text: str = "") -> str:
+  """The whole results/<name>.md for these rows and this reading."""
+  rows = [dict(r, _index=i) for i, r in enumerate(rows)]
+  if table.name == "classify_mnist":
+    first = next((r["_index"] for r in rows
+                  if r["model"].startswith(_FIRST_RECIPE_ROW)), len(rows))
+    rows = [dict(r, _first_recipe_row=first) for r in rows]
+    command = lambda r: classify_command(r, r["_index"])
+  else:
+    command = table.command or reproduce
+  best = [*table.best, ("command", command)]
+  parts = [f"# {table.title}", "", table.about, "",
+           f"## {table.best_title}", "",
+           *_table(best, best_rows(table, rows)), "",
+           READING_START, text or "(No reading yet.)", READING_END, "",
+           "## Every run", "",
+           ("One row per run, oldest first; `cores`: the CPU cores it had "
+            "(\"shared\": other jobs ran beside it, so times are long). "
+            "Flags omit local paths and `--resume`."), "",
+           *_table(table.runs, rows)]
+  return "\n".join(parts) + "\n"
+
+
+def write(name: str) -> str:
+  """Rewrites results/<name>.md from results/<name>.json; returns its path."""
+  table = TABLES[name]
+  path = os.path.join(RESULTS_DIR, f"{name}.md")
+  with open(os.path.join(RESULTS_DIR, f"{name}.json")) as f:
+    rows = json.load(f)
+  text = markdown(table, rows, reading(path))
+  with open(path, "w") as f:
+    f.write(text)
+  return path
+
+
+def main(argv: Sequence[str]) -> None:
+  for name in argv or sorted(TABLES):
+    print(write(name))  # pylint: disable=print-function
+
+
+if __name__ == "__main__":
+  main(sys.argv[1:])
