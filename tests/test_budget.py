@@ -78,6 +78,7 @@ def _averaged_config(path, max_epoch):
       config.model, hidden_noise_std=0.1))
 
 
+@pytest.mark.slow
 def test_averaged_run_resumes_to_the_same_average(tmp_path):
   splits = make_tiny_splits()
   _, straight = fit_tiny(_averaged_config(tmp_path / "a", 3), splits)
@@ -173,6 +174,7 @@ def test_plan_line(tmp_path):
   assert ", from epoch 3;" in training.plan_line(config, 500, 3)
 
 
+@pytest.mark.slow
 def test_cli_says_what_it_will_do_and_how_long_it_takes(tmp_path,
                                                          tiny_idx_dir):
   from test_cli import TINY, run_cli  # pylint: disable=g-import-not-at-top
@@ -190,6 +192,7 @@ def test_cli_says_what_it_will_do_and_how_long_it_takes(tmp_path,
   assert os.path.exists(os.path.join(save, "saved_model", "saved_model.pb"))
 
 
+@pytest.mark.slow
 def test_saved_model_exports_the_average(tmp_path):
   splits = make_tiny_splits()
   config = _averaged_config(tmp_path / "run", 1)
