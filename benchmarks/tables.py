@@ -130,6 +130,8 @@ _CLUSTER_BALANCE_ROWS = 80
 
 def classify_family(row: dict) -> str:
   tag = row["model"]
+  if "_budget" in tag:
+    return "budget recipe"
   if any(term in tag for term in _BEYOND):
     return "beyond the paper"
   return "paper recipe" if "_paper" in tag else "seed recipe"
@@ -137,7 +139,8 @@ def classify_family(row: dict) -> str:
 
 def classify_order(row: dict) -> tuple:
   task = row["model"].split("_")[0]
-  families = ("seed recipe", "paper recipe", "beyond the paper")
+  families = ("seed recipe", "paper recipe", "beyond the paper",
+              "budget recipe")
   tasks = list(_TASKS)
   return (tasks.index(task) if task in tasks else len(tasks),
           families.index(classify_family(row)))
@@ -199,7 +202,9 @@ CLASSIFY = Table(
         "the one with the lowest validation error; the test error is only "
         "reported. Recipes: `seed` (Adam, the TF1 seed's), `paper` (the "
         "paper's appendix, SGD), beyond the paper (`paper_plus`, `--vat`, "
-        "`--class_balance`, `--consistency`; off by default). Every row's "
+        "`--class_balance`, `--consistency`; off by default), `budget` "
+        "(`paper_plus` with rates annealed to the end of `--maxepoch` and "
+        "averaged weights). Every row's "
         "per-epoch test curve is in `classify_mnist.json`."),
     group=classify_group,
     score=lambda row: row["validation_error"],
@@ -492,9 +497,39 @@ REFERENCE_CURVE = Table(
           ("cores", cores)],
     best_title="Latest per row")
 
+def _minutes(row: dict, threshold: str) -> str:
+  reach = row["epochs_to"][threshold]
+  if row["minutes_to"][threshold] is None:
+    return f"not reached ({reach['reached']} of {reach['runs']} runs)"
+  return (f"{row['minutes_to'][threshold]:.0f} (epoch "
+          f"{reach['median_epoch']:g}; {reach['reached']} of "
+          f"{reach['runs']} runs)")
+
+
+_REACH = [(f"minutes to {t}%", lambda r, k=f"{t / 100:g}": _minutes(r, k))
+          for t in (5, 3, 2)]
+TIME_TO_ACCURACY = Table(
+    name="time_to_accuracy",
+    title="Time to accuracy with 100 labels",
+    about=(
+        "`benchmarks/time_to_accuracy.py`: minutes of training until the "
+        "validation error first reaches 5, 3 and 2%: each recipe's seconds "
+        "per epoch, measured side by side in one run (one steady epoch, "
+        "validation included), times the median epoch at which its 100-label "
+        "runs in `classify_mnist.json` got there (a run that never did "
+        "counts as later than all the others)."),
+    group=lambda r: r["recipe"],
+    best=[("recipe", lambda r: r["recipe"]),
+          ("s per epoch", lambda r: num(r["seconds_per_epoch"], 1)),
+          *_REACH, ("cores", cores)],
+    runs=[("recipe", lambda r: r["recipe"]),
+          ("s per epoch", lambda r: num(r["seconds_per_epoch"], 1)),
+          *_REACH, ("cores", cores)],
+    best_title="Latest per recipe")
+
 TABLES = {t.name: t for t in (CLASSIFY, UNSUPERVISED, PARZEN, MAAE,
                               SEED_SYSTEMS, THROUGHPUT, EPOCH_COST, SCALING,
-                              REFERENCE_CURVE)}
+                              REFERENCE_CURVE, TIME_TO_ACCURACY)}
 
 # ---------------------------------------------------------------- writing
 
