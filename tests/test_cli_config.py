@@ -113,8 +113,8 @@ def test_library_errors_name_fields(tmp_path):
   with pytest.raises(ConfigError, match="train.batch_size must be positive"):
     dataclasses.replace(config, train=dataclasses.replace(
         config.train, batch_size=0)).validate()
-  assert cli.translate(cli.MNIST, "model.ncode, model.ncodes, "
-                       "--model.ncode") == "--ncode, model.ncodes, --model.ncode"
+  assert cli.translate(cli.MNIST, "model.ncode, model.ncodes, --model.ncode"
+                       ) == "--ncode, model.ncodes, --model.ncode"
 
 
 def test_action_checks(mnist, tmp_path):
