@@ -82,7 +82,7 @@ def _from_folder(data_dir: str, image_size: int, max_images: Optional[int],
             "is not a folder" if not os.path.isdir(data_dir) else
             f"holds no .jpg/.png images (nor does "
             f"{os.path.join(data_dir, SUBFOLDER)})")
-    raise DataError(f"CelebA folder {data_dir} {what}; fix --data_dir, or "
+    raise DataError(f"CelebA folder {data_dir} {what}; fix data.data_dir, or "
                     "leave it out to use tensorflow-datasets.")
   parts = _partition(data_dir, files)
   if max_images is not None:
@@ -147,11 +147,11 @@ def load_celeba(data_dir: Optional[str] = None, image_size: int = 32,
   if data_dir:  # A folder the user names is the only source.
     return _from_folder(os.path.expanduser(data_dir), image_size, max_images,
                         cache_dir)
-  reasons = ["folder: no --data_dir given"]
+  reasons = ["folder: no data.data_dir given"]
   try:
     return _from_tfds(image_size, max_images, cache_dir)
   except (ImportError, FileNotFoundError) as e:
     reasons.append(f"tensorflow-datasets: {e}")
   raise DataError("CelebA is not available (" + "; ".join(reasons) + "). "
                   "Download the aligned images (img_align_celeba) and pass "
-                  "their folder as --data_dir.")
+                  "their folder as data.data_dir.")

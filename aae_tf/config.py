@@ -1,7 +1,8 @@
 """Configuration of an experiment: plain dataclasses, validated, dumped as JSON.
 
-The library never reads command-line flags; `experiment/*.py` turn flags into an
-:class:`ExperimentConfig` and hand it over.
+The library never reads command-line flags; `aae_tf.cli` turns them into an
+:class:`ExperimentConfig`. Errors name fields as "section.field"
+("model.ncode"), which the command line shows as the flags that set them.
 """
 
 from __future__ import annotations
@@ -357,30 +358,32 @@ def validate(config: ExperimentConfig) -> None:
   _choice(config.mode, MODES, "mode")
   data, prior, model, train = (config.data, config.prior, config.model,
                                config.train)
-  _choice(data.source, DATA_SOURCES, "data source")
+  _choice(data.source, DATA_SOURCES, "data source (data.source)")
   _choice(data.dataset, DATASETS, "data set")
   _check(data.max_images is None or data.max_images > 0,
-         "max_images must be positive.")
+         "data.max_images must be positive.")
   if data.dataset == "celeba":
     _check(tuple(model.image_shape[2:]) == (3,),
            "CelebA images have 3 channels: image_shape must be (S, S, 3).")
     _check(config.mode == "unsupervised",
-           "CelebA has no labels here: train it with --train only.")
-  _check(data.validation_size > 0, "validation_size must be positive.")
+           "CelebA has no labels here: its mode must be unsupervised, got "
+           f"{config.mode}.")
+  _check(data.validation_size > 0, "data.validation_size must be positive.")
   _check(data.max_train_examples is None or data.max_train_examples > 0,
-         "max_train_examples must be positive.")
-  _choice(prior.dist_type, PRIORS, "prior (--dist_type)")
-  _check(prior.gaussian_std > 0, "The prior's standard deviation must be > 0.")
-  _check(prior.n_components > 0, "n_components must be positive.")
+         "data.max_train_examples must be positive.")
+  _choice(prior.dist_type, PRIORS, "prior (prior.dist_type)")
+  _check(prior.gaussian_std > 0, "prior.gaussian_std must be > 0.")
+  _check(prior.n_components > 0, "prior.n_components must be positive.")
   _check(all(s > 0 for s in prior.gmm_stds), "gmm_stds must be positive.")
-  _check(model.ncode > 0, f"--ncode must be positive, got {model.ncode}.")
+  _check(model.ncode > 0, f"model.ncode must be positive, got {model.ncode}.")
   if prior.dist_type in ("gmm", "swiss_roll"):
     _check(model.ncode % 2 == 0,
            f"The {prior.dist_type} prior is 2-D per pair of code dimensions: "
-           f"--ncode must be even, got {model.ncode}.")
+           f"model.ncode must be even, got {model.ncode}.")
   _choice(model.posterior, POSTERIORS, "posterior")
   _choice(model.reconstruction, RECONSTRUCTIONS, "reconstruction loss")
-  _choice(model.architecture, ARCHITECTURES, "architecture (--arch)")
+  _choice(model.architecture, ARCHITECTURES,
+          "architecture (model.architecture)")
   _check(len(model.image_shape) == 3 and all(d > 0 for d in model.image_shape),
          f"image_shape must be (height, width, channels), got "
          f"{model.image_shape}.")
@@ -388,69 +391,83 @@ def validate(config: ExperimentConfig) -> None:
     _check(model.image_shape[0] % 4 == 0 and model.image_shape[1] % 4 == 0,
            "Convolutional networks need height and width divisible by 4.")
     _check(config.mode in ("unsupervised", "label", "supervised"),
-           f"--arch {model.architecture} has no class head: use it with "
-           f"--train (and --label) or --train_supervised, not {config.mode}.")
+           f"model.architecture {model.architecture} has no class head: use "
+           f"it in the unsupervised, label or supervised mode, not "
+           f"{config.mode}.")
     _check(model.keep_prob == 1.0 and model.input_noise_std == 0.0,
-           f"--arch {model.architecture} takes no --dropout or --noise.")
+           f"model.architecture {model.architecture} takes no "
+           "model.keep_prob or model.input_noise_std.")
   if model.architecture == "conv":
     _check(model.posterior == "deterministic",
-           "--arch conv has a deterministic code (seed 003): pass "
-           "--posterior deterministic.")
+           "model.architecture conv has a deterministic code: it needs "
+           "model.posterior deterministic.")
   if model.architecture == "celeba_conv":
     _check(model.posterior == "gaussian",
-           "--arch celeba_conv has a Gaussian posterior (seed 000).")
+           "model.architecture celeba_conv has a Gaussian posterior: it "
+           "needs model.posterior gaussian.")
   _check(model.num_discriminators >= 1,
-         f"--ndisc must be at least 1, got {model.num_discriminators}.")
+         "model.num_discriminators must be at least 1, got "
+         f"{model.num_discriminators}.")
   _check(0 <= model.discriminator_max_dropout < 1,
          "discriminator_max_dropout must be in [0, 1).")
-  _choice(model.combine, COMBINES, "combination (--combine)")
+  _choice(model.combine, COMBINES, "combination (model.combine)")
   _check(model.soft_lambda_init > 0, "soft_lambda_init must be positive.")
   _check(0.0 < model.keep_prob <= 1.0,
-         f"--dropout is a keep probability in (0, 1], got {model.keep_prob}.")
+         f"model.keep_prob is a keep probability in (0, 1], got "
+         f"{model.keep_prob}.")
   _check(0.0 < model.input_keep_prob <= 1.0,
-         "--input_dropout is a keep probability in (0, 1], got "
+         "model.input_keep_prob is a keep probability in (0, 1], got "
          f"{model.input_keep_prob}.")
   _choice(model.pixel_range, PIXEL_RANGES, "pixel range")
   _choice(model.kernel_initializer, INITIALIZERS, "initializer")
   _check(model.leaky_relu_slope >= 0, "leaky_relu_slope must be >= 0.")
-  _check(model.input_noise_std >= 0, "input_noise_std must be >= 0.")
-  _check(model.hidden_noise_std >= 0, "hidden_noise_std must be >= 0.")
+  _check(model.input_noise_std >= 0, "model.input_noise_std must be >= 0.")
+  _check(model.hidden_noise_std >= 0, "model.hidden_noise_std must be >= 0.")
   _check(model.hidden_noise_std == 0 or model.architecture == "mlp",
-         "hidden_noise_std is noise on the MLP encoder's hidden layers.")
+         "model.hidden_noise_std is noise on the MLP encoder's hidden "
+         "layers.")
   for name in ("encoder_units", "decoder_units", "discriminator_units"):
     units = getattr(model, name)
     _check(len(units) > 0 and all(u > 0 for u in units),
            f"{name} must be a non-empty list of positive sizes.")
-  _check(train.batch_size > 0, f"--bsize must be positive, got {train.batch_size}.")
-  _check(train.max_epoch > 0, f"--maxepoch must be positive, got {train.max_epoch}.")
+  _check(train.batch_size > 0, f"train.batch_size must be positive, got "
+         f"{train.batch_size}.")
+  _check(train.max_epoch > 0, f"train.max_epoch must be positive, got "
+         f"{train.max_epoch}.")
   _validate_optimizers(train.optimizers)
   _check(train.lr_plateau_patience is None or train.lr_plateau_patience > 0,
-         "--lr_plateau_patience must be positive.")
+         "train.lr_plateau_patience must be positive.")
   _check(0 < train.lr_plateau_factor < 1, "lr_plateau_factor must be in (0, 1).")
   _check(train.lr_plateau_metric.startswith("validation/"),
-         "--lr_plateau_metric must be a validation metric (choices are made "
-         f"on validation, never on test), got {train.lr_plateau_metric!r}.")
-  _check(model.num_classes > 1, "num_classes must be at least 2.")
-  _check(model.cluster_head_margin > 0, "--cluster_margin must be > 0.")
+         "train.lr_plateau_metric must be a validation metric (choices are "
+         "made on validation, never on test), got "
+         f"{train.lr_plateau_metric!r}.")
+  _check(model.num_classes > 1, "model.num_classes must be at least 2, got "
+         f"{model.num_classes}.")
+  _check(model.cluster_head_margin > 0,
+         "model.cluster_head_margin must be > 0.")
   if config.mode == "dimreduction" and train.num_labeled is not None:
     _check(model.num_classes == 10, "Dimensionality reduction with labels "
-           "has one cluster per digit: --ncluster must be 10, got "
+           "has one cluster per digit: model.num_classes must be 10, got "
            f"{model.num_classes}.")
   _check(train.num_labeled is None or train.num_labeled > 0,
-         f"The number of labeled images must be positive, got "
+         f"train.num_labeled must be positive, got "
          f"{train.num_labeled}.")
-  _check(train.labeled_batch_size > 0, "labeled_batch_size must be positive.")
+  _check(train.labeled_batch_size > 0,
+         "train.labeled_batch_size must be positive.")
   _check(train.labeled_draw_seed >= 0, "The seed of the labeled draw "
-         f"(--labeled_seed, else --seed) must be >= 0, got "
+         f"(train.labeled_seed, else train.seed) must be >= 0, got "
          f"{train.labeled_draw_seed}.")
   _check(train.classify_every >= 1,
-         f"--classify_every must be at least 1, got {train.classify_every}.")
+         "train.classify_every must be at least 1, got "
+         f"{train.classify_every}.")
   _check(train.num_labeled is None or train.num_labeled % model.num_classes == 0,
-         f"--num_labeled is balanced over the {model.num_classes} digits: it "
-         f"must be a multiple of {model.num_classes}, got {train.num_labeled}.")
+         f"train.num_labeled is balanced over the {model.num_classes} "
+         f"digits: it must be a multiple of {model.num_classes}, got "
+         f"{train.num_labeled}.")
   if config.mode in ("label", "supervised", "semisupervised"):
     _check(model.num_classes == 10, f"The {config.mode} mode has one class "
-           f"per digit: num_classes must be 10, got {model.num_classes}.")
+           f"per digit: model.num_classes must be 10, got {model.num_classes}.")
   if config.mode == "label" and prior.dist_type in ("gmm", "swiss_roll"):
     _check(prior.n_components == model.num_classes,
            "The label mode needs one prior component per digit.")
@@ -458,45 +475,50 @@ def validate(config: ExperimentConfig) -> None:
                "consistency_weight", "consistency_rampup_epochs",
                "information_weight", "information_marginal_weight",
                "vat_weight", "class_balance_weight"):
-    _check(getattr(train, name) >= 0, f"--{name} must be >= 0.")
-  for flag, weight in (("--consistency", train.consistency_weight),
-                       ("--vat", train.vat_weight),
-                       ("--information", train.information_weight),
-                       ("--class_balance", train.class_balance_weight)):
+    _check(getattr(train, name) >= 0, f"train.{name} must be >= 0.")
+  for field in ("consistency_weight", "vat_weight", "information_weight",
+                "class_balance_weight"):
+    weight = getattr(train, field)
     _check(weight == 0 or config.mode in CATEGORICAL_MODES,
-           f"{flag} acts on the categorical code y of the modes "
+           f"train.{field} acts on the categorical code y of the modes "
            f"{', '.join(CATEGORICAL_MODES)}; this run is {config.mode}.")
   _check(train.vat_epsilon > 0,
-         f"--vat_epsilon must be positive, got {train.vat_epsilon}.")
-  _check(train.vat_xi > 0, f"vat_xi must be positive, got {train.vat_xi}.")
-  _check(train.vat_radius_scale >= 0, "vat_radius_scale must be >= 0, got "
+         f"train.vat_epsilon must be positive, got {train.vat_epsilon}.")
+  _check(train.vat_xi > 0,
+         f"train.vat_xi must be positive, got {train.vat_xi}.")
+  _check(train.vat_radius_scale >= 0,
+         "train.vat_radius_scale must be >= 0, got "
          f"{train.vat_radius_scale}.")
-  _check(train.vat_radius_neighbor >= 1, "vat_radius_neighbor must be at "
+  _check(train.vat_radius_neighbor >= 1, "train.vat_radius_neighbor must be at "
          f"least 1, got {train.vat_radius_neighbor}.")
   _check(train.weight_average_decay == 0 or
-         0 < train.weight_average_decay < 1, "weight_average_decay must be 0 "
+         0 < train.weight_average_decay < 1,
+         "train.weight_average_decay must be 0 "
          f"(off) or in (0, 1), got {train.weight_average_decay}.")
-  _check(train.vat_power_iterations >= 1, "vat_power_iterations must be at "
+  _check(train.vat_power_iterations >= 1,
+         "train.vat_power_iterations must be at "
          f"least 1, got {train.vat_power_iterations}.")
   _choice(train.cluster_naming_split, NAMING_SPLITS,
-          "cluster naming split (--cluster_naming)")
-  _check(train.steps_per_loop > 0, "steps_per_loop must be positive.")
+          "cluster naming split (train.cluster_naming_split)")
+  _check(train.steps_per_loop > 0, "train.steps_per_loop must be positive.")
   _check(train.eval_batch_size > 0, "eval_batch_size must be positive.")
-  _choice(train.strategy, STRATEGIES, "strategy")
+  _choice(train.strategy, STRATEGIES, "strategy (train.strategy)")
   balanced = (train.balance_discriminator_below is not None or
               train.balance_generator_below is not None)
   _check(not (balanced and train.strategy != "default"),
          "Balanced training decides per replica; use it with the default "
          "strategy.")
   _check(train.checkpoint_every_epochs > 0,
-         "checkpoint_every_epochs must be positive.")
+         "train.checkpoint_every_epochs must be positive.")
   _check(train.eval_every_epochs > 0,
-         f"--eval_every must be positive, got {train.eval_every_epochs}.")
+         "train.eval_every_epochs must be positive, got "
+         f"{train.eval_every_epochs}.")
   _check(train.test_every_epochs >= 0,
-         f"--test_every must be 0 (only at the end) or positive, got "
+         f"train.test_every_epochs must be 0 (only at the end) or positive, "
+         f"got "
          f"{train.test_every_epochs}.")
   _check(train.summary_every_epochs > 0,
-         f"--summary_every must be positive, got "
+         f"train.summary_every_epochs must be positive, got "
          f"{train.summary_every_epochs}.")
   _check(train.max_checkpoints > 0, "max_checkpoints must be positive.")
   _check(train.num_image_summaries > 0, "num_image_summaries must be positive.")

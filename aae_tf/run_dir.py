@@ -69,12 +69,9 @@ def _differences(old: ExperimentConfig, new: ExperimentConfig) -> list:
   return out
 
 
-# Command-line flag -> (section, field) of the config it sets.
-FLAG_FIELDS = {"ncode": ("model", "ncode"), "dist_type": ("prior", "dist_type"),
-               "posterior": ("model", "posterior"),
-               "arch": ("model", "architecture"),
-               "reconstruction": ("model", "reconstruction"),
-               "prior_std": ("prior", "gaussian_std")}
+# The sections of the configuration that make the trained model: a field of
+# theirs given explicitly must agree with the run.
+MODEL_SECTIONS = ("model", "prior")
 
 
 def run_config(config: ExperimentConfig,
@@ -82,19 +79,24 @@ def run_config(config: ExperimentConfig,
   """The configuration a run in `config.save_path` was trained with.
 
   Sampling and figures must use the trained model's shape, so they read it
-  from SAVE_PATH/config.json. Flags given explicitly (`explicit`) that
-  contradict it are an error; data settings come from `config`.
+  from SAVE_PATH/config.json. Fields of `config` named in `explicit`
+  ("section.field", e.g. "model.ncode": those the user set) that are in
+  MODEL_SECTIONS and contradict it are an error; data settings come from
+  `config`.
   """
   path = os.path.join(config.save_path, CONFIG_FILENAME)
   if not os.path.exists(path):
     raise CheckpointError(f"No run in {config.save_path} ({CONFIG_FILENAME} is "
-                          "missing); train first or fix --save_path.")
+                          "missing); train first or fix save_path.")
   saved = ExperimentConfig.load(path)
-  for flag, (section, field) in FLAG_FIELDS.items():
+  for name in sorted(explicit):
+    section, _, field = name.partition(".")
+    if section not in MODEL_SECTIONS:
+      continue
     given = getattr(getattr(config, section), field)
     trained = getattr(getattr(saved, section), field)
-    if flag in explicit and given != trained:
-      raise ConfigError(f"--{flag} {given} contradicts the run in "
+    if given != trained:
+      raise ConfigError(f"{name} {given} contradicts the run in "
                         f"{config.save_path}, trained with {trained}.")
   return dataclasses.replace(saved, save_path=config.save_path,
                              data=config.data)

@@ -45,8 +45,9 @@ def load_data(config: ExperimentConfig) -> data_lib.MnistSplits:
     available = len(splits.train.labels)
     if n > available:
       raise ConfigError(
-          f"--train_size {n} is more than the {available} training images "
-          f"(after --validation_size {d.validation_size}); choose at most "
+          f"data.max_train_examples {n} is more than the {available} "
+          f"training images (after data.validation_size "
+          f"{d.validation_size}); choose at most "
           f"{available}.")
     splits = dataclasses.replace(
         splits, train=data_lib.Split(splits.train.images[:n],
@@ -62,14 +63,16 @@ def check_counts(config: ExperimentConfig,
   if train.num_labeled is not None:
     if train.num_labeled > available:
       raise ConfigError(
-          f"--num_labeled {train.num_labeled} is more than the {available} "
-          "training images (after --train_size and --validation_size); "
+          f"train.num_labeled {train.num_labeled} is more than the "
+          f"{available} training images (after data.max_train_examples and "
+          "data.validation_size); "
           "leave it out to use every label.")
     # These modes train y on a labeled minibatch drawn from those images.
     classifies = config.mode in ("semisupervised", "dimreduction")
     if classifies and train.labeled_batch_size > train.num_labeled:
       raise ConfigError(
-          f"--labeled_bsize {train.labeled_batch_size} is more than the "
+          f"train.labeled_batch_size {train.labeled_batch_size} is more "
+          "than the "
           f"{train.num_labeled} labeled images; choose at most "
           f"{train.num_labeled}.")
 
@@ -77,8 +80,8 @@ def check_counts(config: ExperimentConfig,
 def steps_per_epoch(config: ExperimentConfig, num_train: int) -> int:
   steps = num_train // config.train.batch_size
   if steps < 1:
-    raise ConfigError(f"--bsize {config.train.batch_size} is larger than the "
-                      f"{num_train} training images.")
+    raise ConfigError(f"train.batch_size {config.train.batch_size} is larger "
+                      f"than the {num_train} training images.")
   return steps
 
 

@@ -5,12 +5,11 @@ full MNIST, with the test error checked through the exported SavedModel.
       --maxepoch 50 --data_dir /path/to/mnist
   python benchmarks/classify_mnist.py --mode clustering --ncluster 16 ...
 
-Model, recipe and optimisation flags are the command line's
-(experiment/aae_mnist.py): the same flags give the same run.
+Model, recipe and optimisation flags are the command line's (aae_tf.cli, as
+in experiment/aae_mnist.py): the same flags give the same run.
 """
 
 import dataclasses
-import importlib.util
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -21,18 +20,10 @@ from absl import logging
 
 import common  # pylint: disable=g-import-not-at-top
 
+from aae_tf import cli  # pylint: disable=g-import-not-at-top
 
-def _load_cli():
-  """experiment/aae_mnist.py as a module: its flags (the model, recipe and
-  optimisation flags of this benchmark) and its build_config."""
-  path = os.path.join(common.REPO, "experiment", "aae_mnist.py")
-  spec = importlib.util.spec_from_file_location("aae_mnist_cli", path)
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
-
-
-CLI = _load_cli()
+cli.define_flags(cli.MNIST)
+flags.adopt_module_key_flags(cli)
 flags.DEFINE_enum("mode", "semisupervised",
                   ["semisupervised", "clustering", "dimreduction"],
                   "Which model to train (dimreduction: section 7 with "
@@ -49,7 +40,7 @@ def build_config(tag: str):
   given over it), in OUT_DIR/TAG, without a progress bar and, unless
   --test_every says otherwise, with test error after every epoch (the
   learning curve the paper reports)."""
-  config = CLI.build_config(ACTIONS[FLAGS.mode])
+  config = cli.config_from_flags(cli.MNIST, FLAGS, ACTIONS[FLAGS.mode])
   test_every = 1 if FLAGS.test_every is None else FLAGS.test_every
   return dataclasses.replace(
       config, save_path=os.path.abspath(os.path.join(FLAGS.out_dir, tag)),

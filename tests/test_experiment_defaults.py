@@ -1,27 +1,26 @@
 """The command line's per-mode configuration, read in-process (no training):
-the recipes' presets, with explicit flags over them."""
-
-import os
+the recipes' presets, with explicit flags over them (aae_tf.cli)."""
 
 from absl import flags
 import pytest
 
+from aae_tf import cli as cli_lib
 from aae_tf import recipes
-from conftest import load_script
 
 
 @pytest.fixture(scope="module")
 def cli():
-  """experiment/aae_mnist.py as a module; its flags are defined once."""
-  yield load_script(os.path.join("experiment", "aae_mnist.py"),
-                    "aae_mnist_cli")
-  flags.FLAGS.unparse_flags()
+  """The MNIST command line's flags, defined once on their own FlagValues."""
+  flag_values = flags.FlagValues()
+  cli_lib.define_flags(cli_lib.MNIST, flag_values)
+  return flag_values
 
 
 def _config(cli, tmp_path, *args):
-  flags.FLAGS.unparse_flags()
-  flags.FLAGS(["aae_mnist.py", "--save_path", str(tmp_path), *args])
-  return cli.build_config(cli.check_actions())
+  cli.unparse_flags()
+  cli(["aae_mnist.py", "--save_path", str(tmp_path), *args])
+  return cli_lib.config_from_flags(cli_lib.MNIST, cli,
+                                   cli_lib.check_action(cli_lib.MNIST, cli))
 
 
 @pytest.mark.parametrize("args,keep_prob,batch_statistics,gen_lr", [
@@ -52,7 +51,7 @@ MODE_ARGS = {"unsupervised": ["--train"], "label": ["--train", "--label"],
 
 
 def test_recipe_flag_offers_every_recipe(cli):
-  assert tuple(flags.FLAGS["recipe"].parser.enum_values) == recipes.RECIPES
+  assert tuple(cli["recipe"].parser.enum_values) == recipes.RECIPES
 
 
 @pytest.mark.parametrize("recipe", recipes.RECIPES)

@@ -444,8 +444,8 @@ def test_beyond_the_paper_phase_is_off_by_default_and_trains_only_q_y(
 
 
 @pytest.mark.parametrize("weight,message", [
-    (-1.0, "--class_balance_weight must be >= 0"),
-    (1.0, "--class_balance acts on the categorical code"),
+    (-1.0, "train.class_balance_weight must be >= 0"),
+    (1.0, "train.class_balance_weight acts on the categorical code"),
 ])
 def test_class_balance_settings_are_checked(tmp_path, weight, message):
   """A negative weight, or a mode without a categorical code y."""
@@ -459,11 +459,11 @@ def test_class_balance_settings_are_checked(tmp_path, weight, message):
 
 @pytest.mark.parametrize("mode,field,value,message", [
     ("clustering", "information_weight", -1.0,
-     "--information_weight must be >= 0"),
+     "train.information_weight must be >= 0"),
     ("clustering", "information_marginal_weight", -1.0,
-     "--information_marginal_weight must be >= 0"),
+     "train.information_marginal_weight must be >= 0"),
     ("unsupervised", "information_weight", 1.0,
-     "--information acts on the categorical code"),
+     "train.information_weight acts on the categorical code"),
     ("clustering", "cluster_naming_split", "test", "cluster naming split"),
 ])
 def test_information_and_naming_settings_are_checked(tmp_path, mode, field,
@@ -476,7 +476,7 @@ def test_information_and_naming_settings_are_checked(tmp_path, mode, field,
 
 def test_consistency_needs_a_categorical_code(tmp_path):
   config = small_config(tmp_path)
-  with pytest.raises(ConfigError, match="--consistency"):
+  with pytest.raises(ConfigError, match="train.consistency_weight"):
     dataclasses.replace(config, train=dataclasses.replace(
         config.train, consistency_weight=1.0)).validate()
 
@@ -510,9 +510,9 @@ def test_consistency_weight_ramps_up_with_the_global_step(tmp_path):
 
 
 @pytest.mark.parametrize("field,value,message", [
-    ("vat_weight", -1.0, "--vat_weight must be >= 0"),
-    ("vat_epsilon", -2.0, "--vat_epsilon must be positive"),
-    ("vat_epsilon", 0.0, "--vat_epsilon must be positive"),
+    ("vat_weight", -1.0, "train.vat_weight must be >= 0"),
+    ("vat_epsilon", -2.0, "train.vat_epsilon must be positive"),
+    ("vat_epsilon", 0.0, "train.vat_epsilon must be positive"),
     ("vat_xi", -1e-6, "vat_xi must be positive"),
     ("vat_power_iterations", 0, "vat_power_iterations must be at least 1"),
 ])
@@ -526,7 +526,7 @@ def test_virtual_adversarial_settings_are_checked(tmp_path, field, value,
 
 
 def test_virtual_adversarial_needs_a_categorical_code(tmp_path):
-  with pytest.raises(ConfigError, match="--vat"):
+  with pytest.raises(ConfigError, match="train.vat_weight"):
     dataclasses.replace(small_config(tmp_path), train=dataclasses.replace(
         small_config(tmp_path).train, vat_weight=1.0)).validate()
 
