@@ -33,6 +33,31 @@ def load_script(relative_path: str, module_name: str):
   return module
 
 
+def mnist_flag_values():
+  """The MNIST command line's flags, defined on a FlagValues of their own."""
+  from absl import flags  # pylint: disable=g-import-not-at-top
+  from aae_tf import cli  # pylint: disable=g-import-not-at-top
+  flag_values = flags.FlagValues()
+  cli.define_flags(cli.MNIST, flag_values)
+  return flag_values
+
+
+def command_config(flag_values, args):
+  """(action, configuration or None) that the MNIST command line makes of
+  `args`, in-process; a refusal raises as the user sees it (flag names)."""
+  from aae_tf import cli  # pylint: disable=g-import-not-at-top
+  from aae_tf.errors import AAEError  # pylint: disable=g-import-not-at-top
+  flag_values.unparse_flags()
+  try:
+    flag_values(["aae_mnist.py", *args])
+    action = cli.check_action(cli.MNIST, flag_values)
+    return action, cli.config_from_flags(cli.MNIST, flag_values, action)
+  except AAEError as e:
+    raise type(e)(cli.translate(cli.MNIST, str(e))) from e
+  finally:
+    flag_values.unparse_flags()
+
+
 def idx_bytes(array: np.ndarray) -> bytes:
   """An IDX file of unsigned bytes holding `array`."""
   header = bytes([0, 0, 0x08, array.ndim])

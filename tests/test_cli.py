@@ -9,7 +9,7 @@ import sys
 from absl import flags
 import pytest
 
-from conftest import REPO, TINY_VALIDATION, load_script
+from conftest import REPO, TINY_VALIDATION, command_config, mnist_flag_values
 
 SCRIPT = os.path.join(REPO, "experiment", "aae_mnist.py")
 TINY = ["--bsize", "10", "--noverify_checksums",
@@ -128,10 +128,8 @@ BAD_FLAGS = [
 
 @pytest.fixture(scope="module")
 def cli():
-  """experiment/aae_mnist.py as a module; its flags are defined once."""
-  yield load_script(os.path.join("experiment", "aae_mnist.py"),
-                    "aae_mnist_cli")
-  flags.FLAGS.unparse_flags()
+  """The command line's flags, defined once on their own FlagValues."""
+  return mnist_flag_values()
 
 
 def config_error(cli, tmp_path, args):
@@ -139,14 +137,10 @@ def config_error(cli, tmp_path, args):
   (no TensorFlow start-up): the flag parser's or the configuration's; None
   when the flags are accepted."""
   from aae_tf.errors import AAEError  # pylint: disable=g-import-not-at-top
-  flags.FLAGS.unparse_flags()
   try:
-    flags.FLAGS(["aae_mnist.py", *args, "--save_path", str(tmp_path / "x")])
-    cli.build_config(cli.check_actions())
+    command_config(cli, [*args, "--save_path", str(tmp_path / "x")])
   except (flags.Error, AAEError) as e:
     return str(e)
-  finally:
-    flags.FLAGS.unparse_flags()
   return None
 
 
