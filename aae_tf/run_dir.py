@@ -37,8 +37,7 @@ def prepare_save_path(config: ExperimentConfig) -> bool:
     with tempfile.NamedTemporaryFile(dir=path):
       pass
   except OSError as e:
-    raise OutputError(f"Cannot write to SAVE_PATH {path!r} ({e.strerror}); "
-                      "choose a writable --save_path.") from e
+    raise unwritable(path, e) from e
   config_path = os.path.join(path, CONFIG_FILENAME)
   resuming = os.path.exists(config_path)
   if resuming:
@@ -51,6 +50,13 @@ def prepare_save_path(config: ExperimentConfig) -> bool:
           "the same flags to resume it.")
   config.save(config_path)
   return resuming
+
+
+def unwritable(path: str, error: OSError) -> OutputError:
+  """The error for a SAVE_PATH that cannot be created or written."""
+  return OutputError(f"Cannot write to SAVE_PATH {path!r} "
+                     f"({error.strerror or type(error).__name__}); choose a "
+                     "writable --save_path.", detail=repr(error))
 
 
 def _differences(old: ExperimentConfig, new: ExperimentConfig) -> list:

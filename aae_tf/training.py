@@ -8,6 +8,7 @@ one of its checkpoints.
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import os
 from typing import Callable, Optional
@@ -18,7 +19,7 @@ import tensorflow as tf
 from aae_tf import data as data_lib
 from aae_tf import mnist
 from aae_tf import celeba, distribute, evaluation, export, summaries
-from aae_tf import run_dir
+from aae_tf import outputs, run_dir, run_lock
 from aae_tf import trainer as trainer_lib
 from aae_tf.config import ExperimentConfig
 from aae_tf.errors import CheckpointError, ConfigError
@@ -110,12 +111,25 @@ def train_and_evaluate(config: ExperimentConfig,
     model = build_model(config)
   trainer = trainer_lib.Trainer(model, config, n_steps, strategy)
   trainer.check_plateau_metric(splits)  # Before SAVE_PATH is written.
+  # One writer per SAVE_PATH, from before its first write to the end.
+  lock = (run_lock.RunLock(config.save_path) if chief
+          else contextlib.nullcontext())
+  with lock:
+    return _train_and_export(model, trainer, config, splits, chief,
+                             on_epoch_end, export_model)
+
+
+def _train_and_export(model, trainer: trainer_lib.Trainer,
+                      config: ExperimentConfig, splits: data_lib.MnistSplits,
+                      chief: bool, on_epoch_end, export_model: bool) -> Run:
+  """The writing part of `train_and_evaluate`, under SAVE_PATH's lock."""
   resuming = run_dir.prepare_save_path(config) if chief else False
   restored = trainer.restore()
   if resuming and not restored:
     logging.info("No checkpoint in %s yet: starting from epoch 0.",
                  config.save_path)
-  trainer.fit(splits, on_epoch_end=on_epoch_end)
+  with outputs.write_errors("the run's summaries", config.save_path):
+    trainer.fit(splits, on_epoch_end=on_epoch_end)
   if not chief or not export_model:
     return Run(model, trainer, "")
   path = export.export_saved_model(model, config.save_path)
