@@ -9,6 +9,7 @@ everything else is a bug and keeps its traceback.
 
 import errno
 import os
+import re
 import signal
 import sys
 from typing import Callable, Optional
@@ -77,6 +78,15 @@ def io_reason(error: BaseException) -> Optional[str]:
       if os.strerror(code) in text:
         return os.strerror(code)
   return type(error).__name__ if isinstance(error, OSError) else None
+
+
+def gist(error: BaseException, limit: int = 80) -> str:
+  """The first line of an error's message without TensorFlow's op names
+  ({{function_node ...}}, [Op:...]), cut to `limit` characters."""
+  text = str(getattr(error, "message", None) or error or type(error).__name__)
+  text = re.sub(r"\{\{[^}]*\}\}\s*", "", text.strip().splitlines()[0])
+  text = re.sub(r"\s*\[Op:[^\]]*\]", "", text).strip()
+  return text if len(text) <= limit else text[:limit - 3].rstrip() + "..."
 
 
 def one_line(text: str) -> str:

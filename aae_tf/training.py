@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
+import glob
 import os
 from typing import Callable, Optional
 
@@ -19,7 +20,7 @@ import tensorflow as tf
 from aae_tf import data as data_lib
 from aae_tf import mnist
 from aae_tf import celeba, distribute, evaluation, export, summaries
-from aae_tf import outputs, run_dir, run_lock
+from aae_tf import checkpoint_files, outputs, run_dir, run_lock
 from aae_tf import trainer as trainer_lib
 from aae_tf.config import ExperimentConfig
 from aae_tf.errors import CheckpointError, ConfigError
@@ -154,24 +155,38 @@ def restore_model(config: ExperimentConfig, load: str):
   config.validate()
   model = build_model(config)
   directory = trainer_lib.checkpoint_dir(config.save_path)
-  state = tf.train.get_checkpoint_state(directory)
-  available = list(state.all_model_checkpoint_paths) if state else []
-  if load == LATEST:
-    if not available:
-      raise CheckpointError(f"No checkpoint in {directory}; train first "
-                            "(--train) with this --save_path.")
-    path = available[-1]
-  else:
-    if not str(load).isdigit():
-      raise ConfigError(f"--load takes an epoch number or 'latest', got "
-                        f"{load!r}.")
-    path = os.path.join(directory, f"{trainer_lib.CHECKPOINT_PREFIX}-{load}")
-    if path not in available and not tf.io.gfile.exists(path + ".index"):
-      ids = [p.rsplit("-", 1)[-1] for p in available]
-      raise CheckpointError(
-          f"No checkpoint {load} in {directory}; available: "
-          f"{', '.join(ids) or 'none'}.")
+  path = checkpoint_path(directory, load)
   trainer_lib.restore_checkpoint(tf.train.Checkpoint(**model.networks),
                                  path, partial=True)
   logging.info("Restored %s", path)
   return model
+
+
+def checkpoint_path(directory: str, load: str) -> str:
+  """The checkpoint `--load` names: epoch N, or 'latest' (the newest that
+  can be read). One that is missing or damaged is a CheckpointError that
+  says what is wrong and lists the whole checkpoints."""
+  prefix = trainer_lib.CHECKPOINT_PREFIX
+  state = tf.train.get_checkpoint_state(directory)
+  listed = list(state.all_model_checkpoint_paths) if state else []
+  whole = ", ".join(map(str, checkpoint_files.complete(directory, prefix)))
+  if load == LATEST:
+    path = checkpoint_files.newest_readable(
+        sorted(listed, key=checkpoint_files.number, reverse=True), directory)
+    if not path:
+      raise CheckpointError(f"No checkpoint in {directory}; train first "
+                            "(--train) with this --save_path.")
+    return path
+  if not str(load).isdigit():
+    raise ConfigError(f"--load takes an epoch number or 'latest', got "
+                      f"{load!r}.")
+  path = os.path.join(directory, f"{prefix}-{int(load)}")
+  if path not in listed and not glob.glob(glob.escape(path) + ".*"):
+    raise CheckpointError(f"No checkpoint {load} in {directory}; "
+                          f"available: {whole or 'none'}.")
+  reason, detail = checkpoint_files.problem(path)
+  if reason:
+    raise CheckpointError(f"Checkpoint {load} in {directory} {reason}; "
+                          f"whole checkpoints: {whole or 'none'}.",
+                          detail=detail)
+  return path
