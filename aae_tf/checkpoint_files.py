@@ -44,10 +44,25 @@ def missing_files(path: str) -> List[str]:
   missing = [] if os.path.exists(path + ".index") else [name + ".index"]
   shards = {int(_DATA_FILE.search(f).group(2)) for f in _data_files(path)}
   if not shards:
-    return missing + [name + ".data-*"]
+    return missing + [name + ".data-*" if missing else _first_data_file(path)]
   count = max(shards)
   return missing + [f"{name}.data-{i:05d}-of-{count:05d}" for i in range(count)
                     if not os.path.exists(f"{path}.data-{i:05d}-of-{count:05d}")]
+
+
+def _first_data_file(path: str) -> str:
+  """The name of the data file that the index of `path` asks for first
+  (TensorFlow's error names it), else "PREFIX-N.data-*"."""
+  try:
+    reader = tf.train.load_checkpoint(path)
+    for name in reader.get_variable_to_shape_map():
+      reader.get_tensor(name)
+  except READ_ERRORS as e:
+    found = re.search(re.escape(os.path.basename(path)) +
+                      r"\.data-\d{5}-of-\d{5}", str(e))
+    if found:
+      return found.group(0)
+  return os.path.basename(path) + ".data-*"
 
 
 def problem(path: str) -> Tuple[Optional[str], Optional[str]]:

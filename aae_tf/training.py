@@ -165,7 +165,7 @@ def restore_model(config: ExperimentConfig, load: str):
 def checkpoint_path(directory: str, load: str) -> str:
   """The checkpoint `--load` names: epoch N, or 'latest' (the newest that
   can be read). One that is missing or damaged is a CheckpointError that
-  says what is wrong and lists the whole checkpoints."""
+  says what is wrong and lists the checkpoints whose files are all there."""
   prefix = trainer_lib.CHECKPOINT_PREFIX
   state = tf.train.get_checkpoint_state(directory)
   listed = list(state.all_model_checkpoint_paths) if state else []
@@ -187,6 +187,6 @@ def checkpoint_path(directory: str, load: str) -> str:
   reason, detail = checkpoint_files.problem(path)
   if reason:
     raise CheckpointError(f"Checkpoint {load} in {directory} {reason}; "
-                          f"whole checkpoints: {whole or 'none'}.",
+                          f"checkpoints on disk: {whole or 'none'}.",
                           detail=detail)
   return path
