@@ -129,7 +129,9 @@ def _train_and_export(model, trainer: trainer_lib.Trainer,
   if resuming and not restored:
     logging.info("No checkpoint in %s yet: starting from epoch 0.",
                  config.save_path)
-  with outputs.write_errors("the run's summaries", config.save_path):
+  with outputs.write_errors("the run's summaries", config.save_path,
+                            then="Free space and run the same command to "
+                            "resume from the last checkpoint."):
     trainer.fit(splits, on_epoch_end=on_epoch_end)
   if not chief or not export_model:
     return Run(model, trainer, "")

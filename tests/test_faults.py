@@ -347,3 +347,57 @@ def test_no_readable_checkpoint_is_an_error(two_checkpoints, tmp_path):
                      "read .newest: ckpt-2 cannot be read"):
     fit_tiny(dataclasses.replace(config, train=dataclasses.replace(
         config.train, max_epoch=3)), make_tiny_splits())
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+  """Mounts a tmpfs of a given size (root only); unmounts it afterwards."""
+  mounted = []
+
+  def mount(size_bytes):
+    target = tmp_path / "disk"
+    target.mkdir()
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o",
+                             f"size={size_bytes}", "tmpfs", str(target)],
+                            capture_output=True)
+    if result.returncode != 0:
+      pytest.skip("cannot mount a small filesystem here")
+    mounted.append(target)
+    return target
+
+  if os.geteuid() != 0:
+    pytest.skip("mounting a small filesystem needs root")
+  yield mount
+  for target in mounted:
+    subprocess.run(["umount", str(target)], check=False)
+
+
+def test_full_disk_during_a_checkpoint(tmp_path, tiny_idx_dir, small_disk):
+  """On a disk that fills up while the second checkpoint is written: one
+  short line, no partial files, and --generate works from the first."""
+  env = _env(tmp_path)
+  measured = tmp_path / "measured"
+  subprocess.run(_cli(measured, tiny_idx_dir, "--maxepoch", "1"), env=env,
+                 check=True, capture_output=True, timeout=600)
+  size = checkpoint_files.size_on_disk(str(measured / "checkpoints" /
+                                           "ckpt-1"))
+  save = small_disk(int(1.5 * size) + 2**20) / "run"
+  result = subprocess.run(_cli(save, tiny_idx_dir), env=env,
+                          capture_output=True, text=True, timeout=600)
+  assert result.returncode == 1, result.stderr
+  assert "Traceback" not in result.stderr
+  lines = [l for l in result.stderr.splitlines() if "error:" in l]
+  assert len(lines) == 1, result.stderr
+  assert "Could not write ckpt-2" in lines[0]
+  assert "No space left on device (needs about" in lines[0]
+  assert "ckpt-1 is kept" in lines[0] and "Op:" not in lines[0]
+  assert len(lines[0]) <= MAX_LINE + len(str(save))
+  directory = save / "checkpoints"
+  assert sorted(os.listdir(directory)) == [
+      "checkpoint", "ckpt-1.data-00000-of-00001", "ckpt-1.index"]
+  generate = subprocess.run(
+      [sys.executable, SCRIPT, "--generate", "--load", "latest",
+       "--save_path", str(save)], env=env, capture_output=True, text=True,
+      timeout=600)
+  assert generate.returncode == 0, generate.stderr
+  assert os.path.getsize(save / "generate_im.png") > 0
