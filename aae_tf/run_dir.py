@@ -24,7 +24,7 @@ RESUMABLE_FIELDS = {("train", "max_epoch"), ("train", "progress_bar"),
                     ("train", "test_every_epochs"),
                     ("train", "checkpoint_every_epochs")}
 # Differences a refusal names (all of them are logged).
-SHOWN_DIFFERENCES = 2
+SHOWN_DIFFERENCES = 1
 
 
 def prepare_save_path(config: ExperimentConfig) -> bool:

@@ -293,14 +293,21 @@ def optimizer_overrides(optimizers):
   return out
 
 
+def action_names():
+  """The actions, the training ones as --train[_MODE|...]."""
+  modes = "|".join(a[len("train_"):] for a in TRAIN_ACTIONS if a != "train")
+  return ", ".join([f"--train[_{modes}]"] +
+                   ["--" + a for a in ACTIONS if a not in TRAIN_ACTIONS])
+
+
 def check_actions():
   """Exactly one action, with --load where it needs one."""
   from aae_tf.errors import ConfigError  # pylint: disable=g-import-not-at-top
   actions = [a for a in ACTIONS if FLAGS[a].value]
   if len(actions) != 1:
     raise ConfigError(
-        f"Choose exactly one of {', '.join('--' + a for a in ACTIONS)} "
-        f"(got {', '.join('--' + a for a in actions) or 'none'}).")
+        f"Choose exactly one of {action_names()} (got "
+        f"{', '.join('--' + a for a in actions) or 'none'}).")
   action = actions[0]
   training = action in TRAIN_ACTIONS
   if not training and not FLAGS.load:

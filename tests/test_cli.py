@@ -37,14 +37,15 @@ def run_clis(arg_lists, cwd=None):
   return results
 
 
-# The longest error line, with pytest's temporary folders counted as /tmp/.
+# The longest error line, with a test's temporary folder counted as /tmp/x.
 MAX_ERROR_LINE = 200
 
 
 def shown_length(line):
-  """The length of an error line with pytest's temporary root shortened to
-  /tmp/ (a user's own paths are as long as they make them)."""
-  return len(re.sub(r"\S*/pytest-of-[^/]+/pytest-\d+/", "/tmp/", line))
+  """The length of an error line with pytest's temporary folder of a test
+  shortened to /tmp/x (a user's own paths are as long as they make them)."""
+  return len(re.sub(r"\S*/pytest-of-[^/]+/pytest-\d+/[^/\s']+", "/tmp/x",
+                    line))
 
 
 def assert_user_error(result, pattern):
