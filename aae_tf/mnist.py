@@ -299,8 +299,8 @@ def _load_idx(data_dir: str | None, verify_checksums: bool,
     files = ", ".join(missing) + f" ({GZIP_SUFFIX})"
     raise DataError(
         f"MNIST folder {data_dir} {what}" +
-        (f" {files}" if what == "lacks" else f"; it must hold {files}") +
-        "; fix --data_dir, or leave it out to find MNIST.")
+        (f" {files}" if what == "lacks" else f" (needs {files})") +
+        "; fix or drop --data_dir.")
   arrays = {}
   for name in IDX_FILES:
     magic = IDX_LABELS_MAGIC if "labels" in name else IDX_IMAGES_MAGIC

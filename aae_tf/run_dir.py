@@ -50,8 +50,8 @@ def prepare_save_path(config: ExperimentConfig) -> bool:
           f"; {len(diff) - SHOWN_DIFFERENCES} more"
           if len(diff) > SHOWN_DIFFERENCES else "")
       raise OutputError(
-          f"SAVE_PATH {path!r} holds a run with another configuration "
-          f"({shown}); use a new --save_path, or the same flags to resume.",
+          f"SAVE_PATH {path} holds another configuration ({shown}); use a "
+          "new --save_path, or the same flags to resume.",
           detail="; ".join(diff))
   config.save(config_path)
   return resuming
