@@ -401,3 +401,43 @@ def test_full_disk_during_a_checkpoint(tmp_path, tiny_idx_dir, small_disk):
       timeout=600)
   assert generate.returncode == 0, generate.stderr
   assert os.path.getsize(save / "generate_im.png") > 0
+
+
+# -- One short line on the command line; the whole cause in the log. --
+
+
+def _exit_of(fn, capsys):
+  from aae_tf.errors import run_command  # pylint: disable=g-import-not-at-top
+  with pytest.raises(SystemExit) as e:
+    run_command("prog", fn)
+  return e.value.code, capsys.readouterr().err
+
+
+def test_run_command_prints_one_line_and_logs_the_cause(capsys, caplog):
+  caplog.set_level(logging.DEBUG, logger="absl")
+
+  def fail():
+    raise OutputError("Could not write x to /y: No space left on device.",
+                      detail="{{function_node x}} the whole\nTensorFlow text")
+
+  code, err = _exit_of(fail, capsys)
+  assert code == 1
+  assert err == ("prog: error: Could not write x to /y: No space left on "
+                 "device.\n")
+  assert "the whole\nTensorFlow text" in caplog.text
+
+
+def test_run_command_turns_a_file_error_into_one_line(capsys):
+  def fail():
+    raise OSError(28, "No space left on device", "/run/generate_im.png")
+
+  code, err = _exit_of(fail, capsys)
+  assert code == 1 and "Traceback" not in err
+  assert err == ("prog: error: Could not read or write /run/generate_im.png: "
+                 "No space left on device.\n")
+
+  def bug():
+    raise KeyError("not a file error")
+
+  with pytest.raises(KeyError):  # A bug keeps its traceback.
+    _exit_of(bug, capsys)
