@@ -18,6 +18,7 @@ import json
 import os
 import socket
 import sys
+import time
 import uuid
 from typing import Optional
 
@@ -29,6 +30,10 @@ from aae_tf.errors import OutputError
 LOCK_FILENAME = "writer.lock"
 # flock errors that mean the filesystem cannot lock, not that it is locked.
 NO_FLOCK = (errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL)
+# link errors of a filesystem without hard links.
+NO_LINK = (errno.EPERM, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS)
+# A lock file this new with no record yet is being created, not stale.
+CREATING_SECONDS = 5.0
 
 
 def _holder_record() -> dict:
@@ -50,6 +55,19 @@ def _flock(fd: int) -> Optional[bool]:
     if e.errno in NO_FLOCK:
       return None
     raise
+
+
+def _new_locked_file(path: str) -> int:
+  """Creates `path` (FileExistsError if it exists), flocks it and writes
+  this process's record; returns the open fd."""
+  fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR | os.O_CLOEXEC, 0o644)
+  try:
+    _flock(fd)
+    os.write(fd, json.dumps(_holder_record()).encode())
+  except BaseException:
+    os.close(fd)
+    raise
+  return fd
 
 
 def _pid_alive(pid: int) -> bool:
@@ -146,20 +164,22 @@ class RunLock:
 
   def _create(self) -> Optional[int]:
     """Creates the lock file, already flocked and filled in, atomically (a
-    private file linked into place); the open fd, or None if it exists."""
+    private file linked into place; where the filesystem has no hard links,
+    created in place); the open fd, or None if it exists."""
     private = f"{self.path}.{uuid.uuid4().hex}"
-    fd = os.open(private, os.O_CREAT | os.O_EXCL | os.O_RDWR | os.O_CLOEXEC,
-                 0o644)
+    fd = _new_locked_file(private)
     try:
-      _flock(fd)
-      os.write(fd, json.dumps(_holder_record()).encode())
       os.link(private, self.path)
-    except FileExistsError:
+    except OSError as e:
       os.close(fd)
-      return None
-    except BaseException:
-      os.close(fd)
-      raise
+      if isinstance(e, FileExistsError):
+        return None
+      if e.errno not in NO_LINK:
+        raise
+      try:
+        return _new_locked_file(self.path)
+      except FileExistsError:
+        return None
     finally:
       os.remove(private)
     return fd
@@ -173,7 +193,9 @@ class RunLock:
     try:
       locked = _flock(fd)
       record = _read_record(fd)
-      if _is_live(record, locked):
+      being_created = (not record and time.time() - os.fstat(fd).st_mtime
+                       < CREATING_SECONDS)
+      if being_created or _is_live(record, locked):
         raise OutputError(
             f"SAVE_PATH {self.save_path} is being written by "
             f"{describe(record)}; wait for it to end or use another "

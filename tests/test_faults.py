@@ -4,6 +4,7 @@ checkpoint. (The command line's error lines are checked for length in
 test_cli's `assert_user_error`, over all its error cases.)"""
 
 import dataclasses
+import errno
 import glob
 import json
 import logging
@@ -181,6 +182,21 @@ def test_lock_without_flock_checks_host_and_pid(tmp_path, monkeypatch):
       {"pid": 1, "host": "elsewhere", "since": "earlier"}))
   with pytest.raises(OutputError, match="pid 1 on elsewhere"):
     run_lock.RunLock(str(save)).acquire()
+
+
+def test_lock_without_hard_links(tmp_path, monkeypatch):
+  """Where the filesystem has no hard links the lock is created in place."""
+
+  def no_link(src, dst):
+    raise OSError(errno.EPERM, "Operation not permitted", src)
+
+  monkeypatch.setattr(run_lock.os, "link", no_link)
+  save = str(tmp_path / "run")
+  with run_lock.RunLock(save):
+    assert os.listdir(save) == [run_lock.LOCK_FILENAME]
+    with pytest.raises(OutputError, match=f"pid {os.getpid()}"):
+      run_lock.RunLock(save).acquire()
+  assert os.listdir(save) == []
 
 
 # -- Writes that fail clean up. --
