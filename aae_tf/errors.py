@@ -16,8 +16,9 @@ from typing import Callable, Optional
 
 from absl import logging
 
-# The longest error line the command line should print, paths aside: a
-# message quotes the cause's gist, the whole cause is logged.
+# The longest error line the command line should print, paths aside (the
+# tests hold every message to it): a message quotes the cause's gist, the
+# whole cause is logged.
 MAX_LINE = 200
 # System errors that make a read or write fail; their messages are what
 # TensorFlow's file errors quote too.

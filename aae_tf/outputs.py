@@ -20,8 +20,9 @@ from aae_tf.errors import OutputError, io_reason
 FULL_DISK = (os.strerror(errno.ENOSPC), os.strerror(errno.EDQUOT))
 
 
-def megabytes(n: int) -> str:
-  return f"{n / 1e6:.1f} MB"
+def size_text(n: int) -> str:
+  """Bytes as '12.3 MB' or '4.5 GB'."""
+  return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
 
 
 def free_bytes(path: str) -> Optional[int]:
@@ -45,8 +46,8 @@ def write_error(what: str, where: str, error: BaseException,
   space = ""
   if reason in FULL_DISK:
     free = free_bytes(where)
-    parts = ([f"needs about {megabytes(needed)}"] if needed else []) + (
-        [f"{megabytes(free)} free"] if free is not None else [])
+    parts = ([f"needs about {size_text(needed)}"] if needed else []) + (
+        [f"{size_text(free)} free"] if free is not None else [])
     space = f" ({', '.join(parts)})" if parts else ""
   return OutputError(f"Could not write {what} to {where}: {reason}{space}."
                      f"{' ' + then if then else ''}", detail=str(error))

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from conftest import REPO, TINY_VALIDATION
+from aae_tf.errors import MAX_LINE
 
 SCRIPT = os.path.join(REPO, "experiment", "aae_mnist.py")
 TINY = ["--bsize", "10", "--noverify_checksums",
@@ -37,8 +38,6 @@ def run_clis(arg_lists, cwd=None):
   return results
 
 
-# The longest error line, with a test's temporary folder counted as /tmp/x.
-MAX_ERROR_LINE = 200
 
 
 def shown_length(line):
@@ -55,7 +54,7 @@ def assert_user_error(result, pattern):
   assert pattern in result.stderr, result.stderr
   lines = [l for l in result.stderr.splitlines() if "error:" in l]
   assert len(lines) == 1, result.stderr
-  assert shown_length(lines[0]) <= MAX_ERROR_LINE, lines[0]
+  assert shown_length(lines[0]) <= MAX_LINE, lines[0]
 
 
 @pytest.mark.parametrize("dist_type,manifolds", [
@@ -301,7 +300,7 @@ def _one_error_line(result):
   assert result.returncode == 1, result.stderr
   assert "Traceback" not in result.stderr, result.stderr
   assert len(lines) == 1, result.stderr
-  assert shown_length(lines[0]) <= MAX_ERROR_LINE, lines[0]
+  assert shown_length(lines[0]) <= MAX_LINE, lines[0]
   return lines[0]
 
 

@@ -22,10 +22,9 @@ from conftest import (REPO, TINY_VALIDATION, fit_tiny, make_tiny_splits,
                       small_config)
 from aae_tf import checkpoint_files, run_lock, training
 from aae_tf import trainer as trainer_lib
-from aae_tf.errors import CheckpointError, OutputError
+from aae_tf.errors import MAX_LINE, CheckpointError, OutputError
 
 SCRIPT = os.path.join(REPO, "experiment", "aae_mnist.py")
-MAX_LINE = 200
 NO_SPACE = ("{{function_node __wrapped__SaveV2_dtypes_3_device_/job:localhost/"
             "replica:0/task:0/device:CPU:0}} {}; No space left on device "
             "[Op:SaveV2]")
