@@ -46,8 +46,9 @@ def missing_files(path: str) -> List[str]:
   if not shards:
     return missing + [name + ".data-*" if missing else _first_data_file(path)]
   count = max(shards)
-  return missing + [f"{name}.data-{i:05d}-of-{count:05d}" for i in range(count)
-                    if not os.path.exists(f"{path}.data-{i:05d}-of-{count:05d}")]
+  expected = [f".data-{i:05d}-of-{count:05d}" for i in range(count)]
+  return missing + [name + suffix for suffix in expected
+                    if not os.path.exists(path + suffix)]
 
 
 def _first_data_file(path: str) -> str:
