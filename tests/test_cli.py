@@ -43,8 +43,8 @@ def run_clis(arg_lists, cwd=None):
 def shown_length(line):
   """The length of an error line with pytest's temporary folder of a test
   shortened to /tmp/x (a user's own paths are as long as they make them)."""
-  return len(re.sub(r"\S*/pytest-of-[^/]+/pytest-\d+/[^/\s']+", "/tmp/x",
-                    line))
+  return len(re.sub(r"\S*/pytest-of-[^/]+/pytest-\d+/(popen-gw\d+/)?"
+                    r"[^/\s']+", "/tmp/x", line))
 
 
 def assert_user_error(result, pattern):
