@@ -370,14 +370,23 @@ def _given(flag_values, name: str) -> bool:
   return flag_values[name].present
 
 
+def _action_names(program: Program) -> str:
+  """The actions, the training ones as --train[_MODE|...]."""
+  modes = "|".join(a[len("train_"):] for a in program.train_modes
+                   if a != "train")
+  trains = [f"--train[_{modes}]"] if modes else ["--train"]
+  return ", ".join(trains + ["--" + a for a in program.actions
+                             if a not in program.train_modes])
+
+
 def check_action(program: Program, flag_values) -> str:
   """The one action asked for, with --load where it needs one."""
   fv = flag_values
   actions = [a for a in program.actions if fv[a].value]
   if len(actions) != 1:
     raise ConfigError(
-        f"Choose exactly one of {', '.join('--' + a for a in program.actions)}"
-        f" (got {', '.join('--' + a for a in actions) or 'none'}).")
+        f"Choose exactly one of {_action_names(program)} (got "
+        f"{', '.join('--' + a for a in actions) or 'none'}).")
   action = actions[0]
   training = action in program.train_modes
   if not training and not fv.load:

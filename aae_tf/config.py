@@ -529,7 +529,7 @@ def validate(config: ExperimentConfig) -> None:
 def _validate_optimizers(optimizers: Dict[str, OptimizerConfig]) -> None:
   unknown = sorted(set(optimizers) - set(ROLES) - set(PHASE_NAMES))
   _check(not unknown, f"Unknown phases or roles {unknown} in optimizers: "
-         f"choose from {', '.join(ROLES + PHASE_NAMES[1:])}.")
+         f"use a role ({', '.join(ROLES)}) or a phase such as z_generator.")
   missing = [role for role in ROLES if role not in optimizers]
   _check(not missing, f"No optimiser for the roles {missing}.")
   for key, opt in optimizers.items():

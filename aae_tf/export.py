@@ -20,6 +20,8 @@ import shutil
 
 import tensorflow as tf
 
+from aae_tf import outputs
+
 EXPORT_DIR = "saved_model"
 
 
@@ -58,16 +60,27 @@ class ExportModule(tf.Module):
 
 
 def export_saved_model(model, save_path: str) -> str:
-  """Writes SAVE_PATH/saved_model atomically (temporary folder, then rename)."""
+  """Writes SAVE_PATH/saved_model atomically (temporary folder, then rename).
+
+  A failed write removes the temporary folder, keeps the previous export
+  and raises OutputError.
+  """
   target = os.path.join(save_path, EXPORT_DIR)
   tmp = f"{target}.tmp"
   shutil.rmtree(tmp, ignore_errors=True)
   module = ExportModule(model)
-  tf.saved_model.save(module, tmp, signatures=module.signatures())
+  kept = ("The previous one is kept." if os.path.exists(target) else "")
+  try:
+    with outputs.write_errors("the SavedModel", target, then=kept):
+      tf.saved_model.save(module, tmp, signatures=module.signatures())
+  except BaseException:
+    shutil.rmtree(tmp, ignore_errors=True)
+    raise
   old = f"{target}.old"
   shutil.rmtree(old, ignore_errors=True)
-  if os.path.exists(target):
-    os.replace(target, old)
-  os.replace(tmp, target)
+  with outputs.write_errors("the SavedModel", target):
+    if os.path.exists(target):
+      os.replace(target, old)
+    os.replace(tmp, target)
   shutil.rmtree(old, ignore_errors=True)
   return target

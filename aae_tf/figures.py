@@ -4,7 +4,8 @@ Everything here is plain numpy + matplotlib (object API on the Agg canvas, never
 ``pyplot``), so it is thread safe, needs no display and does not import
 TensorFlow. Functions that draw a figure write a PNG when given a path and
 return the rendered figure as a ``uint8`` RGB array ``[H, W, 3]`` that can be
-fed to an image summary.
+fed to an image summary. A file is written whole or not at all: a failed
+write leaves the previous file and raises ``OutputError``.
 
 Value conventions:
   * Model images (inputs of ``tile_images``, ``save_image_grid`` and
@@ -26,6 +27,8 @@ from matplotlib import lines as mpl_lines
 from matplotlib.backends import backend_agg
 import numpy as np
 from PIL import Image
+
+from aae_tf import outputs
 
 PathLike = str | os.PathLike
 
@@ -132,8 +135,14 @@ def _png_bytes(fig: mpl_figure.Figure) -> bytes:
 
 def _save_png(fig: mpl_figure.Figure, path: PathLike) -> None:
   """Writes a figure as a PNG with nothing clipped."""
-  with open(path, "wb") as file:
-    file.write(_png_bytes(fig))
+  _write_bytes(path, _png_bytes(fig))
+
+
+def _write_bytes(path: PathLike, data: bytes) -> None:
+  """Writes a file whole or not at all (OutputError if it fails)."""
+  with outputs.atomic_file(path) as partial:
+    with open(partial, "wb") as file:
+      file.write(data)
 
 
 def figure_to_array(fig: mpl_figure.Figure) -> np.ndarray:
@@ -153,8 +162,7 @@ def _finish(fig: mpl_figure.Figure, path: PathLike | None) -> np.ndarray:
   """
   data = _png_bytes(fig)
   if path is not None:
-    with open(path, "wb") as file:
-      file.write(data)
+    _write_bytes(path, data)
   with Image.open(io.BytesIO(data)) as image:
     return np.asarray(image.convert("RGB"), dtype=np.uint8)
 
@@ -800,9 +808,10 @@ def save_animation(path: PathLike, frames: np.ndarray,
         f" {_ALLOWED_CHANNELS}; got shape {np.shape(frames)}.")
   pixels = np.round(np.clip(array, _UNIT_LOW, _UNIT_HIGH) * _UINT8_MAX)
   images = [Image.fromarray(frame) for frame in pixels.astype(np.uint8)]
-  images[0].save(path, format=suffix.lstrip(".").upper(), save_all=True,
-                 append_images=images[1:], duration=duration_ms,
-                 loop=_LOOP_FOREVER)
+  with outputs.atomic_file(path) as partial:
+    images[0].save(partial, format=suffix.lstrip(".").upper(), save_all=True,
+                   append_images=images[1:], duration=duration_ms,
+                   loop=_LOOP_FOREVER)
 
 
 def save_side_by_side(path: PathLike, panels: Sequence[np.ndarray],
@@ -831,5 +840,6 @@ def save_side_by_side(path: PathLike, panels: Sequence[np.ndarray],
   for a in arrays:
     canvas[:a.shape[0], x:x + a.shape[1]] = a
     x += a.shape[1] + gap
-  Image.fromarray(canvas).save(path, format="PNG")
+  with outputs.atomic_file(path) as partial:
+    Image.fromarray(canvas).save(partial, format="PNG")
   return canvas

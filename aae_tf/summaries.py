@@ -13,7 +13,7 @@ from tensorboard.plugins.hparams import api as hp
 import tensorflow as tf
 
 from aae_tf import data as data_lib
-from aae_tf import evaluation, figures
+from aae_tf import evaluation, figures, outputs
 from aae_tf.config import TrainConfig
 from aae_tf.modes import ClusteringAAE
 
@@ -100,18 +100,30 @@ def write_hparams(config) -> None:
 
 
 def write_projector(logdir: str, codes: np.ndarray, labels: np.ndarray) -> str:
-  """Codes for TensorBoard's embedding projector, with digits as metadata."""
-  os.makedirs(logdir, exist_ok=True)
-  with open(os.path.join(logdir, PROJECTOR_METADATA), "w") as f:
-    f.write("".join(f"{int(label)}\n" for label in labels))
-  embedding = tf.Variable(codes, name="codes")
-  checkpoint = tf.train.Checkpoint(embedding=embedding)
-  checkpoint.save(os.path.join(logdir, PROJECTOR_CHECKPOINT))
-  config = projector.ProjectorConfig()
-  entry = config.embeddings.add()
-  entry.tensor_name = "embedding/.ATTRIBUTES/VARIABLE_VALUE"
-  entry.metadata_path = PROJECTOR_METADATA
-  projector.visualize_embeddings(logdir, config)
+  """Codes for TensorBoard's embedding projector, with digits as metadata.
+
+  A failed write removes this call's partial files (OutputError).
+  """
+  before = set(os.listdir(logdir)) if os.path.isdir(logdir) else set()
+  try:
+    with outputs.write_errors("the projector's codes", logdir):
+      os.makedirs(logdir, exist_ok=True)
+      with outputs.atomic_file(os.path.join(logdir, PROJECTOR_METADATA)) as p:
+        with open(p, "w") as f:
+          f.write("".join(f"{int(label)}\n" for label in labels))
+      embedding = tf.Variable(codes, name="codes")
+      checkpoint = tf.train.Checkpoint(embedding=embedding)
+      checkpoint.save(os.path.join(logdir, PROJECTOR_CHECKPOINT))
+      config = projector.ProjectorConfig()
+      entry = config.embeddings.add()
+      entry.tensor_name = "embedding/.ATTRIBUTES/VARIABLE_VALUE"
+      entry.metadata_path = PROJECTOR_METADATA
+      projector.visualize_embeddings(logdir, config)
+  except BaseException:
+    after = set(os.listdir(logdir)) if os.path.isdir(logdir) else set()
+    for name in after - before:
+      outputs.remove_quietly(os.path.join(logdir, name))
+    raise
   return logdir
 
 

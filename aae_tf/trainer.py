@@ -24,12 +24,14 @@ import numpy as np
 import tensorflow as tf
 
 from aae_tf import averaging
+from aae_tf import checkpoint_files
 from aae_tf import data as data_lib
 from aae_tf import distribute
+from aae_tf import outputs
 from aae_tf import summaries
 from aae_tf.config import ExperimentConfig, OptimizerConfig
 from aae_tf.errors import (CheckpointError, ConfigError, Interrupted,
-                           OutputError, TrainingError)
+                           TrainingError, gist)
 from aae_tf.phases import run_phases
 
 CHECKPOINT_DIR = "checkpoints"
@@ -45,8 +47,7 @@ STABILITY_TAG = "stability/objective_std"
 # max_epoch sets their length.
 LONG_RUN_EPOCHS = 300
 # What reading a damaged or foreign checkpoint raises.
-CHECKPOINT_ERRORS = (tf.errors.OpError, AssertionError, ValueError, IndexError,
-                     KeyError)
+CHECKPOINT_ERRORS = checkpoint_files.READ_ERRORS
 
 
 def checkpoint_dir(save_path: str) -> str:
@@ -288,10 +289,17 @@ class Trainer:
 
   def restore(self) -> Optional[str]:
     """Restores the newest checkpoint (by global step, periodic or written on
-    an interrupt), if any; returns its path."""
-    candidates = [p for p in (self.manager.latest_checkpoint,
-                              self.interrupt_manager.latest_checkpoint) if p]
-    latest = max(candidates, key=_checkpoint_step, default=None)
+    an interrupt) that can be read, if any; returns its path. Newer ones
+    that cannot be read are skipped, with a warning saying why."""
+    for manager in (self.manager, self.interrupt_manager):
+      checkpoint_files.remove_leftovers(manager.directory, CHECKPOINT_PREFIX)
+    # Periodic ckpt-N ends epoch N; an interrupt's ckpt-S is at step S.
+    steps = {p: checkpoint_files.number(p) * self.steps_per_epoch
+             for p in self.manager.checkpoints}
+    steps.update({p: checkpoint_files.number(p)
+                  for p in self.interrupt_manager.checkpoints})
+    latest = checkpoint_files.newest_readable(
+        sorted(steps, key=steps.get, reverse=True), self.manager.directory)
     if latest:
       restore_checkpoint(self.checkpoint, latest)
       logging.info("Restored %s (step %d, epoch %d).", latest,
@@ -299,16 +307,11 @@ class Trainer:
     return latest
 
   def save(self, epoch: int) -> str:
-    """Writes ckpt-EPOCH; a failed write leaves the previous one in force."""
-    try:
-      path = self.manager.save(checkpoint_number=epoch)
-    except (OSError, tf.errors.OpError) as e:
-      raise OutputError(
-          f"Could not write the checkpoint of epoch {epoch} to "
-          f"{self.manager.directory} ({type(e).__name__}: "
-          f"{str(e).splitlines()[0] if str(e) else ''}); the previous "
-          f"checkpoint ({self.manager.latest_checkpoint or 'none'}) is kept. "
-          "Free disk space and run the same command again to resume.") from e
+    """Writes ckpt-EPOCH; a failed write removes its partial files and leaves
+    the previous one in force."""
+    path = self._write_checkpoint(
+        self.manager, epoch, "Free disk space and run the same command "
+        "again to resume.")
     logging.info("Saved %s", path)
     # A newer periodic checkpoint supersedes one written on an interrupt.
     shutil.rmtree(self.interrupt_manager.directory, ignore_errors=True)
@@ -317,13 +320,27 @@ class Trainer:
   def _save_interrupted(self) -> str:
     """Writes the checkpoint of the current step after an interrupt."""
     step = int(self.step.numpy())
+    return self._write_checkpoint(self.interrupt_manager, step,
+                                  f"Interrupted at step {step}.")
+
+  def _write_checkpoint(self, manager: tf.train.CheckpointManager,
+                        number: int, then: str) -> str:
+    """`manager.save(number)`; a failed write removes its partial files and
+    is an OutputError naming the checkpoint kept, then `then`."""
+    listed = any(checkpoint_files.number(p) == number
+                 for p in manager.checkpoints)
+    needed = checkpoint_files.expected_size(self.checkpoint,
+                                            self.manager.latest_checkpoint)
     try:
-      return self.interrupt_manager.save(checkpoint_number=step)
+      return manager.save(checkpoint_number=number)
     except (OSError, tf.errors.OpError) as e:
-      raise OutputError(
-          f"Interrupted at step {step}, but its checkpoint could not be "
-          f"written ({type(e).__name__}); the previous one "
-          f"({self.manager.latest_checkpoint or 'none'}) is kept.") from e
+      checkpoint_files.remove_partial_save(manager.directory,
+                                           CHECKPOINT_PREFIX, number, listed)
+      kept = self.manager.latest_checkpoint
+      raise outputs.write_error(
+          f"{CHECKPOINT_PREFIX}-{number}", manager.directory, e, needed,
+          f"{os.path.basename(kept) if kept else 'No checkpoint'} is kept. "
+          f"{then}") from e
 
   def _on_signal(self, signum, frame) -> None:
     """First SIGINT / SIGTERM: stop at the next loop boundary. A second one
@@ -563,9 +580,12 @@ def make_weight_average(model, config: ExperimentConfig
 
 def restore_checkpoint(checkpoint: tf.train.Checkpoint, path: str,
                        partial: bool = False) -> None:
-  """Restores `path` into `checkpoint`; a damaged or foreign checkpoint is a
-  CheckpointError. `partial`: only the objects `checkpoint` names (e.g. the
-  networks without optimisers)."""
+  """Restores `path` into `checkpoint`; a checkpoint with missing or
+  damaged files, or of another model, is a CheckpointError. `partial`: only
+  the objects `checkpoint` names (e.g. the networks without optimisers)."""
+  reason, detail = checkpoint_files.problem(path)
+  if reason:  # Checked first: nothing is half-restored from it.
+    raise CheckpointError(f"Checkpoint {path} {reason}.", detail=detail)
   try:
     status = checkpoint.restore(path)
     if partial:
@@ -573,14 +593,8 @@ def restore_checkpoint(checkpoint: tf.train.Checkpoint, path: str,
     status.assert_existing_objects_matched()
   except CHECKPOINT_ERRORS as e:
     raise CheckpointError(
-        f"Checkpoint {path} is damaged or belongs to another model "
-        f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
-        "use another --save_path.") from e
-
-
-def _checkpoint_step(path: str) -> int:
-  """The global step stored in a checkpoint."""
-  return int(tf.train.load_checkpoint(path).get_tensor(STEP_KEY))
+        f"Checkpoint {path} belongs to another model ({gist(e, 60)}); use "
+        "another --save_path.", detail=f"{type(e).__name__}: {e}") from e
 
 
 def _current_learning_rate(optimizer) -> float:

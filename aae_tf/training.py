@@ -8,7 +8,9 @@ one of its checkpoints.
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
+import glob
 import os
 from typing import Callable, Optional
 
@@ -18,7 +20,7 @@ import tensorflow as tf
 from aae_tf import data as data_lib
 from aae_tf import mnist
 from aae_tf import celeba, distribute, evaluation, export, summaries
-from aae_tf import run_dir
+from aae_tf import checkpoint_files, outputs, run_dir, run_lock
 from aae_tf import trainer as trainer_lib
 from aae_tf.config import ExperimentConfig
 from aae_tf.errors import CheckpointError, ConfigError
@@ -113,13 +115,29 @@ def train_and_evaluate(config: ExperimentConfig,
     model = build_model(config)
   trainer = trainer_lib.Trainer(model, config, n_steps, strategy)
   trainer.check_plateau_metric(splits)  # Before SAVE_PATH is written.
+  # One writer per SAVE_PATH, from before its first write to the end.
+  lock = (run_lock.RunLock(config.save_path) if chief
+          else contextlib.nullcontext())
+  with lock:
+    return _train_and_export(model, trainer, config, splits, chief,
+                             on_epoch_end, export_model)
+
+
+def _train_and_export(model, trainer: trainer_lib.Trainer,
+                      config: ExperimentConfig, splits: data_lib.MnistSplits,
+                      chief: bool, on_epoch_end, export_model: bool) -> Run:
+  """The writing part of `train_and_evaluate`, under SAVE_PATH's lock."""
   resuming = run_dir.prepare_save_path(config) if chief else False
   restored = trainer.restore()
   if resuming and not restored:
     logging.info("No checkpoint in %s yet: starting from epoch 0.",
                  config.save_path)
-  logging.info("%s", plan_line(config, n_steps, int(trainer.epoch.numpy())))
-  trainer.fit(splits, on_epoch_end=on_epoch_end)
+  logging.info("%s", plan_line(config, trainer.steps_per_epoch,
+                               int(trainer.epoch.numpy())))
+  with outputs.write_errors("the run's summaries", config.save_path,
+                            then="Free space and run the same command to "
+                            "resume from the last checkpoint."):
+    trainer.fit(splits, on_epoch_end=on_epoch_end)
   if not chief or not export_model:
     return Run(model, trainer, "")
   with trainer.averaged():
@@ -158,23 +176,7 @@ def restore_model(config: ExperimentConfig, load: str):
   config.validate()
   model = build_model(config)
   directory = trainer_lib.checkpoint_dir(config.save_path)
-  state = tf.train.get_checkpoint_state(directory)
-  available = list(state.all_model_checkpoint_paths) if state else []
-  if load == LATEST:
-    if not available:
-      raise CheckpointError(f"No checkpoint in {directory}; train first "
-                            "(--train) with this --save_path.")
-    path = available[-1]
-  else:
-    if not str(load).isdigit():
-      raise ConfigError(f"--load takes an epoch number or 'latest', got "
-                        f"{load!r}.")
-    path = os.path.join(directory, f"{trainer_lib.CHECKPOINT_PREFIX}-{load}")
-    if path not in available and not tf.io.gfile.exists(path + ".index"):
-      ids = [p.rsplit("-", 1)[-1] for p in available]
-      raise CheckpointError(
-          f"No checkpoint {load} in {directory}; available: "
-          f"{', '.join(ids) or 'none'}.")
+  path = checkpoint_path(directory, load)
   average = trainer_lib.make_weight_average(model, config)
   extra = {} if average is None else {"average": average.checkpoint()}
   trainer_lib.restore_checkpoint(
@@ -184,3 +186,33 @@ def restore_model(config: ExperimentConfig, load: str):
   logging.info("Restored %s%s", path,
                "" if average is None else " (averaged weights)")
   return model
+
+
+def checkpoint_path(directory: str, load: str) -> str:
+  """The checkpoint `--load` names: epoch N, or 'latest' (the newest that
+  can be read). One that is missing or damaged is a CheckpointError that
+  says what is wrong and lists the checkpoints whose files are all there."""
+  prefix = trainer_lib.CHECKPOINT_PREFIX
+  state = tf.train.get_checkpoint_state(directory)
+  listed = list(state.all_model_checkpoint_paths) if state else []
+  whole = ", ".join(map(str, checkpoint_files.complete(directory, prefix)))
+  if load == LATEST:
+    path = checkpoint_files.newest_readable(
+        sorted(listed, key=checkpoint_files.number, reverse=True), directory)
+    if not path:
+      raise CheckpointError(f"No checkpoint in {directory}; train first "
+                            "(--train) with this --save_path.")
+    return path
+  if not str(load).isdigit():
+    raise ConfigError(f"--load takes an epoch number or 'latest', got "
+                      f"{load!r}.")
+  path = os.path.join(directory, f"{prefix}-{int(load)}")
+  if path not in listed and not glob.glob(glob.escape(path) + ".*"):
+    raise CheckpointError(f"No checkpoint {load} in {directory}; "
+                          f"available: {whole or 'none'}.")
+  reason, detail = checkpoint_files.problem(path)
+  if reason:
+    raise CheckpointError(f"Checkpoint {load} in {directory} {reason}; "
+                          f"checkpoints on disk: {whole or 'none'}.",
+                          detail=detail)
+  return path

@@ -3,6 +3,7 @@
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -10,6 +11,7 @@ from absl import flags
 import pytest
 
 from conftest import REPO, TINY_VALIDATION, command_config, mnist_flag_values
+from aae_tf.errors import MAX_LINE
 
 SCRIPT = os.path.join(REPO, "experiment", "aae_mnist.py")
 TINY = ["--bsize", "10", "--noverify_checksums",
@@ -37,10 +39,23 @@ def run_clis(arg_lists, cwd=None):
   return results
 
 
+
+
+def shown_length(line):
+  """The length of an error line with pytest's temporary folder of a test
+  shortened to /tmp/x (a user's own paths are as long as they make them)."""
+  return len(re.sub(r"\S*/pytest-of-[^/]+/pytest-\d+/(popen-gw\d+/)?"
+                    r"[^/\s']+", "/tmp/x", line))
+
+
 def assert_user_error(result, pattern):
+  """One short error line holding `pattern`, no traceback, non-zero exit."""
   assert result.returncode != 0, result.stderr
   assert "Traceback" not in result.stderr, result.stderr
   assert pattern in result.stderr, result.stderr
+  lines = [l for l in result.stderr.splitlines() if "error:" in l]
+  assert len(lines) == 1, result.stderr
+  assert shown_length(lines[0]) <= MAX_LINE, lines[0]
 
 
 @pytest.mark.parametrize("dist_type,manifolds", [
@@ -92,13 +107,16 @@ def test_missing_checkpoint_and_conflicting_flag(tmp_path, tiny_idx_dir):
       "No checkpoint 7", "--load takes an epoch number", "contradicts the run",
       "another configuration"]):
     assert_user_error(result, pattern)
-  # A damaged checkpoint gives a clear error.
+  # A damaged checkpoint gives a clear error; so do missing files.
   data_file = glob.glob(os.path.join(save, "checkpoints",
                                      "ckpt-1.data-*"))[0]
   with open(data_file, "r+b") as f:
     f.truncate(100)
   assert_user_error(run_cli("--generate", "--load", "1", *common),
-                    "damaged")
+                    "cannot be read (")
+  os.remove(os.path.join(save, "checkpoints", "ckpt-1.index"))
+  assert_user_error(run_cli("--generate", "--load", "1", *common),
+                    "is missing ckpt-1.index; checkpoints on disk: none.")
 
 
 BAD_FLAGS = [
@@ -318,6 +336,7 @@ def _one_error_line(result):
   assert result.returncode == 1, result.stderr
   assert "Traceback" not in result.stderr, result.stderr
   assert len(lines) == 1, result.stderr
+  assert shown_length(lines[0]) <= MAX_LINE, lines[0]
   return lines[0]
 
 

@@ -118,7 +118,7 @@ def test_library_errors_name_fields(tmp_path):
 
 
 def test_action_checks(mnist, tmp_path):
-  for args, message in [([], "Choose exactly one of --train,"),
+  for args, message in [([], "Choose exactly one of --train\\[_supervised"),
                         (["--generate"], "--generate needs --load"),
                         (["--train", "--load", "3"], "--load is for"),
                         (["--viz", "--load", "1", "--ncode", "4"],
