@@ -37,28 +37,21 @@ from aae_tf.config import (DataConfig, ExperimentConfig, ModelConfig,
 from aae_tf.errors import ConfigError
 
 RECIPES = ("default", "paper", "paper_plus", "budget", "seed")
-# The recipe "default" stands for, per mode (README, "Recipes", says why).
+# The recipe "default" stands for, per mode (docs/recipes.md says why).
 DEFAULT_RECIPES = {"unsupervised": "seed", "label": "seed",
-                   "supervised": "seed", "semisupervised": "paper",
+                   "supervised": "seed", "semisupervised": "budget",
                    "clustering": "seed", "dimreduction": "seed"}
 # Beyond the paper, per mode, for "paper_plus": TrainConfig fields over the
-# paper recipe (results/classify_mnist.md, "class balance"). Semi-supervised:
-# chosen on the validation error of one draw of 100 labels, reported over
-# five. Clustering: class balance (without it the paper recipe kept only 2
-# of 16 clusters in use), its weight by cluster count below, and VAT with
-# epsilon 2 (chosen with the seed recipe on validation; it lowered the paper
-# recipe's 16-cluster error too).
+# paper recipe, chosen on validation (docs/recipes.md).
 PAPER_PLUS = {"semisupervised": dict(vat_weight=0.1, vat_epsilon=1.0,
                                      class_balance_weight=10.0),
               "clustering": dict(vat_weight=0.1, vat_epsilon=2.0)}
 # Clustering's class-balance weight under "paper_plus", by the cluster counts
-# it was chosen for on validation ("A lower balance weight"): 3 with 16
-# clusters (two run seeds, 23-26% error at epoch 7 against 28-37% at 10),
-# 10 with 30. Other counts take the nearest measured count's weight.
+# it was chosen for on validation; other counts take the nearest one's.
 PAPER_PLUS_CLUSTER_BALANCE = {16: 3.0, 30: 10.0}
 # "budget" over "paper_plus": the run's length, where its rates start to
 # anneal (a fraction of it) and the weight average's decay per step.
-BUDGET = dict(max_epoch=50, anneal="linear", anneal_start=0.5,
+BUDGET = dict(max_epoch=20, anneal="linear", anneal_start=0.5,
               weight_average_decay=0.999)
 DEFAULT_CLUSTERS = 16
 # Input noise of --noise, in [0, 1] pixel units (the paper's 0.3; the seed's
