@@ -1,4 +1,5 @@
-"""Held-out metrics: reconstruction error and how close codes are to the prior."""
+"""Held-out metrics: reconstruction error, classification and clustering
+error, the Parzen estimate."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from scipy import optimize
 
 from aae_tf import data as data_lib
 from aae_tf import losses
-from aae_tf.priors import GaussianMixturePrior
 
 NUM_DIGITS = 10
 PARZEN_CHUNK = 1000  # Points per block of the Parzen distance matrix.
@@ -38,39 +38,6 @@ def reconstruction_error(model, split: data_lib.Split,
     total += float(losses.reconstruction_error(images, recon)) * n
     count += n
   return total / count
-
-
-def gaussian_code_stats(codes: np.ndarray) -> Dict[str, list]:
-  """Per-dimension mean and standard deviation of codes."""
-  return {"mean": codes.mean(axis=0).tolist(),
-          "std": codes.std(axis=0).tolist()}
-
-
-def component_assignments(prior: GaussianMixturePrior,
-                          codes: np.ndarray) -> np.ndarray:
-  """Most likely mixture component of each 2-D code (first two dimensions)."""
-  return np.argmax(prior.log_density_2d(codes[:, :2]), axis=1)
-
-
-def digit_component_share(prior: GaussianMixturePrior, codes: np.ndarray,
-                          labels: np.ndarray) -> Dict[str, float]:
-  """For each digit, the share of its codes in its most common component.
-
-  Also returns the mean over digits and how many distinct components are the
-  most common one of some digit (10 means every digit has its own).
-  """
-  comps = component_assignments(prior, codes)
-  shares, modes = {}, set()
-  for digit in range(NUM_DIGITS):
-    c = comps[labels == digit]
-    if not len(c):
-      continue
-    counts = np.bincount(c, minlength=prior.num_components)
-    shares[str(digit)] = float(counts.max() / len(c))
-    modes.add(int(counts.argmax()))
-  return {"per_digit": shares,
-          "mean": float(np.mean(list(shares.values()))) if shares else 0.0,
-          "distinct_components": len(modes)}
 
 
 def predict_split(fn, split: data_lib.Split, batch_size: int) -> np.ndarray:

@@ -145,16 +145,6 @@ def _write_bytes(path: PathLike, data: bytes) -> None:
       file.write(data)
 
 
-def figure_to_array(fig: mpl_figure.Figure) -> np.ndarray:
-  """Renders a matplotlib Figure to a uint8 RGB array [H, W, 3]."""
-  canvas = fig.canvas
-  if not isinstance(canvas, backend_agg.FigureCanvasAgg):
-    canvas = backend_agg.FigureCanvasAgg(fig)
-  canvas.draw()
-  rgba = np.asarray(canvas.buffer_rgba())
-  return np.ascontiguousarray(rgba[..., :_RGB_CHANNELS], dtype=np.uint8)
-
-
 def _finish(fig: mpl_figure.Figure, path: PathLike | None) -> np.ndarray:
   """Renders a figure once; writes the PNG if path is given; returns RGB.
 
@@ -812,34 +802,3 @@ def save_animation(path: PathLike, frames: np.ndarray,
     images[0].save(partial, format=suffix.lstrip(".").upper(), save_all=True,
                    append_images=images[1:], duration=duration_ms,
                    loop=_LOOP_FOREVER)
-
-
-def save_side_by_side(path: PathLike, panels: Sequence[np.ndarray],
-                      gap: int = 16) -> np.ndarray:
-  """Writes rendered figures (uint8 RGB [H, W, 3], e.g. from
-  ``latent_scatter``) left to right on white, top-aligned, as one PNG.
-
-  Returns the combined uint8 RGB array.
-
-  Raises:
-    ValueError: for no panels, a negative gap or a panel that is not RGB.
-  """
-  if not panels:
-    raise ValueError("save_side_by_side needs at least one panel.")
-  if gap < 0:
-    raise ValueError(f"gap must be >= 0; got {gap}.")
-  arrays = [np.asarray(p) for p in panels]
-  for i, a in enumerate(arrays):
-    if a.ndim != 3 or a.shape[-1] != _RGB_CHANNELS or a.dtype != np.uint8:
-      raise ValueError(f"panel {i} must be uint8 [H, W, 3]; got "
-                       f"{a.dtype} {a.shape}.")
-  height = max(a.shape[0] for a in arrays)
-  width = sum(a.shape[1] for a in arrays) + gap * (len(arrays) - 1)
-  canvas = np.full((height, width, _RGB_CHANNELS), _UINT8_MAX, np.uint8)
-  x = 0
-  for a in arrays:
-    canvas[:a.shape[0], x:x + a.shape[1]] = a
-    x += a.shape[1] + gap
-  with outputs.atomic_file(path) as partial:
-    Image.fromarray(canvas).save(partial, format="PNG")
-  return canvas

@@ -240,12 +240,6 @@ def _parse_idx(data: bytes, path: str) -> tuple[np.ndarray, int]:
   return array.astype(dtype.newbyteorder("="), copy=True), magic
 
 
-def read_idx(path: str) -> np.ndarray:
-  """Reads an IDX file (gzip-compressed or plain) into a numpy array."""
-  array, _ = _parse_idx(_read_file_bytes(path), path)
-  return array
-
-
 def _find_idx_files(data_dir: str) -> dict[str, str]:
   """Maps each standard file name to its path in data_dir (gz preferred)."""
   found = {}

@@ -39,7 +39,6 @@ CHECKPOINT_PREFIX = "ckpt"
 # Checkpoints of an interrupted run, numbered by global step, in a folder of
 # their own so that ckpt-N in CHECKPOINT_DIR always means epoch N.
 INTERRUPTED_DIR = "interrupted"
-STEP_KEY = "step/.ATTRIBUTES/VARIABLE_VALUE"
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 SUMMARY_DIR = "tensorboard"
 STABILITY_TAG = "stability/objective_std"
@@ -240,13 +239,6 @@ class Trainer:
 
   def _train_step(self, batch, step=None):
     return run_phases(self.phases, batch, step)
-
-  def step_compiler_ir(self, batch):
-    """XLA's view of one training step on `batch`, as the loop compiles it
-    (with the global step): call the result with stage="hlo" or
-    "optimized_hlo". For profiling; it does not train."""
-    step = tf.function(self._train_step, jit_compile=True)
-    return step.experimental_get_compiler_ir(batch, tf.constant(0, tf.int64))
 
   def _train_loop(self, iterator, num_steps):
     for _ in tf.range(num_steps):

@@ -12,6 +12,7 @@ Used by `benchmarks/throughput.py`:
 - `matmul_ceiling`: the best float32 matrix-product rate, measured by chains
   of dependent products inside one compiled function (no per-call dispatch,
   and nothing XLA can hoist out of the loop).
+- `step_compiler_ir`: XLA's view of a trainer's training step.
 """
 
 from __future__ import annotations
@@ -188,6 +189,14 @@ def _convolution_macs(attrs: str, lhs: Tuple[int, ...],
         window["size"][i], window["stride"][i], window["pad"][i][0],
         window["lhs_dilate"][i], window["rhs_dilate"][i])
   return float(macs)
+
+
+def step_compiler_ir(trainer, batch):
+  """XLA's view of one training step of `trainer` on `batch`, as the loop
+  compiles it (with the global step): call the result with stage="hlo" or
+  "optimized_hlo". It does not train."""
+  step = tf.function(trainer._train_step, jit_compile=True)  # pylint: disable=protected-access
+  return step.experimental_get_compiler_ir(batch, tf.constant(0, tf.int64))
 
 
 def xla_flops(fn, *args) -> Dict[str, float]:

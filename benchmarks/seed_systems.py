@@ -94,6 +94,7 @@ def keep(path: str, name: str) -> str:
 def figures_for(name: str, config, splits, codes_by_system) -> list:
   """Writes the system's figures; returns their paths under results/."""
   from aae_tf import commands, training, evaluation, figures  # pylint: disable=g-import-not-at-top
+  import side_by_side  # pylint: disable=g-import-not-at-top
   kept = []
   if name in ("conv", "conv_labels"):
     for path in commands.traverse(config, "latest", splits):
@@ -114,7 +115,7 @@ def figures_for(name: str, config, splits, codes_by_system) -> list:
                 for key in ("aae2d", "maae2d")]
       path = os.path.join(FIGURES_DIR, "aae_vs_maae_latent.png")
       os.makedirs(FIGURES_DIR, exist_ok=True)
-      figures.save_side_by_side(path, panels)
+      side_by_side.save_side_by_side(path, panels)
       kept.append(os.path.relpath(path, common.RESULTS_DIR))
   elif name == "maae_style":
     path = commands.generate(config, "latest", supervise=True)

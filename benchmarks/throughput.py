@@ -58,7 +58,7 @@ UPDATE_STEPS = 100
 def step_flops(trainer, batch) -> dict:
   """Per-step FLOPs: XLA-executed dots/convolutions and the traced graph's."""
   import profiling  # pylint: disable=g-import-not-at-top
-  compiler_ir = trainer.step_compiler_ir(batch)
+  compiler_ir = profiling.step_compiler_ir(trainer, batch)
   requested = profiling.hlo_flops(compiler_ir(stage="hlo"))["total"]
   optimized = compiler_ir(stage="optimized_hlo")
   executed = profiling.hlo_flops(optimized)["total"]

@@ -33,6 +33,7 @@ FLAGS = flags.FLAGS
 def run_one(dist_type: str):
   from aae_tf import evaluation, training  # pylint: disable=g-import-not-at-top
   from aae_tf import config as config_lib  # pylint: disable=g-import-not-at-top
+  import code_stats  # pylint: disable=g-import-not-at-top
   config = config_lib.ExperimentConfig(
       save_path=os.path.abspath(os.path.join(FLAGS.out_dir, dist_type)),
       data=config_lib.DataConfig(data_dir=FLAGS.data_dir),
@@ -67,10 +68,10 @@ def run_one(dist_type: str):
       "train_images": len(splits.train.labels), "data": splits.source,
   }
   if dist_type == "gmm":
-    result["digit_component_share"] = evaluation.digit_component_share(
+    result["digit_component_share"] = code_stats.digit_component_share(
         model.prior, codes, test.labels)
   else:
-    result["test_code_stats"] = evaluation.gaussian_code_stats(codes)
+    result["test_code_stats"] = code_stats.gaussian_code_stats(codes)
   from aae_tf import figures  # pylint: disable=g-import-not-at-top
   figures.latent_scatter(os.path.join(common.RESULTS_DIR,
                                       f"unsupervised_{dist_type}_latent.png"),

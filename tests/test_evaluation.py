@@ -7,6 +7,7 @@ from aae_tf import data as data_lib
 from aae_tf import evaluation
 from aae_tf.errors import DataError
 from aae_tf.priors import GaussianMixturePrior
+import code_stats
 
 
 def test_parzen_single_sample_is_a_gaussian_density():
@@ -96,7 +97,7 @@ def test_digit_component_share():
   prior = GaussianMixturePrior(2)
   labels = np.repeat(np.arange(10), 20)
   codes = prior.means()[labels]  # Every digit exactly at its own component.
-  share = evaluation.digit_component_share(prior, codes, labels)
+  share = code_stats.digit_component_share(prior, codes, labels)
   assert share["mean"] == 1.0 and share["distinct_components"] == 10
 
 

@@ -1,12 +1,15 @@
-"""Tests for aae_tf.figures (numpy + matplotlib only, no TensorFlow)."""
+"""Tests for aae_tf.figures and benchmarks/side_by_side.py (numpy +
+matplotlib only, no TensorFlow)."""
 
 import math
 
+from matplotlib.backends import backend_agg
 import numpy as np
 from PIL import Image
 import pytest
 
 from aae_tf import figures
+from side_by_side import save_side_by_side
 
 _SIDE = 28
 _IMAGE = (_SIDE, _SIDE, 1)
@@ -24,6 +27,16 @@ def _assert_rgb(array: np.ndarray) -> None:
   assert array.dtype == np.uint8
   assert array.ndim == 3 and array.shape[-1] == 3
   assert array.shape[0] > 0 and array.shape[1] > 0
+
+
+def _figure_to_array(fig) -> np.ndarray:
+  """Renders a matplotlib Figure to a uint8 RGB array [H, W, 3]."""
+  canvas = fig.canvas
+  if not isinstance(canvas, backend_agg.FigureCanvasAgg):
+    canvas = backend_agg.FigureCanvasAgg(fig)
+  canvas.draw()
+  rgba = np.asarray(canvas.buffer_rgba())
+  return np.ascontiguousarray(rgba[..., :3], dtype=np.uint8)
 
 
 def _assert_png(path) -> None:
@@ -455,7 +468,7 @@ def test_figure_to_array_size_matches_figure():
   # pylint: disable-next=g-import-not-at-top
   from matplotlib import figure as mpl_figure
   fig = mpl_figure.Figure(figsize=(2, 1), dpi=50)
-  array = figures.figure_to_array(fig)
+  array = _figure_to_array(fig)
   _assert_rgb(array)
   assert array.shape == (50, 100, 3)
   np.testing.assert_array_equal(array, 255)  # Blank white figure.
@@ -524,7 +537,7 @@ def test_side_by_side_places_panels_left_to_right(tmp_path):
   left = np.zeros((4, 3, 3), np.uint8)
   right = np.full((2, 5, 3), 7, np.uint8)
   path = tmp_path / "pair.png"
-  canvas = figures.save_side_by_side(path, [left, right], gap=2)
+  canvas = save_side_by_side(path, [left, right], gap=2)
   assert canvas.shape == (4, 3 + 2 + 5, 3)
   assert (canvas[:, :3] == 0).all() and (canvas[:, 3:5] == 255).all()
   assert (canvas[:2, 5:] == 7).all() and (canvas[2:, 5:] == 255).all()
@@ -536,4 +549,4 @@ def test_side_by_side_places_panels_left_to_right(tmp_path):
                                     [np.zeros((4, 4, 3), np.float32)]])
 def test_side_by_side_rejects_bad_panels(tmp_path, panels):
   with pytest.raises(ValueError):
-    figures.save_side_by_side(tmp_path / "x.png", panels)
+    save_side_by_side(tmp_path / "x.png", panels)

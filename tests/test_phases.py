@@ -205,7 +205,7 @@ def test_step_compiler_ir_counts_the_step_products(trainer):
            "label": tf.zeros([10], tf.int32)}
   before = _snapshot(trainer.model)
   flops = profiling.hlo_flops(
-      trainer.step_compiler_ir(batch)(stage="optimized_hlo"))
+      profiling.step_compiler_ir(trainer, batch)(stage="optimized_hlo"))
   # The encoder's first layer alone: 10 x 784 x 32 multiply-adds forward.
   assert flops["dot"] > 2 * 10 * 784 * 32
   assert not _changed(before, _snapshot(trainer.model))  # Nothing trained.
