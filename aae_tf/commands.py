@@ -180,7 +180,7 @@ def interpolate(config: ExperimentConfig, load: str, pairs,
 
 def traverse(config: ExperimentConfig, load: str,
              splits: Optional[data_lib.MnistSplits] = None) -> list:
-  """Latent traversals (seed 003), as looping GIFs in SAVE_PATH.
+  """Latent traversals, as looping GIFs in SAVE_PATH.
 
   For every code dimension j, traverse_z{j}.gif: a grid of fixed prior
   samples whose dimension j sweeps [-E, E] prior stds over time. A

@@ -20,7 +20,7 @@ PRIORS = ("gaussian", "truncated_gaussian", "gmm", "swiss_roll")
 POSTERIORS = ("gaussian", "deterministic")
 RECONSTRUCTIONS = ("mse", "bce")
 COMBINES = ("mean", "max", "soft")
-# mlp: the paper's 784-1000-1000 MLPs; conv: seed 003's convolutional AAE
+# mlp: the paper's 784-1000-1000 MLPs; conv: the TF1 seed's convolutional AAE
 # (deterministic code, batch norm); celeba_conv: the MAAE appendix's CelebA
 # networks (Gaussian posterior).
 ARCHITECTURES = ("mlp", "conv", "celeba_conv")
@@ -112,9 +112,9 @@ class ModelConfig:
   y_batch_statistics: bool = False
 
   # "mse": tanh decoder, squared error; "bce": sigmoid decoder, binary
-  # cross-entropy on pixels in [0, 1] (seed 004).
+  # cross-entropy on pixels in [0, 1] (the TF1 seed's deterministic AAE).
   reconstruction: str = "mse"
-  # Multi-adversarial AAE (seed 000): N code discriminators that differ by
+  # Multi-adversarial AAE: N code discriminators that differ by
   # dropout rate (evenly spaced from 0 to discriminator_max_dropout); the
   # encoder's adversarial loss combines theirs by mean, max or a soft ensemble.
   num_discriminators: int = 1
@@ -169,7 +169,7 @@ class TrainConfig:
       default_factory=lambda: adam_optimizers())
   # Divide the learning rates by 1 / lr_plateau_factor when
   # lr_plateau_metric (a validation metric, lower is better) has not improved
-  # for lr_plateau_patience epochs (seed 003: the reconstruction loss, by 5).
+  # for lr_plateau_patience epochs (the convolutional seed: the reconstruction loss, by 5).
   # None: no plateau drops.
   lr_plateau_patience: Optional[int] = None
   lr_plateau_factor: float = 0.2
@@ -231,11 +231,11 @@ class TrainConfig:
   # Seed of the draw of the labeled images; None: `seed`. Fixing it while
   # `seed` varies separates the draw's effect on error from the run's.
   labeled_seed: Optional[int] = None
-  # The classification phase updates every N steps (seed 002: 10 with 1000
+  # The classification phase updates every N steps (the TF1 seed: 10 with 1000
   # labels, against overfitting the few labeled images); 1: every step.
   classify_every: int = 1
   soft_lambda_penalty: float = 1e-3  # Keeps the soft ensemble's lambda up.
-  # Balanced training (seed 003): skip the discriminator update while its
+  # Balanced training: skip the discriminator update while its
   # previous loss is below the first, the generator's while its loss is
   # below the second. None: always update.
   balance_discriminator_below: Optional[float] = None

@@ -40,11 +40,11 @@ class Phase:
   # Narrows the networks' variables to the ones the loss reaches (e.g. the
   # encoder's trunk and class head only); default: all of them.
   select: Optional[Callable[[], list]] = None
-  # Balanced training (seed 003): the update is skipped while this phase's
+  # Balanced training: the update is skipped while this phase's
   # loss at the previous step was below `skip_below` (it is far ahead).
   skip_below: Optional[float] = None
   last_loss: Optional[tf.Variable] = None
-  # The update runs at steps 0, every, 2 * every, ... only (seed 002 runs
+  # The update runs at steps 0, every, 2 * every, ... only (the TF1 seed runs
   # the semi-supervised classification phase every ten steps); the loss is
   # still computed and reported at every step.
   every: int = 1

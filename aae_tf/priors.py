@@ -68,7 +68,7 @@ class GaussianPrior(Prior):
 
 
 class TruncatedGaussianPrior(GaussianPrior):
-  """N(0, std^2 I) truncated at two standard deviations (seed 003): samples
+  """N(0, std^2 I) truncated at two standard deviations: samples
   beyond 2 std are redrawn, so every coordinate lies in [-2 std, 2 std]."""
 
   name = "truncated_gaussian"

@@ -165,7 +165,7 @@ class Trainer:
   def _build(self, model, config: ExperimentConfig,
              steps_per_epoch: int) -> None:
     self.optimizers: Dict[str, keras.optimizers.Optimizer] = {}
-    # Learning-rate drops on validation plateaus (seed 003) scale every
+    # Learning-rate drops on validation plateaus scale every
     # phase's schedule; the plateau state is checkpointed.
     self.lr_scale = tf.Variable(1.0, trainable=False, name="lr_scale")
     self.best_validation = tf.Variable(float("inf"), trainable=False,
