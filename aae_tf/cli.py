@@ -147,6 +147,9 @@ MNIST_FLAGS = (
     Flag("noise", "bool", None, "Add Gaussian noise to the encoder input "
          "(std 0.3 of the [0, 1] pixel range).", "model.input_noise_std",
          custom=True),
+    Flag("units", "list", None, "Hidden layer widths of the MLP encoder, "
+         "decoder and discriminators (e.g. 1200,1200).", "model.encoder_units",
+         custom=True),
     Flag("dropout", "float", None, "Keep probability of encoder dropout.",
          "model.keep_prob"),
     Flag("input_dropout", "float", None, "Keep probability of dropout on the "
@@ -441,6 +444,11 @@ def config_from_flags(program: Program, flag_values,
     std = (fv.noise_std if fv.noise_std is not None
            else recipes.noise_std(model.pixel_range))
     model = dataclasses.replace(model, input_noise_std=std if on else 0.0)
+  if program.has("units") and _given(fv, "units"):
+    units = _widths(fv.units)
+    model = dataclasses.replace(model, encoder_units=units,
+                                decoder_units=units,
+                                discriminator_units=units)
   if program.has("maae") and fv.maae:
     model = dataclasses.replace(model, num_discriminators=fv.ndisc)
   train = dataclasses.replace(
@@ -449,6 +457,18 @@ def config_from_flags(program: Program, flag_values,
   return dataclasses.replace(config, data=sections["data"],
                              prior=sections["prior"], model=model,
                              train=train).validate()
+
+
+def _widths(values: Sequence[str]) -> Tuple[int, ...]:
+  """--units as a tuple of positive layer widths."""
+  try:
+    units = tuple(int(v) for v in values)
+  except ValueError:
+    units = ()
+  if not units or min(units) < 1:
+    raise ConfigError("--units takes positive whole layer widths, got "
+                      f"{','.join(values)}.")
+  return units
 
 
 def optimizer_overrides(program: Program, flag_values, optimizers):

@@ -73,6 +73,14 @@ def main(argv):
     tag += f"_radius{FLAGS.vat_radius_scale:g}"
     if FLAGS.vat_radius_neighbor:
       tag += f"-k{FLAGS.vat_radius_neighbor}"
+  if FLAGS.units:
+    tag += "_units" + "-".join(FLAGS.units)
+  if FLAGS.information:
+    tag += f"_info{FLAGS.information:g}"
+    if FLAGS.information_marginal is not None:
+      tag += f"-m{FLAGS.information_marginal:g}"
+  if FLAGS.cluster_naming is not None:
+    tag += f"_naming-{FLAGS.cluster_naming}"
   if FLAGS.class_balance:
     tag += f"_balance{FLAGS.class_balance:g}"
   if FLAGS.weight_average is not None:
@@ -116,13 +124,14 @@ def main(argv):
   # The SavedModel's input, made with numpy alone: [N, 28, 28, 1] in [-1, 1].
   images = (splits.test.images[..., None] / 127.5 - 1).astype("float32")
   if clustering:
-    train_probs = evaluation.predict_split(model.classify_fn, splits.train,
-                                           batch)
-    names = evaluation.cluster_labels(train_probs, splits.train.labels)
-    # Diagnostic beside the paper's naming: each cluster's majority digit.
+    # Clusters named on config.train.cluster_naming_split: after its most
+    # sure image (the paper's) and, beside it, after its majority digit.
+    naming = getattr(splits, config.train.cluster_naming_split)
+    naming_probs = evaluation.predict_split(model.classify_fn, naming, batch)
+    names = evaluation.cluster_labels(naming_probs, naming.labels)
     majority = evaluation.clustering_error(
         probs, splits.test.labels,
-        evaluation.majority_cluster_labels(train_probs, splits.train.labels))
+        evaluation.majority_cluster_labels(naming_probs, naming.labels))
     error = evaluation.clustering_error(probs, splits.test.labels, names)
     exported = common.saved_model_error(saved_model, images,
                                         splits.test.labels, names)
@@ -143,6 +152,12 @@ def main(argv):
          "command": common.command_line()}
   if clustering:
     row["majority_naming_test_error"] = majority
+    row["naming_split"] = config.train.cluster_naming_split
+    if config.model.num_classes == evaluation.NUM_DIGITS:
+      row["matched_test_error"] = evaluation.matched_cluster_error(
+          probs, splits.test.labels)
+    row["curve"] = common.epoch_curve(config.save_path,
+                                      "test/cluster_error", curve)
   else:
     row["curve"] = common.epoch_curve(config.save_path, "test/error",
                                       curve)
