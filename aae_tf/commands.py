@@ -131,7 +131,7 @@ def _cluster_figures(config: ExperimentConfig, load: str,
   figures.save_cluster_heads(
       heads_path, model.decode_cluster_heads().numpy(),
       title=f"Heads of the {model.num_classes} clusters (style z = 0)")
-  naming = model.naming_split(splits)
+  naming = getattr(splits, config.train.cluster_naming_split)
   names = evaluation.cluster_labels(
       evaluation.predict_split(model.classify_fn, naming, batch),
       naming.labels)

@@ -279,6 +279,18 @@ class ExperimentConfig:
   model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
   train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
 
+  @property
+  def classifies(self) -> bool:
+    """Whether a labeled minibatch trains y: the semi-supervised mode, and
+    dimensionality reduction with train.num_labeled."""
+    return self.mode == "semisupervised" or (
+        self.mode == "dimreduction" and self.train.num_labeled is not None)
+
+  @property
+  def learns_clusters(self) -> bool:
+    """Whether y's categories are clusters learned without labels."""
+    return self.mode in CATEGORICAL_MODES and not self.classifies
+
   def to_dict(self) -> dict[str, Any]:
     return dataclasses.asdict(self)
 

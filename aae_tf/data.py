@@ -255,3 +255,33 @@ def mask_labels(split: Split, keep: np.ndarray) -> Split:
   labels = np.full_like(split.labels, UNLABELED)
   labels[keep] = split.labels[keep]
   return Split(split.images, labels)
+
+
+def with_labeled_batches(unlabeled: tf.data.Dataset, train: Split,
+                         num_labeled: int | None, batch_size: int,
+                         draw_seed: int, seed: int,
+                         with_replacement: bool = False) -> tf.data.Dataset:
+  """`unlabeled`'s batches, each with a labeled minibatch beside it
+  ("labeled_image", "labeled_label") from the `num_labeled` images of
+  `train` drawn by `balanced_indices` (None: all of them).
+
+  Args:
+    unlabeled: Batches of `train_dataset`.
+    train: The training split the labeled images come from.
+    num_labeled: Labeled images, balanced over digits (None: every image).
+    batch_size: Images of each labeled minibatch.
+    draw_seed: Seed of the draw of the labeled images.
+    seed: Shuffle (or resampling) seed of the labeled minibatches.
+    with_replacement: Draw each minibatch with replacement instead of
+      cycling through shuffled passes over the labeled images.
+  """
+  labeled_split = subset(train, balanced_indices(train.labels, num_labeled,
+                                                 draw_seed))
+  if with_replacement:
+    labeled = resampled_dataset(labeled_split, batch_size, seed=seed)
+  else:
+    labeled = train_dataset(labeled_split, batch_size, seed=seed,
+                            repeat=True)
+  return tf.data.Dataset.zip(unlabeled, labeled).map(
+      lambda u, l: {**u, "labeled_image": l["image"],
+                    "labeled_label": l["label"]})

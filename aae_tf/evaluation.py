@@ -100,6 +100,43 @@ def matched_cluster_error(probabilities: np.ndarray, labels: np.ndarray,
   return float(1.0 - counts[rows, cols].sum() / len(labels))
 
 
+def clustering_metrics(classify_fn, splits: data_lib.MnistSplits,
+                       naming_split: str, batch_size: int) -> Dict[str, float]:
+  """A clustering's per-epoch metrics on validation and test.
+
+  `cluster_error`: clusters named after the image of `naming_split` most
+  sure of each (the paper's); `majority_cluster_error`: a diagnostic naming
+  each after the majority digit of the naming images it holds; with one
+  cluster per digit, `matched_cluster_error` (the best one-to-one matching
+  on the split's own labels, IMSAT's). `clusters_used`: clusters some
+  naming image is assigned to.
+
+  Args:
+    classify_fn: Images -> cluster probabilities [N, K].
+    splits: The data.
+    naming_split: The split whose labels name the clusters ("train" or
+      "validation").
+    batch_size: Images per prediction batch.
+  """
+  naming = getattr(splits, naming_split)
+  naming_probs = predict_split(classify_fn, naming, batch_size)
+  names = cluster_labels(naming_probs, naming.labels)
+  majority = majority_cluster_labels(naming_probs, naming.labels)
+  out = {}
+  for name, split in (("validation", splits.validation),
+                      ("test", splits.test)):
+    probs = predict_split(classify_fn, split, batch_size)
+    out[f"{name}/cluster_error"] = clustering_error(probs, split.labels,
+                                                    names)
+    out[f"{name}/majority_cluster_error"] = clustering_error(
+        probs, split.labels, majority)
+    if probs.shape[1] == NUM_DIGITS:
+      out[f"{name}/matched_cluster_error"] = matched_cluster_error(
+          probs, split.labels)
+  out["clusters_used"] = float(len(np.unique(np.argmax(naming_probs, 1))))
+  return out
+
+
 def most_sure_examples(probabilities: np.ndarray, count: int) -> list:
   """Per cluster k, the indices of at most `count` examples whose most
   probable cluster is k, by decreasing probability of k (fewer when the

@@ -2,28 +2,31 @@
 
 Every mode offers the training loop, the summaries, the figures and the export
 one small interface: `networks`, `phases()`, `train_dataset`, `eval_metrics`,
-`encode`, `decode`, `reconstruct`, `generate` and `export_functions`. The
-phase list is built from named groups (reconstruction, code adversary, label
-adversary, classification), each an overridable method. A new mode is a
-subclass that changes a group or a hook, not a new trainer.
+`epoch_metrics`, `encode`, `decode`, `reconstruct` and `generate`. Which
+groups of phases a step runs (reconstruction, code adversary, label adversary,
+classification, the unlabeled regularisers of y, the cluster heads) follows
+from the configuration (`phase_groups`); a mode's class says only what its
+networks read and write. The networks are built in `networks`, the labeled
+pipeline in `data`, the metrics in `evaluation`, the SavedModel's signatures
+in `export`.
 """
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
-from absl import logging
 import keras
 import numpy as np
 import tensorflow as tf
+from absl import logging
 
 from aae_tf import data as data_lib
+from aae_tf import evaluation
 from aae_tf import losses
-from aae_tf.config import ExperimentConfig, ModelConfig
+from aae_tf import networks as networks_lib
+from aae_tf.config import CATEGORICAL_MODES, ExperimentConfig
 from aae_tf.errors import ConfigError
-from aae_tf.networks import (CelebADecoder, CelebAEncoder, ClusterHeads,
-                             ConvDecoder, ConvEncoder, MLPDecoder,
-                             MLPDiscriminator, MLPEncoder, SoftEnsemble)
+from aae_tf.networks import ClusterHeads, SoftEnsemble
 from aae_tf.phases import Batch, Phase
 from aae_tf.priors import Prior, build_prior
 
@@ -35,39 +38,25 @@ def one_hot_with_unlabeled(labels: tf.Tensor, num_classes: int) -> tf.Tensor:
   return tf.one_hot(index, num_classes + 1)
 
 
-def build_autoencoder(model: ModelConfig, encoder_classes: int):
-  """The encoder and decoder of `model.architecture`."""
-  output_activation = decoder_activation(model)
-  if model.architecture == "conv":
-    return (ConvEncoder(model.ncode, model.image_shape,
-                        leaky_relu_slope=model.leaky_relu_slope),
-            ConvDecoder(model.image_shape,
-                        leaky_relu_slope=model.leaky_relu_slope,
-                        output_activation=output_activation))
-  if model.architecture == "celeba_conv":
-    return (CelebAEncoder(model.ncode, model.image_shape,
-                          leaky_relu_slope=model.leaky_relu_slope,
-                          min_stddev=model.min_stddev),
-            CelebADecoder(model.image_shape,
-                          leaky_relu_slope=model.leaky_relu_slope,
-                          output_activation=output_activation))
-  return (MLPEncoder(model.ncode, model.encoder_units, model.posterior,
-                     model.keep_prob, model.input_noise_std, model.min_stddev,
-                     num_classes=encoder_classes,
-                     input_keep_prob=model.input_keep_prob,
-                     kernel_initializer=model.kernel_initializer,
-                     hidden_noise_std=model.hidden_noise_std),
-          MLPDecoder(model.image_shape, model.decoder_units,
-                     output_activation=output_activation,
-                     kernel_initializer=model.kernel_initializer))
+def phase_groups(config: ExperimentConfig) -> Tuple[str, ...]:
+  """The groups of phases a training step runs, in order.
 
-
-def decoder_activation(model: ModelConfig) -> Optional[str]:
-  """The decoder's output: logits for BCE, else tanh on [-1, 1] or sigmoid
-  on [0, 1] pixels."""
-  if model.reconstruction == "bce":
-    return None
-  return "sigmoid" if model.pixel_range == "unit" else "tanh"
+  Every mode reconstructs and has a code adversary; the modes with a
+  categorical y add its adversary (and the class-balance and information
+  terms their weights turn on), the labeled classification when labels
+  train y (`config.classifies`) and the regularisers of y that need no
+  labels (consistency, virtual adversarial training: each on when weighted);
+  dimensionality reduction ends with the cluster heads' margin.
+  """
+  groups = ("reconstruction", "code_adversary")
+  if config.mode in CATEGORICAL_MODES:
+    groups += ("label_adversary",)
+    if config.classifies:
+      groups += ("classification",)
+    groups += ("unlabeled",)
+  if config.mode == "dimreduction":
+    groups += ("cluster_heads",)
+  return groups
 
 
 class AdversarialAutoencoder:
@@ -87,17 +76,11 @@ class AdversarialAutoencoder:
     self.rng = tf.random.Generator.from_seed(config.train.seed)
     self.bce = model.reconstruction == "bce"
     self.unit_pixels = model.pixel_range == "unit"
-    self.encoder, self.decoder = build_autoencoder(model, self.encoder_classes)
-    n = model.num_discriminators
-    rates = np.linspace(0.0, model.discriminator_max_dropout, n) if n > 1 else [0.0]
-    self.discriminators = [
-        MLPDiscriminator(model.discriminator_units, model.leaky_relu_slope,
-                         dropout_rate=float(rate),
-                         kernel_initializer=model.kernel_initializer,
-                         name="discriminator" if n == 1 else
-                         f"discriminator_{i}")
-        for i, rate in enumerate(rates)]
+    self.encoder, self.decoder = networks_lib.build_autoencoder(
+        model, self.encoder_classes)
+    self.discriminators = networks_lib.build_code_discriminators(model)
     self.discriminator = self.discriminators[0]
+    n = len(self.discriminators)
     self.ensemble = (SoftEnsemble(model.soft_lambda_init)
                      if n > 1 and model.combine == "soft" else None)
     self.encoder(tf.zeros((1,) + self.image_shape))
@@ -280,9 +263,16 @@ class AdversarialAutoencoder:
     return self.ensemble(each) - penalty * self.ensemble.temperature, {}
 
   def phases(self) -> List[Phase]:
-    """The step's phases in order; optimisers are the trainer's."""
-    return (self.reconstruction_phases() + self.code_adversary_phases() +
-            self.label_adversary_phases() + self.classification_phases())
+    """The step's phases in order (`phase_groups`); optimisers are the
+    trainer's."""
+    builders = self.phase_builders()
+    return [phase for group in phase_groups(self.config)
+            for phase in builders[group]()]
+
+  def phase_builders(self) -> Dict[str, Callable[[], List[Phase]]]:
+    """Phase group name -> the method that lists its phases."""
+    return {"reconstruction": self.reconstruction_phases,
+            "code_adversary": self.code_adversary_phases}
 
   def reconstruction_phases(self) -> List[Phase]:
     return [Phase("reconstruction", self._reconstruction,
@@ -303,14 +293,6 @@ class AdversarialAutoencoder:
               train.genw, select=self.code_generator_variables,
               skip_below=train.balance_generator_below),
     ]
-
-  def label_adversary_phases(self) -> List[Phase]:
-    """The categorical (y) adversary; none without a class head."""
-    return []
-
-  def classification_phases(self) -> List[Phase]:
-    """The semi-supervised cross-entropy; none without labels."""
-    return []
 
   # -- Data and evaluation. --
 
@@ -345,24 +327,6 @@ class AdversarialAutoencoder:
     """Host-side metrics computed once per epoch (default: none)."""
     del splits
     return {}
-
-  # -- Export. --
-
-  def image_spec(self) -> tf.TensorSpec:
-    """What every exported function that reads images takes."""
-    return tf.TensorSpec((None,) + self.image_shape, tf.float32,
-                         name="images")
-
-  def export_functions(self) -> Dict[str, tuple]:
-    """name -> (function, input TensorSpecs) for the SavedModel."""
-    images = self.image_spec()
-    codes = tf.TensorSpec([None, self.ncode], tf.float32, name="codes")
-    count = tf.TensorSpec([], tf.int32, name="count")
-    return {
-        "encode": (lambda images: {"codes": self.encode(images)}, [images]),
-        "decode": (lambda codes: {"images": self.decode(codes)}, [codes]),
-        "sample": (lambda count: {"images": self.generate(count)}, [count]),
-    }
 
 
 class LabelRegularizedAAE(AdversarialAutoencoder):
@@ -409,35 +373,22 @@ class SupervisedAAE(AdversarialAutoencoder):
     return tf.concat([codes, tf.one_hot(tf.cast(labels, tf.int32),
                                         self.num_classes)], axis=1)
 
-  def export_functions(self):
-    functions = super().export_functions()
-    codes = tf.TensorSpec([None, self.ncode], tf.float32, name="codes")
-    labels = tf.TensorSpec([None], tf.int32, name="labels")
-    functions["decode"] = (
-        lambda codes, labels: {"images": self.decode(codes, labels)},
-        [codes, labels])
-    return functions
 
-
-class SemiSupervisedAAE(AdversarialAutoencoder):
-  """The paper's Figure 8: style z (Gaussian prior) and class y (categorical
-  prior), each with its own discriminator, plus a classification phase on a
-  labeled minibatch. The decoder reconstructs from (z, softmax(y))."""
+class CategoricalAAE(AdversarialAutoencoder):
+  """The paper's Figure 8: style z (Gaussian prior) and a categorical y,
+  each with its own discriminator; the decoder reconstructs from
+  (z, softmax(y)). With labels (`config.classifies`) y is the digit and a
+  labeled minibatch trains it (semi-supervised classification, section 5);
+  without, y's categories are clusters (section 6), each named after the
+  digit of the naming image (`train.cluster_naming_split`) most sure of it.
+  """
 
   def __init__(self, config: ExperimentConfig):
-    model = config.model
-    self.y_discriminator = MLPDiscriminator(
-        model.discriminator_units, model.leaky_relu_slope,
-        kernel_initializer=model.kernel_initializer, name="y_discriminator")
+    self.y_discriminator = networks_lib.build_y_discriminator(config.model)
     super().__init__(config)
     self.y_discriminator(self.y_critic_inputs(tf.zeros([1, self.num_classes])))
     self.classify_fn = tf.function(self.classify, reduce_retracing=True)
     self._vat_radii = None  # Per training image, computed on first use.
-
-  @property
-  def classify_phase(self) -> bool:
-    """Whether a labeled minibatch trains y (a classification phase)."""
-    return True
 
   @property
   def encoder_classes(self):
@@ -589,115 +540,70 @@ class SemiSupervisedAAE(AdversarialAutoencoder):
     return phases
 
   def classification_phases(self):
-    """The labeled minibatch's cross-entropy (with labels), then the
-    unlabeled regularisers of q(y|x), which need no labels."""
+    """The labeled minibatch's cross-entropy."""
+    train = self.config.train
+    return [Phase("classification", self._classification, [self.encoder],
+                  "classification", train.clsw, metrics=("error",),
+                  select=self.encoder.class_variables,
+                  every=train.classify_every)]
+
+  def unlabeled_phases(self):
+    """The regularisers of q(y|x) that need no labels, each on when
+    weighted (beyond the paper; off by default)."""
     train = self.config.train
     phases = []
-    if self.classify_phase:
-      phases.append(Phase("classification", self._classification,
-                          [self.encoder], "classification", train.clsw,
-                          metrics=("error",),
-                          select=self.encoder.class_variables,
-                          every=train.classify_every))
-    if train.consistency_weight > 0:  # Beyond the paper; off by default.
+    if train.consistency_weight > 0:
       phases.append(Phase("consistency", self._consistency, [self.encoder],
                           "classification", train.consistency_weight,
                           select=self.encoder.class_variables,
                           ramp_up_epochs=train.consistency_rampup_epochs))
-    if train.vat_weight > 0:  # Beyond the paper; off by default.
+    if train.vat_weight > 0:
       phases.append(Phase("virtual_adversarial", self._virtual_adversarial,
                           [self.encoder], "classification", train.vat_weight,
                           select=self.encoder.class_variables))
     return phases
 
+  def phase_builders(self):
+    return {**super().phase_builders(),
+            "label_adversary": self.label_adversary_phases,
+            "classification": self.classification_phases,
+            "unlabeled": self.unlabeled_phases}
+
   def train_dataset(self, train, seed):
-    """All training images, zipped with a repeating labeled minibatch."""
+    """All training images, zipped (with labels) with a repeating labeled
+    minibatch."""
     unlabeled = super().train_dataset(train, seed)
-    if not self.classify_phase:
+    if not self.config.classifies:
       return unlabeled
     cfg = self.config.train
-    labeled_split = data_lib.subset(
-        train, data_lib.balanced_indices(train.labels, cfg.num_labeled,
-                                         cfg.labeled_draw_seed))
-    if cfg.labeled_with_replacement:
-      labeled = data_lib.resampled_dataset(labeled_split,
-                                           cfg.labeled_batch_size, seed=seed)
-    else:
-      labeled = data_lib.train_dataset(labeled_split, cfg.labeled_batch_size,
-                                       seed=seed, repeat=True)
-    return tf.data.Dataset.zip(unlabeled, labeled).map(
-        lambda u, l: {**u, "labeled_image": l["image"],
-                      "labeled_label": l["label"]})
+    return data_lib.with_labeled_batches(
+        unlabeled, train, cfg.num_labeled, cfg.labeled_batch_size,
+        cfg.labeled_draw_seed, seed, cfg.labeled_with_replacement)
 
   def eval_metrics(self, batch):
     metrics = super().eval_metrics(batch)
-    if self.classify_phase:
+    if self.config.classifies:
       logits = self.encoder_outputs(batch["image"], False)["logits"]
       metrics["error"] = losses.classification_error(batch["label"], logits)
     return metrics
 
-  def export_functions(self):
-    functions = super().export_functions()
-    images = self.image_spec()
-    codes = tf.TensorSpec([None, self.ncode], tf.float32, name="codes")
-    y = tf.TensorSpec([None, self.num_classes], tf.float32, name="y")
-    functions["classify"] = (
-        lambda images: {"probabilities": self.classify(images)}, [images])
-    functions["decode"] = (
-        lambda codes, y: {"images": self.decode(codes, y)}, [codes, y])
-    return functions
-
-
-class ClusteringAAE(SemiSupervisedAAE):
-  """Paper section 6: the semi-supervised architecture without labels; y has
-  `num_classes` clusters, each named after the digit of the naming image
-  (`train.cluster_naming_split`: training by default, the paper's
-  validation) it is most sure of."""
-
-  @property
-  def classify_phase(self):
-    return False
-
-  def naming_split(self, splits: data_lib.MnistSplits) -> data_lib.Split:
-    """The images whose labels name the clusters."""
-    return getattr(splits, self.config.train.cluster_naming_split)
+  def epoch_metrics(self, splits):
+    """With clusters learned: `evaluation.clustering_metrics`, named on
+    `train.cluster_naming_split`."""
+    if not self.config.learns_clusters:
+      return {}
+    return evaluation.clustering_metrics(
+        self.classify_fn, splits, self.config.train.cluster_naming_split,
+        self.config.train.eval_batch_size)
 
   def decode_cluster_heads(self) -> tf.Tensor:
-    """Each cluster's head (paper Figure 9): decoded with the style z at
-    zero and y one-hot, cluster k in row k, [num_classes, H, W, C]."""
+    """Each category's head (paper Figure 9): decoded with the style z at
+    zero and y one-hot, category k in row k, [num_classes, H, W, C]."""
     return self.decode_fn(tf.zeros([self.num_classes, self.ncode]),
                           tf.eye(self.num_classes))
 
-  def epoch_metrics(self, splits):
-    """On validation and test: `cluster_error`, clusters named after the
-    naming image (`naming_split`) most sure of each; `majority_cluster_error`,
-    a diagnostic naming each after the majority digit of the naming images
-    it holds; with one cluster per digit, `matched_cluster_error`: the best
-    one-to-one matching of clusters to digits on the split's own labels
-    (IMSAT's protocol). `clusters_used`: clusters that some naming image
-    is assigned to."""
-    from aae_tf import evaluation  # pylint: disable=g-import-not-at-top
-    batch = self.config.train.eval_batch_size
-    naming = self.naming_split(splits)
-    naming_probs = evaluation.predict_split(self.classify_fn, naming, batch)
-    names = evaluation.cluster_labels(naming_probs, naming.labels)
-    majority = evaluation.majority_cluster_labels(naming_probs, naming.labels)
-    out = {}
-    for name, split in (("validation", splits.validation),
-                        ("test", splits.test)):
-      probs = evaluation.predict_split(self.classify_fn, split, batch)
-      out[f"{name}/cluster_error"] = evaluation.clustering_error(
-          probs, split.labels, names)
-      out[f"{name}/majority_cluster_error"] = evaluation.clustering_error(
-          probs, split.labels, majority)
-      if self.num_classes == evaluation.NUM_DIGITS:
-        out[f"{name}/matched_cluster_error"] = (
-            evaluation.matched_cluster_error(probs, split.labels))
-    out["clusters_used"] = float(len(np.unique(np.argmax(naming_probs, 1))))
-    return out
 
-
-class DimensionReductionAAE(ClusteringAAE):
+class DimensionReductionAAE(CategoricalAAE):
   """Paper section 7: the representation is a cluster head plus a style.
 
   The encoder gives a style z (Gaussian prior) and cluster probabilities y
@@ -716,10 +622,6 @@ class DimensionReductionAAE(ClusteringAAE):
     super().__init__(config)
     self.cluster_heads(tf.zeros([1, self.num_classes]))
     self.represent_fn = tf.function(self.represent, reduce_retracing=True)
-
-  @property
-  def classify_phase(self) -> bool:
-    return self.config.train.num_labeled is not None
 
   @property
   def decoder_label_size(self):
@@ -752,29 +654,20 @@ class DimensionReductionAAE(ClusteringAAE):
     return losses.cluster_head_penalty(
         self.cluster_heads.heads, self.config.model.cluster_head_margin), {}
 
-  def phases(self):
-    return super().phases() + [
-        Phase("cluster_heads", self._head_penalty, [self.cluster_heads],
-              "cluster_heads", self.config.train.headw)]
+  def cluster_heads_phases(self):
+    return [Phase("cluster_heads", self._head_penalty, [self.cluster_heads],
+                  "cluster_heads", self.config.train.headw)]
 
-  def epoch_metrics(self, splits):
-    if self.classify_phase:
-      return {}
-    return super().epoch_metrics(splits)
-
-  def export_functions(self):
-    functions = super().export_functions()
-    images = self.image_spec()
-    functions["represent"] = (
-        lambda images: {"representation": self.represent(images)}, [images])
-    return functions
+  def phase_builders(self):
+    return {**super().phase_builders(),
+            "cluster_heads": self.cluster_heads_phases}
 
 
 MODES = {"unsupervised": AdversarialAutoencoder,
          "label": LabelRegularizedAAE,
          "supervised": SupervisedAAE,
-         "semisupervised": SemiSupervisedAAE,
-         "clustering": ClusteringAAE,
+         "semisupervised": CategoricalAAE,
+         "clustering": CategoricalAAE,
          "dimreduction": DimensionReductionAAE}
 
 

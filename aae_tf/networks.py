@@ -1,12 +1,16 @@
-"""Keras subclassed networks of the MLP adversarial autoencoder."""
+"""Keras subclassed networks of the adversarial autoencoders, and the
+factory that builds a configuration's (`build_autoencoder`,
+`build_code_discriminators`, `build_y_discriminator`)."""
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import keras
 import numpy as np
 import tensorflow as tf
+
+from aae_tf.config import ModelConfig
 
 HE_INIT = "he_normal"  # Hidden layers; output layers keep Glorot uniform.
 
@@ -412,3 +416,65 @@ class CelebADecoder(keras.Model):
             "filters": list(self.filters), "kernel_size": self.kernel_size,
             "leaky_relu_slope": self.leaky_relu_slope,
             "output_activation": self.output_activation, "name": self.name}
+
+
+# -- The configuration's networks. --
+
+
+def decoder_activation(model: ModelConfig) -> Optional[str]:
+  """The decoder's output: logits for BCE, else tanh on [-1, 1] or sigmoid
+  on [0, 1] pixels."""
+  if model.reconstruction == "bce":
+    return None
+  return "sigmoid" if model.pixel_range == "unit" else "tanh"
+
+
+def build_autoencoder(model: ModelConfig,
+                      encoder_classes: int = 0) -> Tuple[keras.Model,
+                                                         keras.Model]:
+  """The encoder and decoder of `model.architecture`; an MLP encoder with
+  `encoder_classes` > 0 also gives class logits y."""
+  output_activation = decoder_activation(model)
+  if model.architecture == "conv":
+    return (ConvEncoder(model.ncode, model.image_shape,
+                        leaky_relu_slope=model.leaky_relu_slope),
+            ConvDecoder(model.image_shape,
+                        leaky_relu_slope=model.leaky_relu_slope,
+                        output_activation=output_activation))
+  if model.architecture == "celeba_conv":
+    return (CelebAEncoder(model.ncode, model.image_shape,
+                          leaky_relu_slope=model.leaky_relu_slope,
+                          min_stddev=model.min_stddev),
+            CelebADecoder(model.image_shape,
+                          leaky_relu_slope=model.leaky_relu_slope,
+                          output_activation=output_activation))
+  return (MLPEncoder(model.ncode, model.encoder_units, model.posterior,
+                     model.keep_prob, model.input_noise_std, model.min_stddev,
+                     num_classes=encoder_classes,
+                     input_keep_prob=model.input_keep_prob,
+                     kernel_initializer=model.kernel_initializer,
+                     hidden_noise_std=model.hidden_noise_std),
+          MLPDecoder(model.image_shape, model.decoder_units,
+                     output_activation=output_activation,
+                     kernel_initializer=model.kernel_initializer))
+
+
+def build_code_discriminators(model: ModelConfig) -> List[MLPDiscriminator]:
+  """The code discriminators: one, or `num_discriminators` whose dropout
+  rates are evenly spaced from 0 to `discriminator_max_dropout`."""
+  n = model.num_discriminators
+  rates = (np.linspace(0.0, model.discriminator_max_dropout, n) if n > 1
+           else [0.0])
+  return [MLPDiscriminator(model.discriminator_units, model.leaky_relu_slope,
+                           dropout_rate=float(rate),
+                           kernel_initializer=model.kernel_initializer,
+                           name="discriminator" if n == 1 else
+                           f"discriminator_{i}")
+          for i, rate in enumerate(rates)]
+
+
+def build_y_discriminator(model: ModelConfig) -> MLPDiscriminator:
+  """The discriminator of the categorical code y."""
+  return MLPDiscriminator(model.discriminator_units, model.leaky_relu_slope,
+                          kernel_initializer=model.kernel_initializer,
+                          name="y_discriminator")

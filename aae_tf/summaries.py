@@ -15,7 +15,6 @@ import tensorflow as tf
 from aae_tf import data as data_lib
 from aae_tf import evaluation, figures, outputs
 from aae_tf.config import TrainConfig
-from aae_tf.modes import ClusteringAAE
 
 MAX_HISTOGRAM_DIMS = 10  # Code dimensions with their own histogram.
 PROJECTOR_DIR = "projector"  # Under the summary folder.
@@ -55,7 +54,7 @@ def write_epoch_summaries(model, eval_images: tf.Tensor,
   samples = model.generate_fn(tf.constant(len(recon))).numpy()
   tf.summary.image("images/prior_samples",
                    _grid(samples))
-  if isinstance(model, ClusteringAAE):
+  if model.config.learns_clusters:
     tf.summary.image("images/cluster_heads", figures.cluster_heads_grid(
         model.decode_cluster_heads().numpy())[None])
 

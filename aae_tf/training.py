@@ -69,9 +69,7 @@ def check_counts(config: ExperimentConfig,
           f"{available} training images (after data.max_train_examples and "
           "data.validation_size); "
           "leave it out to use every label.")
-    # These modes train y on a labeled minibatch drawn from those images.
-    classifies = config.mode in ("semisupervised", "dimreduction")
-    if classifies and train.labeled_batch_size > train.num_labeled:
+    if config.classifies and train.labeled_batch_size > train.num_labeled:
       raise ConfigError(
           f"train.labeled_batch_size {train.labeled_batch_size} is more "
           "than the "

@@ -102,10 +102,24 @@ def test_choices_are_the_library_lists(mnist):
     (["--train_semisupervised", "--num_labeled", "15"],
      "--num_labeled is balanced over the 10 digits"),
     (["--train", "--seed", "-1"], "(--labeled_seed, else --seed) must be"),
+    (["--train", "--units", "1200,x"], "--units takes positive whole layer "
+     "widths, got 1200,x."),
+    (["--train", "--units", "0"], "--units takes positive whole layer "),
 ])
 def test_errors_name_fields_and_the_command_line_flags(mnist, tmp_path,
                                                        args, message):
   assert message in _error(cli.MNIST, mnist, tmp_path, *args)
+
+
+def test_units_set_the_width_of_every_mlp(mnist, tmp_path):
+  config = _config(cli.MNIST, mnist, tmp_path, "--train_clustering",
+                   "--recipe", "paper", "--units", "1200,1200")
+  model = config.model
+  assert (model.encoder_units, model.decoder_units,
+          model.discriminator_units) == ((1200, 1200),) * 3
+  paper = _config(cli.MNIST, mnist, tmp_path, "--train_clustering",
+                  "--recipe", "paper").model
+  assert paper.encoder_units == (3000, 3000)  # The recipe's, untouched.
 
 
 def test_library_errors_name_fields(tmp_path):

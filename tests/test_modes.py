@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from aae_tf import evaluation, export, figures, trainer as trainer_lib
+from aae_tf import evaluation, export, figures, modes, recipes
+from aae_tf import trainer as trainer_lib
 from aae_tf.errors import ConfigError
 from aae_tf.modes import build_model, one_hot_with_unlabeled
 from aae_tf.phases import run_phases
@@ -82,6 +83,43 @@ def test_each_phase_trains_exactly_its_networks(tmp_path, mode):
   for phase in trainer.phases:
     changed = _changed(model, lambda phase=phase: run_phases([phase], batch))
     assert changed == MODE_PHASES[mode][phase.name], phase.name
+
+
+@pytest.mark.parametrize("mode,num_labeled,groups", [
+    ("unsupervised", None, ()),
+    ("supervised", None, ()),
+    ("semisupervised", 100, ("label_adversary", "classification",
+                             "unlabeled")),
+    ("clustering", None, ("label_adversary", "unlabeled")),
+    ("dimreduction", None, ("label_adversary", "unlabeled",
+                            "cluster_heads")),
+    ("dimreduction", 100, ("label_adversary", "classification", "unlabeled",
+                           "cluster_heads")),
+])
+def test_phase_groups_follow_the_configuration(tmp_path, mode, num_labeled,
+                                               groups):
+  config = recipes.make_config(mode, str(tmp_path), num_labeled=num_labeled)
+  assert modes.phase_groups(config) == ("reconstruction",
+                                        "code_adversary") + groups
+  assert config.classifies == ("classification" in groups)
+  assert config.learns_clusters == (
+      "label_adversary" in groups and "classification" not in groups)
+
+
+@pytest.mark.parametrize("mode,functions", [
+    ("unsupervised", ["decode", "encode", "sample"]),
+    ("supervised", ["decode", "encode", "sample"]),
+    ("clustering", ["classify", "decode", "encode", "sample"]),
+    ("dimreduction", ["classify", "decode", "encode", "represent",
+                      "sample"]),
+])
+def test_export_signatures_follow_the_mode(tmp_path, mode, functions):
+  listed = export.export_functions(build_model(_config(tmp_path, mode)))
+  assert sorted(listed) == functions
+  decode_inputs = [spec.name for spec in listed["decode"][1]]
+  assert decode_inputs == {"supervised": ["codes", "labels"],
+                           "unsupervised": ["codes"]}.get(mode,
+                                                          ["codes", "y"])
 
 
 def test_label_mode_discriminator_sees_eleven_classes(tmp_path):
