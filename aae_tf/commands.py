@@ -131,10 +131,9 @@ def _cluster_figures(config: ExperimentConfig, load: str,
   figures.save_cluster_heads(
       heads_path, model.decode_cluster_heads().numpy(),
       title=f"Heads of the {model.num_classes} clusters (style z = 0)")
-  naming = getattr(splits, config.train.cluster_naming_split)
-  names = evaluation.cluster_labels(
-      evaluation.predict_split(model.classify_fn, naming, batch),
-      naming.labels)
+  names = evaluation.cluster_names(
+      model.classify_fn, getattr(splits, config.train.cluster_naming_split),
+      batch)["paper"]
   test = splits.test
   probs = evaluation.predict_split(model.classify_fn, test, batch)
   rows = [data_lib.to_model_images(test.images[indices]) for indices in

@@ -1,5 +1,6 @@
 """The input pipeline: splits of uint8 images, `tf.data` batches for training
-and evaluation, pixel ranges, and which training images keep their labels.
+and evaluation, pixel ranges, which training images keep their labels and the
+labeled minibatch beside each training batch (`with_labeled_batches`).
 
 Images are uint8 [N, H, W] or [N, H, W, C] in a `Split`; batches hold float32
 images [B, H, W, C] in [-1, 1] (`to_model_images`), the form every network,

@@ -100,6 +100,18 @@ def matched_cluster_error(probabilities: np.ndarray, labels: np.ndarray,
   return float(1.0 - counts[rows, cols].sum() / len(labels))
 
 
+def cluster_names(classify_fn, naming: data_lib.Split,
+                  batch_size: int) -> Dict[str, np.ndarray]:
+  """The digit of each cluster under the two namings, from the images of
+  `naming`: "paper" (`cluster_labels`) and "majority"
+  (`majority_cluster_labels`), each [num_clusters]; "assigned", the most
+  probable cluster of each naming image, [N]."""
+  probs = predict_split(classify_fn, naming, batch_size)
+  return {"paper": cluster_labels(probs, naming.labels),
+          "majority": majority_cluster_labels(probs, naming.labels),
+          "assigned": np.argmax(probs, axis=1)}
+
+
 def clustering_metrics(classify_fn, splits: data_lib.MnistSplits,
                        naming_split: str, batch_size: int) -> Dict[str, float]:
   """A clustering's per-epoch metrics on validation and test.
@@ -118,22 +130,20 @@ def clustering_metrics(classify_fn, splits: data_lib.MnistSplits,
       "validation").
     batch_size: Images per prediction batch.
   """
-  naming = getattr(splits, naming_split)
-  naming_probs = predict_split(classify_fn, naming, batch_size)
-  names = cluster_labels(naming_probs, naming.labels)
-  majority = majority_cluster_labels(naming_probs, naming.labels)
+  names = cluster_names(classify_fn, getattr(splits, naming_split),
+                        batch_size)
   out = {}
   for name, split in (("validation", splits.validation),
                       ("test", splits.test)):
     probs = predict_split(classify_fn, split, batch_size)
     out[f"{name}/cluster_error"] = clustering_error(probs, split.labels,
-                                                    names)
+                                                    names["paper"])
     out[f"{name}/majority_cluster_error"] = clustering_error(
-        probs, split.labels, majority)
+        probs, split.labels, names["majority"])
     if probs.shape[1] == NUM_DIGITS:
       out[f"{name}/matched_cluster_error"] = matched_cluster_error(
           probs, split.labels)
-  out["clusters_used"] = float(len(np.unique(np.argmax(naming_probs, 1))))
+  out["clusters_used"] = float(len(np.unique(names["assigned"])))
   return out
 
 

@@ -26,7 +26,6 @@ from aae_tf import losses
 from aae_tf import networks as networks_lib
 from aae_tf.config import CATEGORICAL_MODES, ExperimentConfig
 from aae_tf.errors import ConfigError
-from aae_tf.networks import ClusterHeads, SoftEnsemble
 from aae_tf.phases import Batch, Phase
 from aae_tf.priors import Prior, build_prior
 
@@ -63,7 +62,9 @@ class AdversarialAutoencoder:
   """The paper's Figure 1: reconstruction, discriminator, generator phases.
 
   Subclasses change what the decoder and the discriminator see through
-  `decoder_inputs` and `critic_inputs`, and may add networks and phases.
+  `decoder_inputs` and `critic_inputs`, and may add networks and the phases
+  of further groups (`phase_builders`); which groups a step runs is
+  `phase_groups(config)`'s choice.
   """
 
   def __init__(self, config: ExperimentConfig):
@@ -79,10 +80,8 @@ class AdversarialAutoencoder:
     self.encoder, self.decoder = networks_lib.build_autoencoder(
         model, self.encoder_classes)
     self.discriminators = networks_lib.build_code_discriminators(model)
-    self.discriminator = self.discriminators[0]
     n = len(self.discriminators)
-    self.ensemble = (SoftEnsemble(model.soft_lambda_init)
-                     if n > 1 and model.combine == "soft" else None)
+    self.ensemble = networks_lib.build_soft_ensemble(model)
     self.encoder(tf.zeros((1,) + self.image_shape))
     self.decoder(tf.zeros([1, model.ncode + self.decoder_label_size]))
     for disc in self.discriminators:
@@ -570,8 +569,8 @@ class CategoricalAAE(AdversarialAutoencoder):
             "unlabeled": self.unlabeled_phases}
 
   def train_dataset(self, train, seed):
-    """All training images, zipped (with labels) with a repeating labeled
-    minibatch."""
+    """All training images; when labels train y, each batch zipped with a
+    labeled minibatch (`data.with_labeled_batches`)."""
     unlabeled = super().train_dataset(train, seed)
     if not self.config.classifies:
       return unlabeled
@@ -616,9 +615,7 @@ class DimensionReductionAAE(CategoricalAAE):
   """
 
   def __init__(self, config: ExperimentConfig):
-    self.cluster_heads = ClusterHeads(
-        config.model.num_classes, config.model.ncode,
-        initial_spread=config.model.cluster_head_margin)
+    self.cluster_heads = networks_lib.build_cluster_heads(config.model)
     super().__init__(config)
     self.cluster_heads(tf.zeros([1, self.num_classes]))
     self.represent_fn = tf.function(self.represent, reduce_retracing=True)

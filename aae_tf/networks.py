@@ -478,3 +478,18 @@ def build_y_discriminator(model: ModelConfig) -> MLPDiscriminator:
   return MLPDiscriminator(model.discriminator_units, model.leaky_relu_slope,
                           kernel_initializer=model.kernel_initializer,
                           name="y_discriminator")
+
+
+def build_soft_ensemble(model: ModelConfig) -> Optional[SoftEnsemble]:
+  """The learned combination of several code discriminators' losses
+  (`combine="soft"`), or None."""
+  if model.num_discriminators > 1 and model.combine == "soft":
+    return SoftEnsemble(model.soft_lambda_init)
+  return None
+
+
+def build_cluster_heads(model: ModelConfig) -> ClusterHeads:
+  """Dimensionality reduction's cluster heads, `cluster_head_margin`
+  apart at the start."""
+  return ClusterHeads(model.num_classes, model.ncode,
+                      initial_spread=model.cluster_head_margin)

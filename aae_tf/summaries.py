@@ -54,7 +54,7 @@ def write_epoch_summaries(model, eval_images: tf.Tensor,
   samples = model.generate_fn(tf.constant(len(recon))).numpy()
   tf.summary.image("images/prior_samples",
                    _grid(samples))
-  if model.config.learns_clusters:
+  if model.config.mode in ("clustering", "dimreduction"):
     tf.summary.image("images/cluster_heads", figures.cluster_heads_grid(
         model.decode_cluster_heads().numpy())[None])
 

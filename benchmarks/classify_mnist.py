@@ -120,25 +120,22 @@ def main(argv):
   model = training.restore_model(config, "latest")
   splits = training.load_data(config)
   batch = config.train.batch_size
-  probs = evaluation.predict_split(model.classify_fn, splits.test, batch)
   # The SavedModel's input, made with numpy alone: [N, 28, 28, 1] in [-1, 1].
   images = (splits.test.images[..., None] / 127.5 - 1).astype("float32")
   if clustering:
-    # Clusters named on config.train.cluster_naming_split: after its most
-    # sure image (the paper's) and, beside it, after its majority digit.
-    naming = getattr(splits, config.train.cluster_naming_split)
-    naming_probs = evaluation.predict_split(model.classify_fn, naming, batch)
-    names = evaluation.cluster_labels(naming_probs, naming.labels)
-    majority = evaluation.clustering_error(
-        probs, splits.test.labels,
-        evaluation.majority_cluster_labels(naming_probs, naming.labels))
-    error = evaluation.clustering_error(probs, splits.test.labels, names)
+    # The paper's naming and, beside it, the majority digit's, on the run's
+    # config.train.cluster_naming_split.
+    metrics = evaluation.clustering_metrics(
+        model.classify_fn, splits, config.train.cluster_naming_split, batch)
+    names = evaluation.cluster_names(
+        model.classify_fn,
+        getattr(splits, config.train.cluster_naming_split), batch)["paper"]
+    error = metrics["test/cluster_error"]
+    validation = metrics["validation/cluster_error"]
     exported = common.saved_model_error(saved_model, images,
                                         splits.test.labels, names)
-    validation = evaluation.clustering_error(
-        evaluation.predict_split(model.classify_fn, splits.validation, batch),
-        splits.validation.labels, names)
   else:
+    probs = evaluation.predict_split(model.classify_fn, splits.test, batch)
     error = evaluation.classification_error(probs, splits.test.labels)
     exported = common.saved_model_error(saved_model, images,
                                         splits.test.labels)
@@ -151,11 +148,11 @@ def main(argv):
          "saved_model_test_error": exported, "hardware": common.hardware(),
          "command": common.command_line()}
   if clustering:
-    row["majority_naming_test_error"] = majority
+    row["majority_naming_test_error"] = metrics[
+        "test/majority_cluster_error"]
     row["naming_split"] = config.train.cluster_naming_split
-    if config.model.num_classes == evaluation.NUM_DIGITS:
-      row["matched_test_error"] = evaluation.matched_cluster_error(
-          probs, splits.test.labels)
+    if "test/matched_cluster_error" in metrics:
+      row["matched_test_error"] = metrics["test/matched_cluster_error"]
     row["curve"] = common.epoch_curve(config.save_path,
                                       "test/cluster_error", curve)
   else:

@@ -45,6 +45,8 @@ class Table:
   command: Callable[[dict], str] = None  # Default: reproduce().
   best_title: str = "Best per row"
   order: Optional[Callable[[dict], tuple]] = None  # Of the best table.
+  # Further tables after the best one: (title, rows -> markdown lines).
+  sections: Sequence[Tuple[str, Callable[[Sequence[dict]], List[str]]]] = ()
 
 
 # ---------------------------------------------------------------- helpers
@@ -180,6 +182,62 @@ def classify_command(row: dict, index: int) -> str:
   return reproduce(row, words)
 
 
+def run_seed(row: dict) -> Optional[int]:
+  """--seed of a run that draws its labels with it (no --labeled_seed)."""
+  words = flags(row["command"])
+  if "--labeled_seed" in words:
+    return None
+  return int(words[words.index("--seed") + 1]) if "--seed" in words else 0
+
+
+@dataclasses.dataclass(frozen=True)
+class SeedRow:
+  """One line of a by-seed table: the runs whose tag matches `pattern`
+  (the seed suffix left out) after `epochs` epochs."""
+  label: str
+  epochs: int
+  pattern: str
+  value: Callable[[dict], Optional[float]] = lambda r: r["test_error"]
+
+
+def seed_table(rows: Sequence[dict], lines: Sequence[SeedRow],
+               seeds: Sequence[int]) -> List[str]:
+  """Test error per seed and its mean (the latest run of each line and
+  seed), with the mean of the runs' minutes."""
+  out = []
+  for line in lines:
+    pattern = re.compile(line.pattern + r"(_seed\d+)?$")
+    runs = {}
+    for row in rows:
+      if (pattern.match(row["model"]) and row["epochs"] == line.epochs and
+          run_seed(row) in seeds):
+        runs[run_seed(row)] = row
+    if not runs:
+      continue
+    values = [line.value(runs[s]) if s in runs else None for s in seeds]
+    known = [v for v in values if v is not None]
+    mean = sum(known) / len(known) if known else None
+    minutes = sum(r["wall_time_s"] for r in runs.values()) / len(runs) / 60
+    out.append(dict(label=line.label, epochs=line.epochs, values=values,
+                    mean=mean, count=len(known), minutes=minutes))
+  columns = (["recipe", "epochs"] + [f"seed {s}" for s in seeds] +
+             ["mean", "minutes a run"])
+  return [_line(columns), _line(["---"] * len(columns))] + [
+      _line([r["label"], str(r["epochs"])] + [pct(v) for v in r["values"]] +
+            [pct(r["mean"]) + ("" if r["count"] == len(seeds) else
+                               f" ({r['count']} seeds)"),
+             num(r["minutes"])]) for r in out]
+
+
+# 100 labels, one labelled draw per run seed: the recipes side by side.
+DRAW_ROWS = (
+    SeedRow("paper", 50, r"semisupervised100_paper"),
+    SeedRow("paper_plus", 50,
+            r"semisupervised100_(paper_plus|paper_vat0.1_eps1_balance10)"),
+    SeedRow("budget (the default)", 20, r"semisupervised100_budget(_20ep)?"),
+)
+
+
 def classify_error(row: dict) -> str:
   text = pct(row["test_error"])
   exported = row.get("saved_model_test_error")
@@ -223,7 +281,11 @@ CLASSIFY = Table(
           ("minutes", lambda r: num(r["wall_time_s"] / 60)),
           ("cores", cores),
           ("flags", lambda r: short_flags(r, ("--maxepoch",)))],
-    command=None)
+    command=None,
+    sections=[("100 labels by labelled draw", lambda rows: [
+        "Test error of each recipe on the same five labelled draws (`--seed "
+        "S` draws the labels and seeds the run).", "",
+        *seed_table(rows, DRAW_ROWS, range(5))])])
 
 # ------------------------------------------------------ unsupervised_mnist
 
@@ -586,8 +648,10 @@ def markdown(table: Table, rows: Sequence[dict], text: str = "") -> str:
   best = [*table.best, ("command", command)]
   parts = [f"# {table.title}", "", table.about, "",
            f"## {table.best_title}", "",
-           *_table(best, best_rows(table, rows)), "",
-           READING_START, text or "(No reading yet.)", READING_END, "",
+           *_table(best, best_rows(table, rows)), ""]
+  for title, section in table.sections:
+    parts += [f"## {title}", "", *section(rows), ""]
+  parts += [READING_START, text or "(No reading yet.)", READING_END, "",
            "## Every run", "",
            ("One row per run, oldest first; `cores`: the CPU cores it had "
             "(\"shared\": other jobs ran beside it, so times are long). "
