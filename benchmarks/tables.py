@@ -238,6 +238,13 @@ DRAW_ROWS = (
 )
 
 
+def _majority(row: dict) -> str:
+  text = pct(row.get("majority_naming_test_error"))
+  if row.get("matched_test_error") is not None:
+    text += f" (matched {pct(row['matched_test_error'])})"
+  return text
+
+
 def classify_error(row: dict) -> str:
   text = pct(row["test_error"])
   exported = row.get("saved_model_test_error")
@@ -253,9 +260,12 @@ CLASSIFY = Table(
         "`benchmarks/classify_mnist.py` trains with the command line's flags "
         "and reports the test error twice: from the trained model and, in a "
         "process that never imports `aae_tf`, from the exported SavedModel. "
-        "Clusters are named after the training image each is most sure of "
-        "(the paper's rule); majority naming (each cluster's commonest digit) "
-        "is a diagnostic. Settings are chosen on the validation split (the "
+        "Clusters are named after the image of the naming split each is "
+        "most sure of (the paper's rule, on its validation split; rows "
+        "without a naming split named on training images); majority naming "
+        "(each cluster's commonest digit) is a diagnostic, and with 10 "
+        "clusters the best one-to-one matching (IMSAT's) is given beside it. "
+        "Settings are chosen on the validation split (the "
         "last 10,000 training images), so the best row of each question is "
         "the one with the lowest validation error; the test error is only "
         "reported. Recipes: `seed` (Adam, the TF1 seed's), `paper` (the "
@@ -277,7 +287,9 @@ CLASSIFY = Table(
           ("epochs", lambda r: str(r["epochs"])),
           ("test error", classify_error),
           ("validation", lambda r: pct(r["validation_error"])),
-          ("majority naming", lambda r: pct(r.get("majority_naming_test_error"))),
+          ("naming", lambda r: r.get("naming_split", "train")
+           if "majority_naming_test_error" in r else ""),
+          ("majority naming", _majority),
           ("minutes", lambda r: num(r["wall_time_s"] / 60)),
           ("cores", cores),
           ("flags", lambda r: short_flags(r, ("--maxepoch",)))],
@@ -643,8 +655,13 @@ def markdown(table: Table, rows: Sequence[dict], text: str = "") -> str:
                   if r["model"].startswith(_FIRST_RECIPE_ROW)), len(rows))
     rows = [dict(r, _first_recipe_row=first) for r in rows]
     command = lambda r: classify_command(r, r["_index"])
+    # The run table starts with the recipes; the JSON keeps the rest.
+    listed = rows[first:]
+    earlier = (f" The {first} runs before recipes existed are in "
+               f"`{table.name}.json`." if first else "")
   else:
     command = table.command or reproduce
+    listed, earlier = rows, ""
   best = [*table.best, ("command", command)]
   parts = [f"# {table.title}", "", table.about, "",
            f"## {table.best_title}", "",
@@ -655,8 +672,8 @@ def markdown(table: Table, rows: Sequence[dict], text: str = "") -> str:
            "## Every run", "",
            ("One row per run, oldest first; `cores`: the CPU cores it had "
             "(\"shared\": other jobs ran beside it, so times are long). "
-            "Flags omit local paths and `--resume`."), "",
-           *_table(table.runs, rows)]
+            "Flags omit local paths and `--resume`." + earlier), "",
+           *_table(table.runs, listed)]
   return "\n".join(parts) + "\n"
 
 

@@ -3,7 +3,6 @@ virtual adversarial radius, a schedule that ends with the run, the plan and
 time-left lines."""
 
 import dataclasses
-import os
 
 import numpy as np
 import pytest
@@ -172,24 +171,6 @@ def test_plan_line(tmp_path):
       f"Plan: semisupervised, recipe budget, 100 labels, 40 epochs of 500 "
       f"steps; SAVE_PATH {tmp_path}")
   assert ", from epoch 3;" in training.plan_line(config, 500, 3)
-
-
-@pytest.mark.slow
-def test_cli_says_what_it_will_do_and_how_long_it_takes(tmp_path,
-                                                         tiny_idx_dir):
-  from test_cli import TINY, run_cli  # pylint: disable=g-import-not-at-top
-  save = str(tmp_path / "run")
-  result = run_cli("--train_semisupervised", "--recipe", "budget",
-                   "--num_labeled", "10", "--labeled_bsize", "10",
-                   "--maxepoch", "2", "--save_path", save, "--data_dir",
-                   tiny_idx_dir, *TINY, cwd=tmp_path)
-  assert result.returncode == 0, result.stderr
-  assert (f"Plan: semisupervised, recipe budget, 10 labels, 2 epochs of 5 "
-          f"steps; SAVE_PATH {save}") in result.stderr
-  for epoch in (1, 2):
-    assert f"Epoch {epoch}/2 took " in result.stderr
-  assert " left." in result.stderr
-  assert os.path.exists(os.path.join(save, "saved_model", "saved_model.pb"))
 
 
 @pytest.mark.slow

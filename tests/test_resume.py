@@ -48,40 +48,6 @@ def _checkpoint_weights(save_path):
   return {n: reader.get_tensor(n) for n in names}
 
 
-def test_sigkill_then_resume_matches_uninterrupted(tmp_path, tiny_idx_dir):
-  script = os.path.join(REPO, "experiment", "aae_mnist.py")
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2",
-             AAE_TF_CACHE=str(tmp_path / "cache"))
-
-  def command(save):
-    return [sys.executable, script, "--train", "--maxepoch", "6",
-            "--checkpoint_every", "1", "--bsize", "10", "--deterministic",
-            "--dropout", "0.8", "--noise", "--data_dir", tiny_idx_dir,
-            "--noverify_checksums", "--validation_size",
-            str(TINY_VALIDATION), "--save_path", str(save)]
-
-  subprocess.run(command(tmp_path / "straight"), env=env, check=True,
-                 capture_output=True, timeout=600)
-  killed = tmp_path / "killed"
-  proc = subprocess.Popen(command(killed), env=env, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL)
-  deadline = time.time() + 300
-  first = killed / "checkpoints" / "ckpt-1.index"
-  while not first.exists() and time.time() < deadline:
-    time.sleep(0.05)
-  time.sleep(0.3)  # Somewhere in a later epoch or checkpoint write.
-  proc.send_signal(signal.SIGKILL)
-  proc.wait()
-  assert proc.returncode == -signal.SIGKILL, "run ended before the kill"
-  subprocess.run(command(killed), env=env, check=True, capture_output=True,
-                 timeout=600)
-  a = _checkpoint_weights(tmp_path / "straight")
-  b = _checkpoint_weights(killed)
-  assert a.keys() == b.keys() and a
-  for name in a:
-    np.testing.assert_array_equal(a[name], b[name], err_msg=name)
-
-
 def test_partial_checkpoint_write_is_ignored(tmp_path):
   """A write killed midway leaves files that `latest` never points at."""
   splits = make_tiny_splits()
@@ -143,6 +109,31 @@ def straight_run(tmp_path_factory):
 def _env(root):
   return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2",
               AAE_TF_CACHE=str(root / "cache"))
+
+
+def test_sigkill_then_resume_matches_uninterrupted(tmp_path, straight_run):
+  """A SIGKILL somewhere after the first checkpoint (mid-epoch or
+  mid-write): the same command ends with the uninterrupted run's weights,
+  bit for bit."""
+  straight, data = straight_run
+  killed = tmp_path / "killed"
+  proc = subprocess.Popen(_cli(killed, data), env=_env(tmp_path),
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+  deadline = time.time() + 300
+  first = killed / "checkpoints" / "ckpt-1.index"
+  while not first.exists() and time.time() < deadline:
+    time.sleep(0.05)
+  time.sleep(0.3)  # Somewhere in a later epoch or checkpoint write.
+  proc.send_signal(signal.SIGKILL)
+  proc.wait()
+  assert proc.returncode == -signal.SIGKILL, "run ended before the kill"
+  subprocess.run(_cli(killed, data), env=_env(tmp_path), check=True,
+                 capture_output=True, timeout=600)
+  a = _checkpoint_weights(straight)
+  b = _checkpoint_weights(killed)
+  assert a.keys() == b.keys() and a
+  for name in a:
+    np.testing.assert_array_equal(a[name], b[name], err_msg=name)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
