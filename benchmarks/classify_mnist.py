@@ -48,6 +48,59 @@ def build_config(tag: str):
                                 test_every_epochs=test_every)).validate()
 
 
+# The run folder's name after the task: (flag, "set" if it counts when
+# given, "on" when true or non-zero, its text, the flag it only follows).
+NAME_PARTS = (
+    ("ncode", "set", lambda v: f"_ncode{v}", None),  # Over the recipe's.
+    ("labeled_with_replacement", "on", lambda v: "_resampled", None),
+    ("consistency", "on", lambda v: f"_consistency{v:g}", None),
+    ("consistency_rampup", "on", lambda v: f"_ramp{v:g}", "consistency"),
+    ("vat", "on", lambda v: f"_vat{v:g}", None),
+    ("vat_epsilon", "on", lambda v: f"_eps{v:g}", None),
+    ("vat_radius_scale", "on", lambda v: f"_radius{v:g}", None),
+    ("vat_radius_neighbor", "on", lambda v: f"-k{v}", "vat_radius_scale"),
+    ("units", "on", lambda v: "_units" + "-".join(v), None),
+    ("information", "on", lambda v: f"_info{v:g}", None),
+    ("information_marginal", "set", lambda v: f"-m{v:g}", "information"),
+    ("cluster_naming", "set", lambda v: f"_naming-{v}", None),
+    ("class_balance", "on", lambda v: f"_balance{v:g}", None),
+    ("weight_average", "set", lambda v: f"_average{v:g}", None),
+    ("hidden_noise", "on", lambda v: f"_hnoise{v:g}", None),
+    ("anneal", "set", lambda v: f"_anneal-{v}", None),
+    ("anneal_start", "set", lambda v: f"{v:g}", None),
+    ("y_batch_statistics", "set",
+     lambda v: "_ybatch" if v else "_noybatch", None),
+    ("lr_decay_epochs", "set", lambda v: "_decay" + "-".join(v), None),
+    ("lr_plateau_patience", "on", lambda v: f"_plateau{v}", None),
+    ("lr_plateau_metric", "on", lambda v: "-" + v.split("/")[-1],
+     "lr_plateau_patience"),
+)
+
+
+def run_name_suffix(fv) -> str:
+  """What the flags given add to the run folder's name (its rows' tag):
+  the recipe, the NAME_PARTS, --optimizers, a budget run's length and the
+  seeds."""
+  def counts(name, when):
+    value = fv[name].value
+    return value is not None if when == "set" else bool(value)
+
+  suffix = f"_{fv.recipe}" if fv.recipe != "default" else ""
+  for name, when, text, parent in NAME_PARTS:
+    if counts(name, when) and (parent is None or counts(parent, "on")):
+      suffix += text(fv[name].value)
+  for override in fv.optimizers or ():  # KEY:KIND:LR:MOMENTUM
+    key, kind, rate = override.split(":")[:3]
+    suffix += f"_{key}-{kind}{rate}"
+  if fv.maxepoch is not None and fv.recipe == "budget":
+    suffix += f"_{fv.maxepoch}ep"  # The schedule follows the run's length.
+  if fv.seed:
+    suffix += f"_seed{fv.seed}"
+  if fv.labeled_seed is not None:
+    suffix += f"_labels{fv.labeled_seed}"
+  return suffix
+
+
 def main(argv):
   del argv
   from aae_tf import commands, training, evaluation  # pylint: disable=g-import-not-at-top
@@ -55,59 +108,7 @@ def main(argv):
   reduction = FLAGS.mode == "dimreduction"
   tag = (f"clustering{FLAGS.ncluster or 16}" if clustering
          else f"{FLAGS.mode}{FLAGS.num_labeled or 'All'}")
-  if FLAGS.recipe != "default":
-    tag += f"_{FLAGS.recipe}"
-  if FLAGS.ncode is not None:  # Over the recipe's style size.
-    tag += f"_ncode{FLAGS.ncode}"
-  if FLAGS.labeled_with_replacement:
-    tag += "_resampled"
-  if FLAGS.consistency:  # Beyond the paper: its own rows.
-    tag += f"_consistency{FLAGS.consistency:g}"
-    if FLAGS.consistency_rampup:
-      tag += f"_ramp{FLAGS.consistency_rampup:g}"
-  if FLAGS.vat:
-    tag += f"_vat{FLAGS.vat:g}"
-  if FLAGS.vat_epsilon:  # Also over a recipe's own VAT phase.
-    tag += f"_eps{FLAGS.vat_epsilon:g}"
-  if FLAGS.vat_radius_scale:
-    tag += f"_radius{FLAGS.vat_radius_scale:g}"
-    if FLAGS.vat_radius_neighbor:
-      tag += f"-k{FLAGS.vat_radius_neighbor}"
-  if FLAGS.units:
-    tag += "_units" + "-".join(FLAGS.units)
-  if FLAGS.information:
-    tag += f"_info{FLAGS.information:g}"
-    if FLAGS.information_marginal is not None:
-      tag += f"-m{FLAGS.information_marginal:g}"
-  if FLAGS.cluster_naming is not None:
-    tag += f"_naming-{FLAGS.cluster_naming}"
-  if FLAGS.class_balance:
-    tag += f"_balance{FLAGS.class_balance:g}"
-  if FLAGS.weight_average is not None:
-    tag += f"_average{FLAGS.weight_average:g}"
-  if FLAGS.hidden_noise:
-    tag += f"_hnoise{FLAGS.hidden_noise:g}"
-  if FLAGS.anneal is not None:
-    tag += f"_anneal-{FLAGS.anneal}"
-  if FLAGS.anneal_start is not None:
-    tag += f"{FLAGS.anneal_start:g}"
-  if FLAGS.y_batch_statistics is not None:  # Over the recipe's choice.
-    tag += "_ybatch" if FLAGS.y_batch_statistics else "_noybatch"
-  if FLAGS.lr_decay_epochs is not None:  # Over the recipe's schedule.
-    tag += "_decay" + "-".join(FLAGS.lr_decay_epochs)
-  if FLAGS.lr_plateau_patience:  # Drops on a validation plateau.
-    tag += f"_plateau{FLAGS.lr_plateau_patience}"
-    if FLAGS.lr_plateau_metric:
-      tag += "-" + FLAGS.lr_plateau_metric.split("/")[-1]
-  for override in FLAGS.optimizers or ():  # KEY:KIND:LR:MOMENTUM
-    key, kind, rate = override.split(":")[:3]
-    tag += f"_{key}-{kind}{rate}"
-  if FLAGS.maxepoch is not None and FLAGS.recipe == "budget":
-    tag += f"_{FLAGS.maxepoch}ep"  # The schedule follows the run's length.
-  if FLAGS.seed:
-    tag += f"_seed{FLAGS.seed}"
-  if FLAGS.labeled_seed is not None:
-    tag += f"_labels{FLAGS.labeled_seed}"
+  tag += run_name_suffix(FLAGS)
   config = build_config(tag)
   if os.path.exists(config.save_path) and not FLAGS.resume:
     raise SystemExit(f"{config.save_path} exists; choose a new --out_dir "
