@@ -138,3 +138,17 @@ def fit_tiny(config, splits):
   from aae_tf import training  # pylint: disable=g-import-not-at-top
   run = training.train_and_evaluate(config, splits, export_model=False)
   return run.model, run.trainer
+
+
+def pytest_collection_modifyitems(items):
+  """The files with the most end-to-end (slow) tests first: pytest-xdist's
+  `--dist loadfile` hands whole files to workers in this order, so the long
+  files start early and the short ones fill in at the end (the order of the
+  tests within a file is kept)."""
+  slow = {}
+  for item in items:
+    slow.setdefault(item.path, 0)
+    slow[item.path] += item.get_closest_marker("slow") is not None
+  rank = {path: i for i, path in enumerate(
+      sorted(slow, key=lambda path: -slow[path]))}
+  items.sort(key=lambda item: rank[item.path])

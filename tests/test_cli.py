@@ -146,6 +146,11 @@ BAD_FLAGS = [
     (["--train", "--optimizers", "decoder:sgd:0.1:0.9"],
      "Unknown phases or roles"),
     (["--train", "--recipe", "fast"], "recipe"),
+    (["--train", "--gen_lr", "-1"],
+     "learning rate of generator must be positive"),
+    (["--train", "--arch", "conv"], "--posterior deterministic"),
+    (["--train_semisupervised", "--arch", "conv", "--posterior",
+      "deterministic"], "no class head"),
 ]
 
 

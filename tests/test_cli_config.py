@@ -215,3 +215,11 @@ def test_celeba_has_its_own_recipes(tmp_path):
   with pytest.raises(ConfigError, match="mode must be unsupervised"):
     recipes.make_config("semisupervised", str(tmp_path), dataset="celeba")
   assert not cli.CELEBA.has("label") and "viz" not in cli.CELEBA.actions
+
+
+def test_pairs_take_digit_pairs():
+  from aae_tf import commands  # pylint: disable=g-import-not-at-top
+  assert commands.parse_pairs("0-4, 7-8") == [(0, 4), (7, 8)]
+  for bad in ("0-x", "0-4-5", "10-1"):
+    with pytest.raises(ConfigError, match="--pairs takes digit pairs"):
+      commands.parse_pairs(bad)

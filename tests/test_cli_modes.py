@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from test_cli import TINY, assert_user_error, run_cli
+from test_cli import TINY, run_cli
 
 
 @pytest.mark.parametrize("train_args,after,outputs", [
@@ -77,11 +77,6 @@ def test_deterministic_bce_aae_and_interpolation(tmp_path, tiny_idx_dir):
   assert result.returncode == 0, result.stderr
   for name in ("traverse_z0.gif", "traverse_z1.gif"):
     assert os.path.getsize(os.path.join(save, name)) > 0
-  assert_user_error(run_cli("--interpolate", "--load", "1", "--pairs", "0-x",
-                            *common), "--pairs takes digit pairs")
-  assert_user_error(run_cli("--train", "--gen_lr", "-1", "--save_path",
-                            str(tmp_path / "y")),
-                    "learning rate of generator must be positive")
 
 
 @pytest.mark.slow
@@ -103,8 +98,3 @@ def test_convolutional_aae(tmp_path, tiny_idx_dir):
     with Image.open(os.path.join(save, f"traverse_digit{digit}.gif")) as gif:
       assert gif.n_frames > 1
   assert os.path.getsize(os.path.join(save, "same_style.png")) > 0
-  assert_user_error(run_cli("--train", "--arch", "conv", "--save_path",
-                            str(tmp_path / "x")), "--posterior deterministic")
-  assert_user_error(run_cli("--train_semisupervised", "--arch", "conv",
-                            "--posterior", "deterministic", "--save_path",
-                            str(tmp_path / "y")), "no class head")

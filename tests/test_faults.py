@@ -78,6 +78,7 @@ def _snapshot(folder):
   return out
 
 
+@pytest.mark.slow
 def test_second_writer_is_refused_and_the_first_run_is_intact(
     tmp_path, tiny_idx_dir):
   """A second --train on a folder being trained refuses at once, naming the
@@ -291,6 +292,7 @@ def _truncate(path):
     f.truncate(os.path.getsize(data) // 2)
 
 
+@pytest.mark.slow
 def test_resume_falls_back_past_a_truncated_checkpoint(tmp_path, caplog):
   """The newest checkpoint cannot be read: training restores the previous
   one, says so, and ends where an uninterrupted run does."""
@@ -387,6 +389,7 @@ def small_disk(tmp_path):
     subprocess.run(["umount", str(target)], check=False)
 
 
+@pytest.mark.slow
 def test_full_disk_during_a_checkpoint(tmp_path, tiny_idx_dir, small_disk):
   """On a disk that fills up while the second checkpoint is written: one
   short line, no partial files, and --generate works from the first."""
