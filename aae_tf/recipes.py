@@ -29,7 +29,7 @@ CelebA (`dataset="celeba"`, unsupervised only) has the "seed" recipe, its
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 from aae_tf import config as config_lib
 from aae_tf.config import (DataConfig, ExperimentConfig, ModelConfig,
@@ -40,7 +40,7 @@ RECIPES = ("default", "paper", "paper_plus", "budget", "seed")
 # The recipe "default" stands for, per mode (docs/recipes.md says why).
 DEFAULT_RECIPES = {"unsupervised": "seed", "label": "seed",
                    "supervised": "seed", "semisupervised": "budget",
-                   "clustering": "seed", "dimreduction": "seed"}
+                   "clustering": "budget", "dimreduction": "seed"}
 # Beyond the paper, per mode, for "paper_plus": TrainConfig fields over the
 # paper recipe, chosen on validation (docs/recipes.md).
 PAPER_PLUS = {"semisupervised": dict(vat_weight=0.1, vat_epsilon=1.0,
@@ -53,10 +53,10 @@ PAPER_PLUS_CLUSTER_BALANCE = {16: 3.0, 30: 10.0}
 # anneal (a fraction of it) and the weight average's decay per step.
 BUDGET = dict(max_epoch=20, anneal="linear", anneal_start=0.5,
               weight_average_decay=0.999)
-# "budget" networks by mode: clustering's MLPs narrowed from the paper's
-# 3000 units to 1200 (IMSAT's encoder width), an epoch in about a third of
-# the time.
-BUDGET_UNITS = {"clustering": (1200, 1200)}
+# "budget" per mode, over BUDGET: clustering's MLPs narrowed from the
+# paper's 3000 units to 1200 (IMSAT's encoder width; an epoch in about a
+# third of the time) and a shorter run (docs/recipes.md).
+BUDGET_MODES = {"clustering": dict(units=(1200, 1200), max_epoch=8)}
 DEFAULT_CLUSTERS = 16
 # Input noise of --noise, in [0, 1] pixel units (the paper's 0.3; the seed's
 # 0.6 on [-1, 1] pixels is the same noise).
@@ -135,12 +135,7 @@ def make_config(mode: str, save_path: str, recipe: str = "default", *,
   if recipe in ("paper_plus", "budget"):
     train = dataclasses.replace(train, **paper_plus_fields(mode, num_clusters))
   if recipe == "budget":
-    train = _budget(train)
-    if mode in BUDGET_UNITS:
-      units = BUDGET_UNITS[mode]
-      model = dataclasses.replace(model, encoder_units=units,
-                                  decoder_units=units,
-                                  discriminator_units=units)
+    model, train = _budget(mode, model, train)
   train = dataclasses.replace(train, recipe=recipe)
   model = dataclasses.replace(
       model, num_classes=num_classes(mode, num_labeled, num_clusters))
@@ -216,16 +211,24 @@ def paper_optimizers(decay_epochs=(50, 1000)) -> Dict[str, OptimizerConfig]:
           for role, (lr, momentum) in sgd.items()}
 
 
-def _budget(train: TrainConfig) -> TrainConfig:
-  """`train` with BUDGET's length, end-of-run annealing (in place of the
-  decay epochs) and weight average."""
+def _budget(mode: str, model: ModelConfig,
+            train: TrainConfig) -> Tuple[ModelConfig, TrainConfig]:
+  """(model, train) with BUDGET's length, end-of-run annealing (in place of
+  the decay epochs) and weight average, and the mode's BUDGET_MODES."""
+  changes = {**BUDGET, **BUDGET_MODES.get(mode, {})}
   optimizers = {
-      key: dataclasses.replace(opt, decay_epochs=(), anneal=BUDGET["anneal"],
-                               anneal_start=BUDGET["anneal_start"])
+      key: dataclasses.replace(opt, decay_epochs=(), anneal=changes["anneal"],
+                               anneal_start=changes["anneal_start"])
       for key, opt in train.optimizers.items()}
-  return dataclasses.replace(
-      train, optimizers=optimizers, max_epoch=BUDGET["max_epoch"],
-      weight_average_decay=BUDGET["weight_average_decay"])
+  train = dataclasses.replace(
+      train, optimizers=optimizers, max_epoch=changes["max_epoch"],
+      weight_average_decay=changes["weight_average_decay"])
+  if "units" in changes:
+    units = changes["units"]
+    model = dataclasses.replace(model, encoder_units=units,
+                                decoder_units=units,
+                                discriminator_units=units)
+  return model, train
 
 
 # Phase weights of 1: with SGD the rates set each phase's step size.

@@ -36,10 +36,10 @@ def test_other_modes(tmp_path, tiny_idx_dir, train_args, after, outputs):
   with open(os.path.join(save, "config.json")) as f:
     config = json.load(f)
   if "--train_clustering" in train_args:
-    # Clustering's y discriminator sees the batch's cluster usage; the
-    # adversarial phases keep the common rate.
-    assert config["model"]["y_batch_statistics"]
-    assert config["train"]["optimizers"]["generator"]["learning_rate"] == 1e-4
+    # Its default recipe, budget: the paper's SGD on 1200-unit networks.
+    assert config["train"]["recipe"] == "budget"
+    assert config["model"]["encoder_units"] == [1200, 1200]
+    assert config["train"]["optimizers"]["generator"]["kind"] == "sgd"
   if "--train_semisupervised" in train_args:
     # It says what it will do, then each epoch's time and the time left.
     assert ("Plan: semisupervised, recipe budget, 20 labels, 2 epochs of 5 "

@@ -30,8 +30,10 @@ def _config(cli, tmp_path, *args):
     (["--train_semisupervised", "--recipe", "seed"], 1.0, False, 1e-4),
     (["--train_semisupervised", "--recipe", "seed", "--num_labeled", "100",
       "--dropout", "0.8"], 0.8, False, 1e-4),
-    (["--train_clustering"], 1.0, True, 1e-4),
-    (["--train_clustering", "--noy_batch_statistics"], 1.0, False, 1e-4),
+    (["--train_clustering"], 1.0, False, 0.1),
+    (["--train_clustering", "--recipe", "seed"], 1.0, True, 1e-4),
+    (["--train_clustering", "--recipe", "seed", "--noy_batch_statistics"],
+     1.0, False, 1e-4),
     (["--train_dimreduction"], 1.0, False, 1e-5),
     (["--train_semisupervised", "--num_labeled", "100"], 1.0, False, 0.1),
 ])

@@ -222,14 +222,17 @@ def test_paper_semisupervised_step_is_finite(tmp_path):
   assert all(np.isfinite(float(v)) for v in out.values())
 
 
-def test_budget_clustering_narrows_the_networks(tmp_path):
+def test_budget_clustering_narrows_the_networks_and_is_the_default(tmp_path):
   plus = recipes.make_config("clustering", str(tmp_path), "paper_plus")
   budget = recipes.make_config("clustering", str(tmp_path), "budget")
-  units = recipes.BUDGET_UNITS["clustering"]
+  units = recipes.BUDGET_MODES["clustering"]["units"]
   assert plus.model.encoder_units == (3000, 3000)
   assert budget.model == dataclasses.replace(
       plus.model, encoder_units=units, decoder_units=units,
       discriminator_units=units)
+  assert budget.train.max_epoch == recipes.BUDGET_MODES["clustering"][
+      "max_epoch"]
+  assert recipes.make_config("clustering", str(tmp_path)) == budget
 
 
 def test_budget_is_paper_plus_with_a_schedule_that_ends_with_the_run(tmp_path):
