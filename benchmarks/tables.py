@@ -201,7 +201,7 @@ class SeedRow:
 
 
 def seed_table(rows: Sequence[dict], lines: Sequence[SeedRow],
-               seeds: Sequence[int]) -> List[str]:
+               seeds: Sequence[int], first: str = "recipe") -> List[str]:
   """Test error per seed and its mean (the latest run of each line and
   seed), with the mean of the runs' minutes."""
   out = []
@@ -220,12 +220,12 @@ def seed_table(rows: Sequence[dict], lines: Sequence[SeedRow],
     minutes = sum(r["wall_time_s"] for r in runs.values()) / len(runs) / 60
     out.append(dict(label=line.label, epochs=line.epochs, values=values,
                     mean=mean, count=len(known), minutes=minutes))
-  columns = (["recipe", "epochs"] + [f"seed {s}" for s in seeds] +
+  columns = ([first, "epochs"] + [f"seed {s}" for s in seeds] +
              ["mean", "minutes a run"])
   return [_line(columns), _line(["---"] * len(columns))] + [
       _line([r["label"], str(r["epochs"])] + [pct(v) for v in r["values"]] +
             [pct(r["mean"]) + ("" if r["count"] == len(seeds) else
-                               f" ({r['count']} seeds)"),
+                               f" ({r['count']} of {len(seeds)} seeds)"),
              num(r["minutes"])]) for r in out]
 
 
@@ -243,6 +243,20 @@ def _majority(row: dict) -> str:
   if row.get("matched_test_error") is not None:
     text += f" (matched {pct(row['matched_test_error'])})"
   return text
+
+
+# Clustering with the default recipe (budget), named on validation: the
+# paper's naming, the majority digit's and (10 clusters) the matching's.
+_CLUSTER_RUN = r"clustering{}_budget_units1200-1200_naming-validation_8ep"
+CLUSTER_ROWS = tuple(
+    SeedRow(f"{count} clusters, {naming}", 8, _CLUSTER_RUN.format(count),
+            value)
+    for count in (16, 30, 10)
+    for naming, value in (
+        ("paper naming", lambda r: r["test_error"]),
+        ("majority naming", lambda r: r.get("majority_naming_test_error")),
+        ("matched", lambda r: r.get("matched_test_error")))
+    if naming != "matched" or count == 10)
 
 
 def classify_error(row: dict) -> str:
@@ -297,7 +311,12 @@ CLASSIFY = Table(
     sections=[("100 labels by labelled draw", lambda rows: [
         "Test error of each recipe on the same five labelled draws (`--seed "
         "S` draws the labels and seeds the run).", "",
-        *seed_table(rows, DRAW_ROWS, range(5))])])
+        *seed_table(rows, DRAW_ROWS, range(5))]),
+              ("Clustering by run seed", lambda rows: [
+                  "Test error of `--recipe budget` (the default), clusters "
+                  "named on the validation split (the paper's protocol).", "",
+                  *seed_table(rows, CLUSTER_ROWS, range(3), "clusters, "
+                              "naming")])])
 
 # ------------------------------------------------------ unsupervised_mnist
 
