@@ -445,10 +445,12 @@ def config_from_flags(program: Program, flag_values,
            else recipes.noise_std(model.pixel_range))
     model = dataclasses.replace(model, input_noise_std=std if on else 0.0)
   if program.has("units") and _given(fv, "units"):
-    units = _widths(fv.units)
-    model = dataclasses.replace(model, encoder_units=units,
-                                decoder_units=units,
-                                discriminator_units=units)
+    try:
+      units = tuple(int(v) for v in fv.units)
+    except ValueError:
+      raise ConfigError("--units takes whole layer widths, got "
+                        f"{','.join(fv.units)}.") from None
+    model = config_lib.with_widths(model, units)
   if program.has("maae") and fv.maae:
     model = dataclasses.replace(model, num_discriminators=fv.ndisc)
   train = dataclasses.replace(
@@ -457,18 +459,6 @@ def config_from_flags(program: Program, flag_values,
   return dataclasses.replace(config, data=sections["data"],
                              prior=sections["prior"], model=model,
                              train=train).validate()
-
-
-def _widths(values: Sequence[str]) -> Tuple[int, ...]:
-  """--units as a tuple of positive layer widths."""
-  try:
-    units = tuple(int(v) for v in values)
-  except ValueError:
-    units = ()
-  if not units or min(units) < 1:
-    raise ConfigError("--units takes positive whole layer widths, got "
-                      f"{','.join(values)}.")
-  return units
 
 
 def optimizer_overrides(program: Program, flag_values, optimizers):

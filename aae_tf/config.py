@@ -123,6 +123,14 @@ class ModelConfig:
   soft_lambda_init: float = 1.0
 
 
+def with_widths(model: ModelConfig, units: Tuple[int, ...]) -> ModelConfig:
+  """`model` with every MLP (encoder, decoder, discriminators) given the
+  hidden layer widths `units`."""
+  units = tuple(units)
+  return dataclasses.replace(model, encoder_units=units, decoder_units=units,
+                             discriminator_units=units)
+
+
 @dataclasses.dataclass
 class OptimizerConfig:
   """One phase's optimiser and its learning-rate schedule.
@@ -441,7 +449,8 @@ def validate(config: ExperimentConfig) -> None:
   for name in ("encoder_units", "decoder_units", "discriminator_units"):
     units = getattr(model, name)
     _check(len(units) > 0 and all(u > 0 for u in units),
-           f"{name} must be a non-empty list of positive sizes.")
+           f"model.{name} must be a non-empty list of positive sizes, got "
+           f"{units}.")
   _check(train.batch_size > 0, f"train.batch_size must be positive, got "
          f"{train.batch_size}.")
   _check(train.max_epoch > 0, f"train.max_epoch must be positive, got "

@@ -3,7 +3,7 @@ error, the Parzen estimate."""
 
 from __future__ import annotations
 
-from typing import Dict
+from typing import Dict, Optional
 
 import numpy as np
 from scipy import optimize
@@ -113,7 +113,9 @@ def cluster_names(classify_fn, naming: data_lib.Split,
 
 
 def clustering_metrics(classify_fn, splits: data_lib.MnistSplits,
-                       naming_split: str, batch_size: int) -> Dict[str, float]:
+                       naming_split: str, batch_size: int,
+                       names: Optional[Dict[str, np.ndarray]] = None
+                       ) -> Dict[str, float]:
   """A clustering's per-epoch metrics on validation and test.
 
   `cluster_error`: clusters named after the image of `naming_split` most
@@ -129,9 +131,11 @@ def clustering_metrics(classify_fn, splits: data_lib.MnistSplits,
     naming_split: The split whose labels name the clusters ("train" or
       "validation").
     batch_size: Images per prediction batch.
+    names: `cluster_names` of the naming split, if the caller has them.
   """
-  names = cluster_names(classify_fn, getattr(splits, naming_split),
-                        batch_size)
+  if names is None:
+    names = cluster_names(classify_fn, getattr(splits, naming_split),
+                          batch_size)
   out = {}
   for name, split in (("validation", splits.validation),
                       ("test", splits.test)):

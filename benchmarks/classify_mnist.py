@@ -126,15 +126,15 @@ def main(argv):
   if clustering:
     # The paper's naming and, beside it, the majority digit's, on the run's
     # config.train.cluster_naming_split.
-    metrics = evaluation.clustering_metrics(
-        model.classify_fn, splits, config.train.cluster_naming_split, batch)
-    names = evaluation.cluster_names(
-        model.classify_fn,
-        getattr(splits, config.train.cluster_naming_split), batch)["paper"]
+    naming = config.train.cluster_naming_split
+    names = evaluation.cluster_names(model.classify_fn,
+                                     getattr(splits, naming), batch)
+    metrics = evaluation.clustering_metrics(model.classify_fn, splits, naming,
+                                            batch, names)
     error = metrics["test/cluster_error"]
     validation = metrics["validation/cluster_error"]
     exported = common.saved_model_error(saved_model, images,
-                                        splits.test.labels, names)
+                                        splits.test.labels, names["paper"])
   else:
     probs = evaluation.predict_split(model.classify_fn, splits.test, batch)
     error = evaluation.classification_error(probs, splits.test.labels)

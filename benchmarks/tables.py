@@ -247,13 +247,14 @@ def _majority(row: dict) -> str:
 
 # Clustering with the default recipe (budget), named on validation: the
 # paper's naming, the majority digit's and (10 clusters) the matching's.
-_CLUSTER_RUN = r"clustering{}_budget_units1200-1200_naming-validation_8ep"
+_CLUSTER_RUN = (r"clustering{}_budget(_units1200-1200)?(_naming-validation)?"
+                r"(_8ep)?")
 CLUSTER_ROWS = tuple(
     SeedRow(f"{count} clusters, {naming}", 8, _CLUSTER_RUN.format(count),
             value)
     for count in (16, 30, 10)
     for naming, value in (
-        ("paper naming", lambda r: r["test_error"]),
+        ("paper naming", SeedRow.value),
         ("majority naming", lambda r: r.get("majority_naming_test_error")),
         ("matched", lambda r: r.get("matched_test_error")))
     if naming != "matched" or count == 10)

@@ -102,9 +102,10 @@ def test_choices_are_the_library_lists(mnist):
     (["--train_semisupervised", "--num_labeled", "15"],
      "--num_labeled is balanced over the 10 digits"),
     (["--train", "--seed", "-1"], "(--labeled_seed, else --seed) must be"),
-    (["--train", "--units", "1200,x"], "--units takes positive whole layer "
-     "widths, got 1200,x."),
-    (["--train", "--units", "0"], "--units takes positive whole layer "),
+    (["--train", "--units", "1200,x"], "--units takes whole layer widths, "
+     "got 1200,x."),
+    (["--train", "--units", "0"], "--units must be a non-empty list of "
+     "positive sizes, got (0,)."),
 ])
 def test_errors_name_fields_and_the_command_line_flags(mnist, tmp_path,
                                                        args, message):

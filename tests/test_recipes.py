@@ -225,13 +225,12 @@ def test_paper_semisupervised_step_is_finite(tmp_path):
 def test_budget_clustering_narrows_the_networks_and_is_the_default(tmp_path):
   plus = recipes.make_config("clustering", str(tmp_path), "paper_plus")
   budget = recipes.make_config("clustering", str(tmp_path), "budget")
-  units = recipes.BUDGET_MODES["clustering"]["units"]
   assert plus.model.encoder_units == (3000, 3000)
   assert budget.model == dataclasses.replace(
-      plus.model, encoder_units=units, decoder_units=units,
-      discriminator_units=units)
-  assert budget.train.max_epoch == recipes.BUDGET_MODES["clustering"][
-      "max_epoch"]
+      plus.model, encoder_units=(1200, 1200), decoder_units=(1200, 1200),
+      discriminator_units=(1200, 1200))
+  assert budget.train.max_epoch == 8
+  assert budget.train.cluster_naming_split == "validation"
   assert recipes.make_config("clustering", str(tmp_path)) == budget
 
 
