@@ -76,9 +76,10 @@ def test_train_generate_viz(tmp_path, tiny_idx_dir, dist_type, manifolds):
   # Nothing is written to the working directory.
   assert sorted(os.listdir(tmp_path)) == ["mnist", "run"]
 
-  result = run_cli("--generate", "--load", "1", *common, cwd=tmp_path)
-  assert result.returncode == 0, result.stderr
-  assert os.path.getsize(os.path.join(save, "generate_im.png")) > 0
+  if dist_type == "gaussian":
+    result = run_cli("--generate", "--load", "1", *common, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert os.path.getsize(os.path.join(save, "generate_im.png")) > 0
 
   result = run_cli("--viz", "--load", "latest", *common, cwd=tmp_path)
   assert result.returncode == 0, result.stderr
@@ -112,16 +113,7 @@ def test_missing_checkpoint_and_conflicting_flag(tmp_path, tiny_idx_dir):
       "No checkpoint 7", "--load takes an epoch number", "contradicts the run",
       "another configuration"]):
     assert_user_error(result, pattern)
-  # A damaged checkpoint gives a clear error; so do missing files.
-  data_file = glob.glob(os.path.join(save, "checkpoints",
-                                     "ckpt-1.data-*"))[0]
-  with open(data_file, "r+b") as f:
-    f.truncate(100)
-  assert_user_error(run_cli("--generate", "--load", "1", *common),
-                    "cannot be read (")
-  os.remove(os.path.join(save, "checkpoints", "ckpt-1.index"))
-  assert_user_error(run_cli("--generate", "--load", "1", *common),
-                    "is missing ckpt-1.index; checkpoints on disk: none.")
+  # Damaged and missing checkpoint files: tests/test_faults.py.
 
 
 BAD_FLAGS = [

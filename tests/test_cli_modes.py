@@ -8,6 +8,10 @@ import pytest
 
 from test_cli import TINY, run_cli
 
+# The XLA-compiled step is the command line's default and its own tests'
+# (test_cli.py); here every mode's step runs uncompiled, which starts sooner.
+TINY = TINY + ["--noxla"]
+
 
 @pytest.mark.parametrize("train_args,after,outputs", [
     (["--train_supervised"], ["--generate", "--supervise"],
