@@ -233,6 +233,8 @@ MNIST_FLAGS = (
     Flag("hidden_noise", "float", None, "Standard deviation of Gaussian "
          "noise on the encoder's hidden layers (training only).",
          "model.hidden_noise_std"),
+    Flag("encoder_batch_norm", "bool", None, "Batch normalisation before "
+         "every hidden ReLU of the MLP encoder.", "model.encoder_batch_norm"),
     Flag("anneal", "enum", None, "Every rate falls to 0 at the last step of "
          "--maxepoch from --anneal_start of the run on (none: no "
          "annealing).", choices=config_lib.ANNEALS, custom=True),

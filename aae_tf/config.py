@@ -98,6 +98,8 @@ class ModelConfig:
   # Gaussian noise on every hidden layer of the MLP encoder (after its
   # activation), at training time only.
   hidden_noise_std: float = 0.0
+  # Batch normalisation before every hidden ReLU of the MLP encoder.
+  encoder_batch_norm: bool = False
   pixel_range: str = "signed"  # One of PIXEL_RANGES.
   kernel_initializer: str = "he_normal"  # MLP weights; one of INITIALIZERS.
   leaky_relu_slope: float = 0.2  # Discriminator activation (0: ReLU).
@@ -446,6 +448,9 @@ def validate(config: ExperimentConfig) -> None:
   _check(model.hidden_noise_std == 0 or model.architecture == "mlp",
          "model.hidden_noise_std is noise on the MLP encoder's hidden "
          "layers.")
+  _check(not model.encoder_batch_norm or model.architecture == "mlp",
+         "model.encoder_batch_norm is for the MLP encoder (the convolutional "
+         "ones have their own).")
   for name in ("encoder_units", "decoder_units", "discriminator_units"):
     units = getattr(model, name)
     _check(len(units) > 0 and all(u > 0 for u in units),

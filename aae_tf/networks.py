@@ -34,7 +34,8 @@ class MLPEncoder(keras.Model):
   Input noise and input dropout act at training time only, before the first
   layer; `keep_prob` < 1 adds dropout after every hidden layer, and
   `hidden_noise_std` > 0 Gaussian noise on every hidden layer's output
-  (training only, before that dropout).
+  (training only, before that dropout). With `batch_norm` every hidden layer
+  is dense (no bias), batch normalisation, then ReLU (IMSAT's encoder).
 
   With `posterior="gaussian"` it returns a mean (linear) and a standard
   deviation (softplus); with "deterministic" only the mean (the code itself).
@@ -47,8 +48,8 @@ class MLPEncoder(keras.Model):
                input_noise_std: float = 0.0, min_stddev: float = 1e-6,
                num_classes: int = 0, input_keep_prob: float = 1.0,
                kernel_initializer: str = HE_INIT,
-               hidden_noise_std: float = 0.0, name: str = "encoder",
-               **kwargs):
+               hidden_noise_std: float = 0.0, batch_norm: bool = False,
+               name: str = "encoder", **kwargs):
     super().__init__(name=name, **kwargs)
     self.ncode = ncode
     self.units = tuple(units)
@@ -60,15 +61,20 @@ class MLPEncoder(keras.Model):
     self.input_keep_prob = input_keep_prob
     self.kernel_initializer = kernel_initializer
     self.hidden_noise_std = hidden_noise_std
+    self.batch_norm = batch_norm
     self.noise = keras.layers.GaussianNoise(input_noise_std, name="input_noise")
     self.flatten = keras.layers.Flatten(name="flatten")
     self.input_dropout = keras.layers.Dropout(1.0 - input_keep_prob,
                                               name="input_dropout")
     self.hidden = _attach(self, "hidden", [
-        keras.layers.Dense(u, activation="relu",
+        keras.layers.Dense(u, activation=None if batch_norm else "relu",
+                           use_bias=not batch_norm,
                            kernel_initializer=kernel_initializer,
                            name=f"hidden_{i}")
         for i, u in enumerate(self.units)])
+    self.norms = _attach(self, "norm", [
+        keras.layers.BatchNormalization(name=f"norm_{i}")
+        for i in range(len(self.units))] if batch_norm else [])
     self.dropouts = _attach(self, "dropout", [
         keras.layers.Dropout(1.0 - keep_prob, name=f"dropout_{i}")
         for i in range(len(self.units))])
@@ -84,7 +90,10 @@ class MLPEncoder(keras.Model):
                    if num_classes else None)
 
   def trunk_variables(self) -> list:
-    return [v for layer in self.hidden for v in layer.trainable_variables]
+    """The hidden layers' weights (with batch norm, its scales and
+    offsets)."""
+    return [v for layer in self.hidden + self.norms
+            for v in layer.trainable_variables]
 
   def code_variables(self) -> list:
     """The hidden layers and the code head (mean and stddev)."""
@@ -101,6 +110,8 @@ class MLPEncoder(keras.Model):
     h = self.flatten(h)
     for i, (dense, dropout) in enumerate(zip(self.hidden, self.dropouts)):
       h = dense(h)
+      if self.norms:
+        h = tf.nn.relu(self.norms[i](h, training=training))
       if self.hidden_noises:
         h = self.hidden_noises[i](h, training=training)
       h = dropout(h, training=training)
@@ -121,7 +132,8 @@ class MLPEncoder(keras.Model):
             "min_stddev": self.min_stddev, "num_classes": self.num_classes,
             "input_keep_prob": self.input_keep_prob,
             "kernel_initializer": self.kernel_initializer,
-            "hidden_noise_std": self.hidden_noise_std, "name": self.name}
+            "hidden_noise_std": self.hidden_noise_std,
+            "batch_norm": self.batch_norm, "name": self.name}
 
 
 class MLPDecoder(keras.Model):
@@ -453,7 +465,8 @@ def build_autoencoder(model: ModelConfig,
                      num_classes=encoder_classes,
                      input_keep_prob=model.input_keep_prob,
                      kernel_initializer=model.kernel_initializer,
-                     hidden_noise_std=model.hidden_noise_std),
+                     hidden_noise_std=model.hidden_noise_std,
+                     batch_norm=model.encoder_batch_norm),
           MLPDecoder(model.image_shape, model.decoder_units,
                      output_activation=output_activation,
                      kernel_initializer=model.kernel_initializer))

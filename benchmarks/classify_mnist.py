@@ -66,6 +66,7 @@ NAME_PARTS = (
     ("class_balance", "on", lambda v: f"_balance{v:g}", None),
     ("weight_average", "set", lambda v: f"_average{v:g}", None),
     ("hidden_noise", "on", lambda v: f"_hnoise{v:g}", None),
+    ("encoder_batch_norm", "set", lambda v: "_bn" if v else "_nobn", None),
     ("anneal", "set", lambda v: f"_anneal-{v}", None),
     ("anneal_start", "set", lambda v: f"{v:g}", None),
     ("y_batch_statistics", "set",

@@ -575,3 +575,26 @@ def test_consistency_rampup_must_not_be_negative(tmp_path):
     dataclasses.replace(config, train=dataclasses.replace(
         config.train, consistency_weight=1.0,
         consistency_rampup_epochs=-1)).validate()
+
+
+@pytest.mark.parametrize("mode", ["semisupervised", "clustering"])
+def test_phases_train_the_same_networks_with_encoder_batch_norm(tmp_path,
+                                                                mode):
+  config = _config(tmp_path, mode, encoder_batch_norm=True)
+  model = build_model(config)
+  trainer = trainer_lib.Trainer(model, config, steps_per_epoch=5)
+  batch = _batch(model)
+  for phase in trainer.phases:
+    changed = _changed(model, lambda phase=phase: run_phases([phase], batch))
+    assert changed == MODE_PHASES[mode][phase.name], phase.name
+  scale = model.encoder.norm_0.gamma
+  assert any(scale is v for v in model.encoder.class_variables())
+
+
+def test_encoder_batch_norm_is_for_the_mlp_encoder(tmp_path):
+  config = _config(tmp_path, "unsupervised")
+  config = dataclasses.replace(config, model=dataclasses.replace(
+      config.model, architecture="conv", posterior="deterministic",
+      encoder_batch_norm=True))
+  with pytest.raises(ConfigError, match="encoder_batch_norm"):
+    config.validate()

@@ -72,3 +72,26 @@ def test_get_config_round_trip(cls, args):
   model = cls(*args)
   clone = cls.from_config(model.get_config())
   assert clone.get_config() == model.get_config()
+
+
+def test_encoder_batch_norm_normalises_each_hidden_unit_over_the_batch():
+  enc = networks.MLPEncoder(3, units=(8,), posterior="deterministic",
+                            batch_norm=True)
+  x = tf.random.normal([16, 28, 28, 1])
+  out = enc(x, training=True)["mean"].numpy()
+  assert enc.hidden_0.bias is None  # The norm's offset replaces it.
+  h = enc.hidden_0(tf.reshape(x, [16, -1])).numpy()
+  eps = enc.norm_0.epsilon
+  normalised = (h - h.mean(0)) / np.sqrt(h.var(0) + eps)
+  np.testing.assert_allclose(out, enc.code(np.maximum(normalised, 0)).numpy(),
+                             rtol=1e-4, atol=1e-4)
+  # Its scale and offset train with the hidden layers; its moving
+  # statistics are not trained and only move at training time.
+  assert {v.name for v in enc.norm_0.trainable_variables} <= {
+      v.name for v in enc.trunk_variables()}
+  assert len(enc.trunk_variables()) == 3  # Kernel, scale, offset.
+  moving = enc.norm_0.moving_mean.numpy().copy()
+  enc(x, training=False)
+  np.testing.assert_array_equal(moving, enc.norm_0.moving_mean.numpy())
+  enc(x, training=True)
+  assert not np.allclose(moving, enc.norm_0.moving_mean.numpy())
