@@ -484,7 +484,10 @@ class CategoricalAAE(AdversarialAutoencoder):
       images = data_lib.signed_to_unit(images)
     epsilon = (batch["vat_radius"][:, None, None, None]
                if cfg.vat_radius_scale > 0 else cfg.vat_epsilon)
-    logits_fn = lambda x: self.encoder(x, training=False)["logits"]
+    # No noise or dropout; batch norm (if any) on the batch's statistics,
+    # as in the other training phases.
+    logits_fn = lambda x: self.encoder(x, training=False,
+                                       batch_statistics=True)["logits"]
     loss = losses.virtual_adversarial_loss(
         logits_fn, images, self.rng.normal(tf.shape(images)),
         epsilon, cfg.vat_xi, cfg.vat_power_iterations)

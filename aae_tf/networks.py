@@ -103,7 +103,13 @@ class MLPEncoder(keras.Model):
     """The hidden layers and the class head."""
     return self.trunk_variables() + list(self.logits.trainable_variables)
 
-  def call(self, images, training=False) -> Dict[str, tf.Tensor]:
+  def call(self, images, training=False,
+           batch_statistics: Optional[bool] = None) -> Dict[str, tf.Tensor]:
+    """`batch_statistics` (None: `training`) says whether batch norm uses
+    the batch's statistics (and updates its moving ones) or the moving
+    ones; the virtual adversarial passes use the batch's without noise."""
+    if batch_statistics is None:
+      batch_statistics = training
     h = self.noise(images, training=training) if self.input_noise_std else images
     if self.input_keep_prob < 1.0:
       h = self.input_dropout(h, training=training)
@@ -111,7 +117,7 @@ class MLPEncoder(keras.Model):
     for i, (dense, dropout) in enumerate(zip(self.hidden, self.dropouts)):
       h = dense(h)
       if self.norms:
-        h = tf.nn.relu(self.norms[i](h, training=training))
+        h = tf.nn.relu(self.norms[i](h, training=batch_statistics))
       if self.hidden_noises:
         h = self.hidden_noises[i](h, training=training)
       h = dropout(h, training=training)

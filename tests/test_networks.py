@@ -95,3 +95,17 @@ def test_encoder_batch_norm_normalises_each_hidden_unit_over_the_batch():
   np.testing.assert_array_equal(moving, enc.norm_0.moving_mean.numpy())
   enc(x, training=True)
   assert not np.allclose(moving, enc.norm_0.moving_mean.numpy())
+
+
+def test_encoder_batch_statistics_without_noise():
+  """The virtual adversarial passes: the batch's statistics, no noise."""
+  enc = networks.MLPEncoder(3, units=(8,), posterior="deterministic",
+                            batch_norm=True, input_noise_std=1.0)
+  x = tf.random.normal([16, 28, 28, 1])
+  a = enc(x, training=False, batch_statistics=True)["mean"].numpy()
+  b = enc(x, training=False, batch_statistics=True)["mean"].numpy()
+  # The moving statistics moved between the two calls; the outputs, which
+  # use the batch's, did not (nor did noise act).
+  np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+  moving = enc(x, training=False)["mean"].numpy()
+  assert not np.allclose(a, moving, atol=1e-3)
