@@ -235,6 +235,9 @@ DRAW_ROWS = (
     SeedRow("paper_plus", 50,
             r"semisupervised100_(paper_plus|paper_vat0.1_eps1_balance10)"),
     SeedRow("budget (the default)", 20, r"semisupervised100_budget(_20ep)?"),
+    SeedRow("budget, --maxepoch 50", 50, r"semisupervised100_budget_50ep"),
+    SeedRow("budget, --encoder_batch_norm", 20,
+            r"semisupervised100_budget_bn(_20ep)?"),
 )
 
 
@@ -249,10 +252,14 @@ def _majority(row: dict) -> str:
 # paper's naming, the majority digit's and (10 clusters) the matching's.
 _CLUSTER_RUN = (r"clustering{}_budget(_units1200-1200)?(_naming-validation)?"
                 r"(_8ep)?")
+# The budget recipe's runs, and its variants': (label, tag pattern).
+_CLUSTER_VARIANTS = (("", _CLUSTER_RUN),
+                     (" with --encoder_batch_norm", r"clustering{}_budget_bn"))
 CLUSTER_ROWS = tuple(
-    SeedRow(f"{count} clusters, {naming}", 8, _CLUSTER_RUN.format(count),
+    SeedRow(f"{count} clusters{variant}, {naming}", 8, run.format(count),
             value)
     for count in (16, 30, 10)
+    for variant, run in _CLUSTER_VARIANTS
     for naming, value in (
         ("paper naming", SeedRow.value),
         ("majority naming", lambda r: r.get("majority_naming_test_error")),
