@@ -305,8 +305,8 @@ CLASSIFY = Table(
           ("validation", lambda r: pct(r["validation_error"])),
           ("epochs", lambda r: str(r["epochs"])),
           ("runs", lambda r: str(r["_group_size"]))],
-    runs=[("run", lambda r: f"`{r['model']}`"),
-          ("epochs", lambda r: str(r["epochs"])),
+    # A run's name (its folder and JSON "model") follows from its flags.
+    runs=[("epochs", lambda r: str(r["epochs"])),
           ("test error", classify_error),
           ("validation", lambda r: pct(r["validation_error"])),
           ("naming", lambda r: r.get("naming_split", "train")
