@@ -254,7 +254,8 @@ _CLUSTER_RUN = (r"clustering{}_budget(_units1200-1200)?(_naming-validation)?"
                 r"(_8ep)?")
 # The budget recipe's runs, and its variants': (label, tag pattern).
 _CLUSTER_VARIANTS = (("", _CLUSTER_RUN),
-                     (" with --encoder_batch_norm", r"clustering{}_budget_bn"))
+                     (" with --encoder_batch_norm", r"clustering{}_budget_bn"),
+                     (" with --vat 1", r"clustering{}_budget_vat1"))
 CLUSTER_ROWS = tuple(
     SeedRow(f"{count} clusters{variant}, {naming}", 8, run.format(count),
             value)
