@@ -236,8 +236,6 @@ DRAW_ROWS = (
             r"semisupervised100_(paper_plus|paper_vat0.1_eps1_balance10)"),
     SeedRow("budget (the default)", 20, r"semisupervised100_budget(_20ep)?"),
     SeedRow("budget, --maxepoch 50", 50, r"semisupervised100_budget_50ep"),
-    SeedRow("budget, --encoder_batch_norm", 20,
-            r"semisupervised100_budget_bn(_20ep)?"),
 )
 
 
