@@ -119,15 +119,49 @@ PAPER_ERROR = {"semisupervised100": 0.019, "semisupervised1000": 0.016,
                "clustering30": 0.041}
 _TASKS = {"semisupervised100": "100 labels", "semisupervised1000": "1000 labels",
           "semisupervisedAll": "all labels", "clustering16": "16 clusters",
-          "clustering30": "30 clusters",
+          "clustering30": "30 clusters", "clustering10": "10 clusters",
           "dimreduction1000": "dim. reduction, 1000 labels"}
 _BEYOND = ("paper_plus", "_vat", "_balance", "_consistency")
 # Rows written before --recipe existed: they ran what is now --recipe seed,
 # with the flags of their time.
 _FIRST_RECIPE_ROW = "semisupervised100_paper"
-# Rows `clustering16_paper_plus*` without `_balance` written before
-# paper_plus took its class-balance weight by cluster count ran with 10.
-_CLUSTER_BALANCE_ROWS = 80
+
+
+@dataclasses.dataclass(frozen=True)
+class ChangedDefault:
+  """A recipe default that changed after some runs were recorded: the rows
+  before JSON index `before` whose tag matches `tag` and whose command does
+  not pass `words[0]` ran with `words`, the default of their time. Today's
+  command for them passes `words`, and their tag gains `part` after the
+  recipe, so they sit with the runs that pass it today."""
+  before: int
+  tag: str
+  words: Tuple[str, ...]
+  part: str
+
+  def applies(self, row: dict, index: int) -> bool:
+    return (index < self.before and re.match(self.tag, row["model"]) and
+            self.words[0] not in flags(row["command"]))
+
+
+CHANGED_DEFAULTS = (
+    # paper_plus clustering before its class-balance weight went by cluster
+    # count.
+    ChangedDefault(80, r"clustering16_paper_plus", ("--class_balance", "10"),
+                   "_balance10"),
+    # budget clustering before its VAT weight became 1.
+    ChangedDefault(113, r"clustering\d+_budget", ("--vat", "0.1"), "_vat0.1"),
+)
+
+
+def todays_tag(row: dict, index: int) -> str:
+  """The row's tag as a run with today's defaults and its flags is named."""
+  tag = row["model"]
+  for change in CHANGED_DEFAULTS:
+    if change.applies(row, index):
+      recipe = re.match(change.tag, tag).end()
+      tag = tag[:recipe] + change.part + tag[recipe:]
+  return tag
 
 
 def classify_family(row: dict) -> str:
@@ -154,7 +188,12 @@ def classify_group(row: dict) -> str:
 
 
 def classify_command(row: dict, index: int) -> str:
-  """Today's command for the run: the flags of old rows translated."""
+  """Today's command for the run."""
+  return reproduce(row, classify_flags(row, index))
+
+
+def classify_flags(row: dict, index: int) -> List[str]:
+  """The run's flags for today's command line: old rows' translated."""
   words = flags(row["command"])
   if "--mode" in words:  # The default mode.
     i = words.index("--mode")
@@ -175,11 +214,10 @@ def classify_command(row: dict, index: int) -> str:
   if "--recipe" not in words:
     at = words.index("--mode") + 2 if "--mode" in words else 0
     words[at:at] = ["--recipe", "seed"]
-  tag = row["model"]
-  if (tag.startswith("clustering16_paper_plus") and "_balance" not in tag
-      and index < _CLUSTER_BALANCE_ROWS):
-    words += ["--class_balance", "10"]
-  return reproduce(row, words)
+  for change in CHANGED_DEFAULTS:
+    if change.applies(row, index):
+      words += change.words
+  return words
 
 
 def run_seed(row: dict) -> Optional[int]:
@@ -248,12 +286,12 @@ def _majority(row: dict) -> str:
 
 # Clustering with the default recipe (budget), named on validation: the
 # paper's naming, the majority digit's and (10 clusters) the matching's.
-_CLUSTER_RUN = (r"clustering{}_budget(_units1200-1200)?(_naming-validation)?"
-                r"(_8ep)?")
 # The budget recipe's runs, and its variants': (label, tag pattern).
-_CLUSTER_VARIANTS = (("", _CLUSTER_RUN),
-                     (" with --encoder_batch_norm", r"clustering{}_budget_bn"),
-                     (" with --vat 1", r"clustering{}_budget_vat1"))
+_CLUSTER_VARIANTS = (
+    ("", r"clustering{}_budget(_vat1)?"),
+    (" with --vat 0.1", r"clustering{}_budget_vat0.1(_units1200-1200)?"
+     r"(_naming-validation)?(_8ep)?"),
+    (" with --vat 0.1 --encoder_batch_norm", r"clustering{}_budget_vat0.1_bn"))
 CLUSTER_ROWS = tuple(
     SeedRow(f"{count} clusters{variant}, {naming}", 8, run.format(count),
             value)
@@ -313,7 +351,8 @@ CLASSIFY = Table(
           ("majority naming", _majority),
           ("minutes", lambda r: num(r["wall_time_s"] / 60)),
           ("cores", cores),
-          ("flags", lambda r: short_flags(r, ("--maxepoch",)))],
+          ("flags", lambda r: "`{}`".format(" ".join(flags(" ".join(
+              classify_flags(r, r["_index"])), ("--maxepoch",)))))],
     command=None,
     sections=[("100 labels by labelled draw", lambda rows: [
         "Test error of each recipe on the same five labelled draws (`--seed "
@@ -679,7 +718,9 @@ def markdown(table: Table, rows: Sequence[dict], text: str = "") -> str:
   if table.name == "classify_mnist":
     first = next((r["_index"] for r in rows
                   if r["model"].startswith(_FIRST_RECIPE_ROW)), len(rows))
-    rows = [dict(r, _first_recipe_row=first) for r in rows]
+    # Grouped under today's names, their recorded tags kept in the JSON.
+    rows = [dict(r, _first_recipe_row=first, model=todays_tag(r, r["_index"]))
+            for r in rows]
     command = lambda r: classify_command(r, r["_index"])
     # The run table starts with the recipes; the JSON keeps the rest.
     listed = rows[first:]

@@ -80,3 +80,25 @@ def test_appended_rows_rewrite_the_table_and_keep_its_reading(
   assert text.count("| semisupervised | ") == 2  # One row per run.
   assert ("`python benchmarks/diagnostics/epoch_cost.py --steps 5`" in text)
   assert "| 1 of 2 |" in text
+
+
+def test_rows_from_before_a_default_changed_keep_their_setting(common):
+  """A budget clustering run recorded before its VAT weight became 1 is
+  reproduced with the 0.1 it ran with and grouped as a --vat 0.1 run; a run
+  recorded after the change, with the same flags, is today's default."""
+  del common  # Puts benchmarks/ on the path.
+  import tables  # pylint: disable=g-import-not-at-top
+  change = next(c for c in tables.CHANGED_DEFAULTS if c.words[0] == "--vat")
+  row = {"model": "clustering16_budget_seed1",
+         "command": "taskset -c 0 python benchmarks/classify_mnist.py --mode "
+                    "clustering --recipe budget --ncluster 16 --seed 1 "
+                    "--data_dir /d --out_dir /o", "_first_recipe_row": 0}
+  old, new = change.before - 1, change.before
+  assert tables.classify_flags(row, old)[-2:] == ["--vat", "0.1"]
+  assert tables.todays_tag(row, old) == "clustering16_budget_vat0.1_seed1"
+  assert "--vat" not in tables.classify_flags(row, new)
+  assert tables.todays_tag(row, new) == row["model"]
+  passed = dict(row, model="clustering16_budget_vat1_seed1",
+                command=row["command"] + " --vat 1")
+  assert tables.todays_tag(passed, old) == passed["model"]
+  assert tables.classify_flags(passed, old).count("--vat") == 1

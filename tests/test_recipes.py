@@ -231,6 +231,8 @@ def test_budget_clustering_narrows_the_networks_and_is_the_default(tmp_path):
       discriminator_units=(1200, 1200))
   assert budget.train.max_epoch == 8
   assert budget.train.cluster_naming_split == "validation"
+  assert budget.train.vat_weight == 1.0 and plus.train.vat_weight == 0.1
+  assert budget.train.vat_epsilon == plus.train.vat_epsilon
   assert recipes.make_config("clustering", str(tmp_path)) == budget
 
 
