@@ -151,6 +151,9 @@ CHANGED_DEFAULTS = (
                    "_balance10"),
     # budget clustering before its VAT weight became 1.
     ChangedDefault(113, r"clustering\d+_budget", ("--vat", "0.1"), "_vat0.1"),
+    # budget semi-supervised before its VAT weight became 0.3.
+    ChangedDefault(117, r"semisupervised\w+?_budget", ("--vat", "0.1"),
+                   "_vat0.1"),
 )
 
 
@@ -272,8 +275,11 @@ DRAW_ROWS = (
     SeedRow("paper", 50, r"semisupervised100_paper"),
     SeedRow("paper_plus", 50,
             r"semisupervised100_(paper_plus|paper_vat0.1_eps1_balance10)"),
-    SeedRow("budget (the default)", 20, r"semisupervised100_budget(_20ep)?"),
-    SeedRow("budget, --maxepoch 50", 50, r"semisupervised100_budget_50ep"),
+    SeedRow("budget (the default)", 20,
+            r"semisupervised100_budget(_vat0.3)?(_20ep)?"),
+    SeedRow("budget --vat 0.1", 20, r"semisupervised100_budget_vat0.1(_20ep)?"),
+    SeedRow("budget --vat 0.1, --maxepoch 50", 50,
+            r"semisupervised100_budget_vat0.1_50ep"),
 )
 
 
@@ -286,17 +292,19 @@ def _majority(row: dict) -> str:
 
 # Clustering with the default recipe (budget), named on validation: the
 # paper's naming, the majority digit's and (10 clusters) the matching's.
-# The budget recipe's runs, and its variants': (label, tag pattern).
+# The budget recipe's runs, and its variants': (label, epochs, tag pattern).
 _CLUSTER_VARIANTS = (
-    ("", r"clustering{}_budget(_vat1)?"),
-    (" with --vat 0.1", r"clustering{}_budget_vat0.1(_units1200-1200)?"
+    ("", 8, r"clustering{}_budget(_vat1)?"),
+    (", --maxepoch 16", 16, r"clustering{}_budget(_vat1)?_16ep"),
+    (" with --vat 0.1", 8, r"clustering{}_budget_vat0.1(_units1200-1200)?"
      r"(_naming-validation)?(_8ep)?"),
-    (" with --vat 0.1 --encoder_batch_norm", r"clustering{}_budget_vat0.1_bn"))
+    (" with --vat 0.1 --encoder_batch_norm", 8,
+     r"clustering{}_budget_vat0.1_bn"))
 CLUSTER_ROWS = tuple(
-    SeedRow(f"{count} clusters{variant}, {naming}", 8, run.format(count),
+    SeedRow(f"{count} clusters{variant}, {naming}", epochs, run.format(count),
             value)
     for count in (16, 30, 10)
-    for variant, run in _CLUSTER_VARIANTS
+    for variant, epochs, run in _CLUSTER_VARIANTS
     for naming, value in (
         ("paper naming", SeedRow.value),
         ("majority naming", lambda r: r.get("majority_naming_test_error")),

@@ -32,12 +32,13 @@ FLAGS = flags.FLAGS
 TIMED_EPOCHS = 3  # The second one is timed.
 NUM_LABELED = 100
 # The 100-label rows of results/classify_mnist.json that ran each recipe's
-# own settings (any draw or run seed); paper_plus's first rows spelled it out
-# flag by flag, and budget rows name a --maxepoch other than the recipe's.
+# own settings (any draw or run seed), by their names under today's defaults
+# (tables.todays_tag); paper_plus's first rows spelled it out flag by flag,
+# budget rows may pass its VAT weight or a --maxepoch of their own.
 RUNS = {"paper": r"semisupervised100_paper",
         "paper_plus": r"semisupervised100_(paper_plus|paper_vat0\.1_eps1_"
                       r"balance10)",
-        "budget": r"semisupervised100_budget(_\d+ep)?"}
+        "budget": r"semisupervised100_budget(_vat0\.3)?(_\d+ep)?"}
 SEEDS = r"(_seed\d+)?(_labels\d+)?"
 
 
@@ -65,9 +66,10 @@ def epochs_to_reach(recipe: str, rows: list, thresholds) -> dict:
   pattern = re.compile(RUNS[recipe] + "(?P<seeds>" + SEEDS + ")$")
   # One curve per draw and run seed: the longest (a run carried on later
   # has a row per length).
+  import tables  # pylint: disable=g-import-not-at-top
   by_seeds = {}
-  for row in rows:
-    match = pattern.match(row["model"])
+  for index, row in enumerate(rows):
+    match = pattern.match(tables.todays_tag(row, index))
     if match and row.get("curve"):
       curve = [p["value"] for p in row["curve"]]
       key = match.group("seeds")

@@ -237,8 +237,9 @@ def test_budget_clustering_narrows_the_networks_and_is_the_default(tmp_path):
 
 
 def test_budget_is_paper_plus_with_a_schedule_that_ends_with_the_run(tmp_path):
-  """The budget recipe: paper_plus's model and phases, no decay epochs, every
-  rate annealed over the end of the run, a weight average for evaluation."""
+  """The budget recipe: paper_plus's model and phases with a larger VAT
+  weight, no decay epochs, every rate annealed over the end of the run, a
+  weight average for evaluation."""
   plus = recipes.make_config("semisupervised", str(tmp_path), "paper_plus",
                              num_labeled=100)
   budget = recipes.make_config("semisupervised", str(tmp_path), "budget",
@@ -253,7 +254,8 @@ def test_budget_is_paper_plus_with_a_schedule_that_ends_with_the_run(tmp_path):
         plus.train.optimizers[key], decay_epochs=(),
         anneal=recipes.BUDGET["anneal"],
         anneal_start=recipes.BUDGET["anneal_start"]), key
+  assert budget.train.vat_weight == 0.3 and plus.train.vat_weight == 0.1
   assert dataclasses.replace(
       budget.train, optimizers=plus.train.optimizers,
       max_epoch=plus.train.max_epoch, weight_average_decay=0.0,
-      recipe="paper_plus") == plus.train
+      vat_weight=plus.train.vat_weight, recipe="paper_plus") == plus.train
