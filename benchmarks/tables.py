@@ -309,7 +309,9 @@ CLUSTER_ROWS = tuple(
         ("paper naming", SeedRow.value),
         ("majority naming", lambda r: r.get("majority_naming_test_error")),
         ("matched", lambda r: r.get("matched_test_error")))
-    if naming != "matched" or count == 10)
+    # The variants' other namings are in the run table.
+    if naming == "paper naming" or (not variant and (
+        naming != "matched" or count == 10)))
 
 
 def classify_error(row: dict) -> str:
