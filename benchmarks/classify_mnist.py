@@ -148,7 +148,7 @@ def main(argv):
          "wall_time_s": round(wall),
          "validation_error": validation, "test_error": error,
          "saved_model_test_error": exported, "hardware": common.hardware(),
-         "command": common.command_line()}
+         "command": common.command_line(), "validation_curve": curve}
   if clustering:
     row["majority_naming_test_error"] = metrics[
         "test/majority_cluster_error"]

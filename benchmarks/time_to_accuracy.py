@@ -40,6 +40,8 @@ RUNS = {"paper": r"semisupervised100_paper",
                       r"balance10)",
         "budget": r"semisupervised100_budget(_vat0\.3)?(_\d+ep)?"}
 SEEDS = r"(_seed\d+)?(_labels\d+)?"
+# The JSON field of each split's per-epoch error.
+_CURVES = {"validation": "validation_curve", "test": "curve"}
 
 
 def seconds_per_epoch(recipe: str, splits) -> float:
@@ -60,9 +62,11 @@ def seconds_per_epoch(recipe: str, splits) -> float:
   return ends[1] - ends[0]
 
 
-def epochs_to_reach(recipe: str, rows: list, thresholds) -> dict:
+def epochs_to_reach(recipe: str, rows: list, thresholds,
+                    split: str = "validation") -> dict:
   """Per threshold: the median epoch at which the recipe's runs first had
-  that validation error, and how many of them reached it."""
+  that error on `split` ("validation", or "test" for rows recorded before
+  the validation curve was kept), and how many of them reached it."""
   pattern = re.compile(RUNS[recipe] + "(?P<seeds>" + SEEDS + ")$")
   # One curve per draw and run seed: the longest (a run carried on later
   # has a row per length).
@@ -70,8 +74,9 @@ def epochs_to_reach(recipe: str, rows: list, thresholds) -> dict:
   by_seeds = {}
   for index, row in enumerate(rows):
     match = pattern.match(tables.todays_tag(row, index))
-    if match and row.get("curve"):
-      curve = [p["value"] for p in row["curve"]]
+    points = row.get(_CURVES[split])
+    if match and points:
+      curve = [p["value"] for p in points]
       key = match.group("seeds")
       if len(curve) > len(by_seeds.get(key, [])):
         by_seeds[key] = curve
@@ -99,12 +104,16 @@ def main(argv):
   rows = []
   for recipe in FLAGS.recipes:
     seconds = seconds_per_epoch(recipe, splits)
+    split = "validation"
     reach = epochs_to_reach(recipe, runs, thresholds)
+    if not any(v["runs"] for v in reach.values()):
+      split = "test"  # Older rows kept only their test curve.
+      reach = epochs_to_reach(recipe, runs, thresholds, split)
     minutes = {k: (None if v["median_epoch"] is None else
                    round(v["median_epoch"] * seconds / 60.0, 1))
                for k, v in reach.items()}
     rows.append({"recipe": recipe, "seconds_per_epoch": round(seconds, 1),
-                 "epochs_to": reach, "minutes_to": minutes,
+                 "epochs_to": reach, "minutes_to": minutes, "split": split,
                  "hardware": common.hardware(),
                  "command": common.command_line()})
   common.append_results("time_to_accuracy", rows)

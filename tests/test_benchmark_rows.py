@@ -102,3 +102,27 @@ def test_rows_from_before_a_default_changed_keep_their_setting(common):
                 command=row["command"] + " --vat 1")
   assert tables.todays_tag(passed, old) == passed["model"]
   assert tables.classify_flags(passed, old).count("--vat") == 1
+
+
+def test_time_to_accuracy_counts_epochs_on_the_validation_curve(common):
+  """The median epoch at which a recipe's runs first reach each threshold,
+  on their validation curves; the test curve only for rows without one."""
+  del common  # Puts benchmarks/ on the path.
+  tta = load_script(os.path.join("benchmarks", "time_to_accuracy.py"),
+                    "benchmarks_time_to_accuracy")
+  points = lambda values: [{"value": v} for v in values]
+  command = "python benchmarks/classify_mnist.py --recipe paper"
+  rows = [dict(model=f"semisupervised100_paper{suffix}", command=command,
+               curve=points(test), validation_curve=points(validation))
+          for suffix, test, validation in (
+              ("", [0.06, 0.04, 0.02], [0.05, 0.03, 0.03]),
+              ("_seed1", [0.06, 0.06, 0.06], [0.06, 0.04, 0.02]),
+              ("_seed2", [0.04, 0.02, 0.02], [0.06, 0.06, 0.06]))]
+  reach = tta.epochs_to_reach("paper", rows, (0.05, 0.03, 0.02))
+  assert reach["0.05"] == {"median_epoch": 2, "runs": 3, "reached": 2}
+  assert reach["0.03"] == {"median_epoch": 3, "runs": 3, "reached": 2}
+  assert reach["0.02"] == {"median_epoch": None, "runs": 3, "reached": 1}
+  test = tta.epochs_to_reach("paper", rows, (0.05,), "test")
+  assert test["0.05"] == {"median_epoch": 2, "runs": 3, "reached": 2}
+  untracked = [dict(r, validation_curve=None) for r in rows]
+  assert tta.epochs_to_reach("paper", untracked, (0.05,))["0.05"]["runs"] == 0
