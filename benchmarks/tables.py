@@ -79,7 +79,12 @@ def flags(command: str, drop=()) -> List[str]:
   """The command's flags without the interpreter, the script, the CPU pin,
   local paths and --resume (a resumed run ends where one uninterrupted run
   does)."""
-  words = _BOILERPLATE.sub("", command).split()
+  return without_flags(_BOILERPLATE.sub("", command).split(), drop)
+
+
+def without_flags(words: Sequence[str], drop=()) -> List[str]:
+  """`words` without local paths, --resume and the flags in `drop` (with
+  their values)."""
   out, skip = [], False
   for word in words:
     if skip:
@@ -361,8 +366,8 @@ CLASSIFY = Table(
           ("majority naming", _majority),
           ("minutes", lambda r: num(r["wall_time_s"] / 60)),
           ("cores", cores),
-          ("flags", lambda r: "`{}`".format(" ".join(flags(" ".join(
-              classify_flags(r, r["_index"])), ("--maxepoch",)))))],
+          ("flags", lambda r: "`{}`".format(" ".join(without_flags(
+              classify_flags(r, r["_index"]), ("--maxepoch",)))))],
     command=None,
     sections=[("100 labels by labelled draw", lambda rows: [
         "Test error of each recipe on the same five labelled draws (`--seed "
