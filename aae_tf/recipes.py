@@ -5,7 +5,8 @@ Python users start from, so the same mode gets the same model either way:
 
 - "seed": the TF1 seed's Adam settings (beta1 0.5, [-1, 1] pixels, tanh
   decoder, Gaussian posterior, adversarial weights 6), with the per-mode
-  changes our measurements kept (results/classify_mnist.md).
+  changes our measurements kept (results/classify_mnist.md,
+  results/cluster_mnist.md).
 - "paper": the appendix of Makhzani et al. as far as it can be reconstructed
   (README, "Recipes"): SGD with momentum per phase,
   deterministic q(z|x), [0, 1] pixels with a sigmoid decoder and half the
@@ -202,7 +203,7 @@ def _seed(mode: str, num_labeled: Optional[int]):
     model = dataclasses.replace(model, keep_prob=0.5)
   if mode == "clustering":
     # The y discriminator sees its batch's cluster usage, which kept all
-    # clusters in use (results/classify_mnist.md).
+    # clusters in use (results/cluster_mnist.md).
     model = dataclasses.replace(model, y_batch_statistics=True)
   return model, TrainConfig(optimizers=optimizers)
 

@@ -34,6 +34,9 @@ class Table:
   score: lower is better (the best row of its group); None: the latest row.
   best: the best table's columns; a "command" column is added at the end.
   runs: the run table's columns, one line per JSON row.
+  source: the JSON it is written from, results/<source>.json (default: its
+    own name); several pages can share one.
+  select: which of the JSON's rows this page shows (default: all).
   """
   name: str
   title: str
@@ -47,6 +50,12 @@ class Table:
   order: Optional[Callable[[dict], tuple]] = None  # Of the best table.
   # Further tables after the best one: (title, rows -> markdown lines).
   sections: Sequence[Tuple[str, Callable[[Sequence[dict]], List[str]]]] = ()
+  source: Optional[str] = None
+  select: Optional[Callable[[dict], bool]] = None
+
+  @property
+  def json_name(self) -> str:
+    return self.source or self.name
 
 
 # ---------------------------------------------------------------- helpers
@@ -327,57 +336,82 @@ def classify_error(row: dict) -> str:
   return text
 
 
+def is_clustering(row: dict) -> bool:
+  return row["model"].startswith("clustering")
+
+
+_CLASSIFY_ABOUT = (
+    "`benchmarks/classify_mnist.py` trains with the command line's flags and "
+    "reports the test error twice: from the trained model and, in a process "
+    "that never imports `aae_tf`, from the exported SavedModel. Settings are "
+    "chosen on the validation split (the last 10,000 training images), so "
+    "the best row of each question is the one with the lowest validation "
+    "error; the test error is only reported. Recipes: `seed` (Adam, the TF1 "
+    "seed's), `paper` (the paper's appendix, SGD), beyond the paper "
+    "(`paper_plus`, `--vat`, `--class_balance`, `--consistency`; off by "
+    "default), `budget` (`paper_plus` with rates annealed to the end of "
+    "`--maxepoch` and averaged weights). `classify_mnist.json` keeps every "
+    "row's per-epoch test curve (and the recent rows' validation curve); "
+    "this page and {other} are both written from it.")
+_CLASSIFY_BEST = [
+    ("question", classify_group),
+    ("paper", lambda r: pct(PAPER_ERROR.get(r["model"].split("_")[0]))),
+    ("test error", classify_error),
+    ("validation", lambda r: pct(r["validation_error"])),
+    ("epochs", lambda r: str(r["epochs"])),
+    ("runs", lambda r: str(r["_group_size"]))]
+# A run's name (its folder and JSON "model") follows from its flags.
+_CLASSIFY_RUNS = [
+    ("epochs", lambda r: str(r["epochs"])),
+    ("test error", classify_error),
+    ("validation", lambda r: pct(r["validation_error"])),
+    ("minutes", lambda r: num(r["wall_time_s"] / 60)),
+    ("cores", cores),
+    ("flags", lambda r: "`{}`".format(" ".join(without_flags(
+        classify_flags(r, r["_index"]), ("--maxepoch",)))))]
+_NAMING_COLUMNS = [
+    ("naming", lambda r: r.get("naming_split", "train")
+     if "majority_naming_test_error" in r else ""),
+    ("majority naming", _majority)]
+
 CLASSIFY = Table(
     name="classify_mnist",
-    title="Semi-supervised classification and clustering on MNIST",
-    about=(
-        "`benchmarks/classify_mnist.py` trains with the command line's flags "
-        "and reports the test error twice: from the trained model and, in a "
-        "process that never imports `aae_tf`, from the exported SavedModel. "
-        "Clusters are named after the image of the naming split each is "
-        "most sure of (the paper's rule, on its validation split; rows "
-        "without a naming split named on training images); majority naming "
-        "(each cluster's commonest digit) is a diagnostic, and with 10 "
-        "clusters the best one-to-one matching (IMSAT's) is given beside it. "
-        "Settings are chosen on the validation split (the "
-        "last 10,000 training images), so the best row of each question is "
-        "the one with the lowest validation error; the test error is only "
-        "reported. Recipes: `seed` (Adam, the TF1 seed's), `paper` (the "
-        "paper's appendix, SGD), beyond the paper (`paper_plus`, `--vat`, "
-        "`--class_balance`, `--consistency`; off by default), `budget` "
-        "(`paper_plus` with rates annealed to the end of `--maxepoch` and "
-        "averaged weights). Every row's "
-        "per-epoch test curve is in `classify_mnist.json`."),
+    title="Semi-supervised classification on MNIST",
+    about=_CLASSIFY_ABOUT.format(
+        other="[cluster_mnist.md](cluster_mnist.md) (clustering)"),
     group=classify_group,
     score=lambda row: row["validation_error"],
     order=classify_order,
-    best=[("question", classify_group),
-          ("paper", lambda r: pct(PAPER_ERROR.get(r["model"].split("_")[0]))),
-          ("test error", classify_error),
-          ("validation", lambda r: pct(r["validation_error"])),
-          ("epochs", lambda r: str(r["epochs"])),
-          ("runs", lambda r: str(r["_group_size"]))],
-    # A run's name (its folder and JSON "model") follows from its flags.
-    runs=[("epochs", lambda r: str(r["epochs"])),
-          ("test error", classify_error),
-          ("validation", lambda r: pct(r["validation_error"])),
-          ("naming", lambda r: r.get("naming_split", "train")
-           if "majority_naming_test_error" in r else ""),
-          ("majority naming", _majority),
-          ("minutes", lambda r: num(r["wall_time_s"] / 60)),
-          ("cores", cores),
-          ("flags", lambda r: "`{}`".format(" ".join(without_flags(
-              classify_flags(r, r["_index"]), ("--maxepoch",)))))],
-    command=None,
+    best=_CLASSIFY_BEST,
+    runs=_CLASSIFY_RUNS,
     sections=[("100 labels by labelled draw", lambda rows: [
         "Test error of each recipe on the same five labelled draws (`--seed "
         "S` draws the labels and seeds the run).", "",
-        *seed_table(rows, DRAW_ROWS, range(5))]),
-              ("Clustering by run seed", lambda rows: [
-                  "Test error of `--recipe budget` (the default), clusters "
-                  "named on the validation split (the paper's protocol).", "",
-                  *seed_table(rows, CLUSTER_ROWS, range(3), "clusters, "
-                              "naming")])])
+        *seed_table(rows, DRAW_ROWS, range(5))])],
+    select=lambda row: not is_clustering(row))
+
+CLUSTER = Table(
+    name="cluster_mnist",
+    title="Unsupervised clustering on MNIST",
+    about=(
+        "Clusters are named after the image of the naming split each is most "
+        "sure of (the paper's rule, on its validation split; rows without a "
+        "naming split named on training images); majority naming (each "
+        "cluster's commonest digit) is a diagnostic, and with 10 clusters "
+        "the best one-to-one matching (IMSAT's) is given beside it. " +
+        _CLASSIFY_ABOUT.format(
+            other="[classify_mnist.md](classify_mnist.md) (semi-supervised)")),
+    group=classify_group,
+    score=lambda row: row["validation_error"],
+    order=classify_order,
+    best=_CLASSIFY_BEST,
+    runs=[*_CLASSIFY_RUNS[:3], *_NAMING_COLUMNS, *_CLASSIFY_RUNS[3:]],
+    sections=[("By run seed", lambda rows: [
+        "Test error of `--recipe budget` (the default), clusters named on "
+        "the validation split (the paper's protocol).", "",
+        *seed_table(rows, CLUSTER_ROWS, range(3), "clusters, naming")])],
+    source="classify_mnist",
+    select=is_clustering)
 
 # ------------------------------------------------------ unsupervised_mnist
 
@@ -684,7 +718,7 @@ TIME_TO_ACCURACY = Table(
     runs=_TIME_COLUMNS,
     best_title="Latest per recipe")
 
-TABLES = {t.name: t for t in (CLASSIFY, UNSUPERVISED, PARZEN, MAAE,
+TABLES = {t.name: t for t in (CLASSIFY, CLUSTER, UNSUPERVISED, PARZEN, MAAE,
                               SEED_SYSTEMS, THROUGHPUT, EPOCH_COST, SCALING,
                               REFERENCE_CURVE, TIME_TO_ACCURACY)}
 
@@ -731,22 +765,26 @@ def best_rows(table: Table, rows: Sequence[dict]) -> List[dict]:
 
 
 def markdown(table: Table, rows: Sequence[dict], text: str = "") -> str:
-  """The whole results/<name>.md for these rows and this reading."""
+  """The whole results/<name>.md for these rows (all of its JSON's) and
+  this reading."""
   rows = [dict(r, _index=i) for i, r in enumerate(rows)]
-  if table.name == "classify_mnist":
+  if table.json_name == "classify_mnist":
     first = next((r["_index"] for r in rows
                   if r["model"].startswith(_FIRST_RECIPE_ROW)), len(rows))
     # Grouped under today's names, their recorded tags kept in the JSON.
     rows = [dict(r, _first_recipe_row=first, model=todays_tag(r, r["_index"]))
             for r in rows]
     command = lambda r: classify_command(r, r["_index"])
-    # The run table starts with the recipes; the JSON keeps the rest.
-    listed = rows[first:]
-    earlier = (f" The {first} runs before recipes existed are in "
-               f"`{table.name}.json`." if first else "")
   else:
     command = table.command or reproduce
-    listed, earlier = rows, ""
+    first = 0
+  if table.select is not None:
+    rows = [r for r in rows if table.select(r)]
+  # The run table starts with the recipes; the JSON keeps the rest.
+  listed = [r for r in rows if r["_index"] >= first]
+  before = len(rows) - len(listed)
+  earlier = (f" The {before} runs before recipes existed are in "
+             f"`{table.json_name}.json`." if before else "")
   best = [*table.best, ("command", command)]
   parts = [f"# {table.title}", "", table.about, "",
            f"## {table.best_title}", "",
@@ -762,21 +800,31 @@ def markdown(table: Table, rows: Sequence[dict], text: str = "") -> str:
   return "\n".join(parts) + "\n"
 
 
-def write(name: str) -> str:
-  """Rewrites results/<name>.md from results/<name>.json; returns its path."""
-  table = TABLES[name]
-  path = os.path.join(RESULTS_DIR, f"{name}.md")
-  with open(os.path.join(RESULTS_DIR, f"{name}.json")) as f:
-    rows = json.load(f)
-  text = markdown(table, rows, reading(path))
-  with open(path, "w") as f:
-    f.write(text)
-  return path
+def read_rows(table: Table) -> List[dict]:
+  """Every row of the JSON `table` is written from."""
+  with open(os.path.join(RESULTS_DIR, f"{table.json_name}.json")) as f:
+    return json.load(f)
+
+
+def write(name: str) -> List[str]:
+  """Rewrites every results/*.md written from results/<name>.json (a page
+  of that name, or pages whose source it is); returns their paths."""
+  paths = []
+  for table in TABLES.values():
+    if name not in (table.name, table.json_name):
+      continue
+    path = os.path.join(RESULTS_DIR, f"{table.name}.md")
+    text = markdown(table, read_rows(table), reading(path))
+    with open(path, "w") as f:
+      f.write(text)
+    paths.append(path)
+  return paths
 
 
 def main(argv: Sequence[str]) -> None:
-  for name in argv or sorted(TABLES):
-    print(write(name))  # pylint: disable=print-function
+  for name in argv or sorted({t.json_name for t in TABLES.values()}):
+    for path in write(name):
+      print(path)  # pylint: disable=print-function
 
 
 if __name__ == "__main__":

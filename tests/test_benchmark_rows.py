@@ -126,3 +126,38 @@ def test_time_to_accuracy_counts_epochs_on_the_validation_curve(common):
   assert test["0.05"] == {"median_epoch": 2, "runs": 3, "reached": 2}
   untracked = [dict(r, validation_curve=None) for r in rows]
   assert tta.epochs_to_reach("paper", untracked, (0.05,))["0.05"]["runs"] == 0
+
+
+def test_classify_rows_are_split_between_two_pages(common, tmp_path,
+                                                   monkeypatch):
+  """One classify_mnist.json writes two pages: the semi-supervised rows on
+  classify_mnist.md, the clustering rows on cluster_mnist.md; appending a
+  row rewrites both, each page keeping its own reading."""
+  import tables  # pylint: disable=g-import-not-at-top
+  monkeypatch.setattr(common, "RESULTS_DIR", str(tmp_path))
+  monkeypatch.setattr(tables, "RESULTS_DIR", str(tmp_path))
+  base = dict(epochs=2, wall_time_s=60.0, validation_error=0.1,
+              test_error=0.1, hardware="x86_64, 2 CPU cores, no GPU")
+  semi = dict(base, model="semisupervised100_paper_seed3",
+              command="python benchmarks/classify_mnist.py --recipe paper "
+                      "--num_labeled 100 --seed 3")
+  cluster = dict(base, model="clustering16_budget_seed3",
+                 majority_naming_test_error=0.09, naming_split="validation",
+                 command="python benchmarks/classify_mnist.py --mode "
+                         "clustering --recipe budget --ncluster 16 --seed 3")
+  common.append_results("classify_mnist", [semi])
+  for name in ("classify_mnist", "cluster_mnist"):
+    page = tmp_path / f"{name}.md"
+    page.write_text(page.read_text().replace("(No reading yet.)",
+                                             f"About {name}."))
+  common.append_results("classify_mnist", [cluster])
+  classify = (tmp_path / "classify_mnist.md").read_text()
+  clusters = (tmp_path / "cluster_mnist.md").read_text()
+  assert "About classify_mnist." in classify
+  assert "About cluster_mnist." in clusters
+  runs = lambda text: text.split("## Every run")[1]
+  assert "--num_labeled 100 --seed 3" in runs(classify)
+  assert "--ncluster" not in runs(classify)
+  assert "--ncluster 16 --seed 3" in runs(clusters)
+  assert "--num_labeled" not in runs(clusters)
+  assert "| 9.00% |" in runs(clusters)  # The majority naming column.
