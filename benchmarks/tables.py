@@ -146,16 +146,27 @@ class ChangedDefault:
   """A recipe default that changed after some runs were recorded: the rows
   before JSON index `before` whose tag matches `tag` and whose command does
   not pass `words[0]` ran with `words`, the default of their time. Today's
-  command for them passes `words`, and their tag gains `part` after the
-  recipe, so they sit with the runs that pass it today."""
+  command for them passes `words`, and their tag gains `part`, so they sit
+  with the runs that pass it today: after the recipe, or with `last` where
+  a run's name has it (before its seeds). "{epochs}" in `words` and `part`
+  stands for the row's epochs (a changed run length)."""
   before: int
   tag: str
   words: Tuple[str, ...]
   part: str
+  last: bool = False
 
   def applies(self, row: dict, index: int) -> bool:
     return (index < self.before and re.match(self.tag, row["model"]) and
             self.words[0] not in flags(row["command"]))
+
+  def words_for(self, row: dict) -> List[str]:
+    return [word.format(epochs=row["epochs"]) for word in self.words]
+
+  def tagged(self, tag: str, row: dict) -> str:
+    at = (re.search(r"(_seed\d+)?(_labels\d+)?$", tag).start() if self.last
+          else re.match(self.tag, tag).end())
+    return tag[:at] + self.part.format(epochs=row["epochs"]) + tag[at:]
 
 
 CHANGED_DEFAULTS = (
@@ -168,6 +179,9 @@ CHANGED_DEFAULTS = (
     # budget semi-supervised before its VAT weight became 0.3.
     ChangedDefault(117, r"semisupervised\w+?_budget", ("--vat", "0.1"),
                    "_vat0.1"),
+    # budget clustering before its run became 16 epochs (8, at first 20).
+    ChangedDefault(124, r"clustering\d+_budget",
+                   ("--maxepoch", "{epochs}"), "_{epochs}ep", last=True),
 )
 
 
@@ -176,8 +190,7 @@ def todays_tag(row: dict, index: int) -> str:
   tag = row["model"]
   for change in CHANGED_DEFAULTS:
     if change.applies(row, index):
-      recipe = re.match(change.tag, tag).end()
-      tag = tag[:recipe] + change.part + tag[recipe:]
+      tag = change.tagged(tag, row)
   return tag
 
 
@@ -233,7 +246,7 @@ def classify_flags(row: dict, index: int) -> List[str]:
     words[at:at] = ["--recipe", "seed"]
   for change in CHANGED_DEFAULTS:
     if change.applies(row, index):
-      words += change.words
+      words += change.words_for(row)
   return words
 
 
@@ -308,12 +321,12 @@ def _majority(row: dict) -> str:
 # paper's naming, the majority digit's and (10 clusters) the matching's.
 # The budget recipe's runs, and its variants': (label, epochs, tag pattern).
 _CLUSTER_VARIANTS = (
-    ("", 8, r"clustering{}_budget(_vat1)?"),
-    (", --maxepoch 16", 16, r"clustering{}_budget(_vat1)?_16ep"),
-    (" with --vat 0.1", 8, r"clustering{}_budget_vat0.1(_units1200-1200)?"
-     r"(_naming-validation)?(_8ep)?"),
-    (" with --vat 0.1 --encoder_batch_norm", 8,
-     r"clustering{}_budget_vat0.1_bn"))
+    ("", 16, r"clustering{}_budget(_vat1)?(_16ep)?"),
+    (", --maxepoch 8", 8, r"clustering{}_budget(_vat1)?_8ep"),
+    (" with --vat 0.1, --maxepoch 8", 8, r"clustering{}_budget_vat0.1"
+     r"(_units1200-1200)?(_naming-validation)?_8ep"),
+    (" with --vat 0.1 --encoder_batch_norm, --maxepoch 8", 8,
+     r"clustering{}_budget_vat0.1_bn_8ep"))
 CLUSTER_ROWS = tuple(
     SeedRow(f"{count} clusters{variant}, {naming}", epochs, run.format(count),
             value)
@@ -323,9 +336,7 @@ CLUSTER_ROWS = tuple(
         ("paper naming", SeedRow.value),
         ("majority naming", lambda r: r.get("majority_naming_test_error")),
         ("matched", lambda r: r.get("matched_test_error")))
-    # The variants' other namings are in the run table.
-    if naming == "paper naming" or (not variant and (
-        naming != "matched" or count == 10)))
+    if naming != "matched" or count == 10)
 
 
 def classify_error(row: dict) -> str:
@@ -340,19 +351,16 @@ def is_clustering(row: dict) -> bool:
   return row["model"].startswith("clustering")
 
 
-_CLASSIFY_ABOUT = (
-    "`benchmarks/classify_mnist.py` trains with the command line's flags and "
-    "reports the test error twice: from the trained model and, in a process "
-    "that never imports `aae_tf`, from the exported SavedModel. Settings are "
+_CHECKED = (
+    "with the command line's flags and reports the test error of the "
+    "trained model and, in a process that never imports `aae_tf`, of the "
+    "exported SavedModel (shown only where the two differ). Settings are "
     "chosen on the validation split (the last 10,000 training images), so "
     "the best row of each question is the one with the lowest validation "
-    "error; the test error is only reported. Recipes: `seed` (Adam, the TF1 "
-    "seed's), `paper` (the paper's appendix, SGD), beyond the paper "
-    "(`paper_plus`, `--vat`, `--class_balance`, `--consistency`; off by "
-    "default), `budget` (`paper_plus` with rates annealed to the end of "
-    "`--maxepoch` and averaged weights). `classify_mnist.json` keeps every "
-    "row's per-epoch test curve (and the recent rows' validation curve); "
-    "this page and {other} are both written from it.")
+    "error; the test error is only reported.")
+_JSON = ("`classify_mnist.json` keeps every row's per-epoch test curve (and "
+         "the recent rows' validation curve); this page and {other} are both "
+         "written from it.")
 _CLASSIFY_BEST = [
     ("question", classify_group),
     ("paper", lambda r: pct(PAPER_ERROR.get(r["model"].split("_")[0]))),
@@ -370,15 +378,23 @@ _CLASSIFY_RUNS = [
     ("flags", lambda r: "`{}`".format(" ".join(without_flags(
         classify_flags(r, r["_index"]), ("--maxepoch",)))))]
 _NAMING_COLUMNS = [
-    ("naming", lambda r: r.get("naming_split", "train")
-     if "majority_naming_test_error" in r else ""),
-    ("majority naming", _majority)]
+    ("naming split", lambda r: r.get("naming_split", "train")),
+    ("majority-naming error", _majority)]
 
 CLASSIFY = Table(
     name="classify_mnist",
     title="Semi-supervised classification on MNIST",
-    about=_CLASSIFY_ABOUT.format(
-        other="[cluster_mnist.md](cluster_mnist.md) (clustering)"),
+    about=(
+        "`benchmarks/classify_mnist.py` trains the semi-supervised AAE (100, "
+        "1000 or all labels; and the dimensionality-reduction AAE with "
+        "labels) " + _CHECKED + " Recipes: `seed` (Adam, the TF1 seed's), "
+        "`paper` (the paper's appendix, SGD), beyond the paper (`--vat`, "
+        "`--class_balance`, `--consistency`, off in `seed` and `paper`; "
+        "`paper_plus` is `paper` with the ones that measured better), "
+        "`budget` (the default: `paper_plus` with a larger VAT weight, rates "
+        "annealed to the end of `--maxepoch` and averaged weights). " +
+        _JSON.format(other="[cluster_mnist.md](cluster_mnist.md) "
+                     "(clustering)")),
     group=classify_group,
     score=lambda row: row["validation_error"],
     order=classify_order,
@@ -394,21 +410,28 @@ CLUSTER = Table(
     name="cluster_mnist",
     title="Unsupervised clustering on MNIST",
     about=(
-        "Clusters are named after the image of the naming split each is most "
-        "sure of (the paper's rule, on its validation split; rows without a "
-        "naming split named on training images); majority naming (each "
-        "cluster's commonest digit) is a diagnostic, and with 10 clusters "
-        "the best one-to-one matching (IMSAT's) is given beside it. " +
-        _CLASSIFY_ABOUT.format(
-            other="[classify_mnist.md](classify_mnist.md) (semi-supervised)")),
+        "`benchmarks/classify_mnist.py --mode clustering` trains the "
+        "clustering AAE " + _CHECKED + " Each cluster is named after the "
+        "image of the naming split it is most sure of (the paper's rule, on "
+        "its validation split, so there the same split names the clusters "
+        "and picks the row; older rows named on training images); majority "
+        "naming (each cluster's commonest digit) is a diagnostic, and with "
+        "10 clusters the best one-to-one matching (IMSAT's) is given beside "
+        "it. Recipes: `seed` (Adam, the TF1 seed's), `paper` (the paper's "
+        "appendix, SGD), `paper_plus` (`paper` with `--vat` and "
+        "`--class_balance`), `budget` (the default: `paper_plus` on 1200-unit "
+        "networks with `--vat 1`, clusters named on validation, rates "
+        "annealed to the end of `--maxepoch` and averaged weights). " +
+        _JSON.format(other="[classify_mnist.md](classify_mnist.md) "
+                     "(semi-supervised)")),
     group=classify_group,
     score=lambda row: row["validation_error"],
     order=classify_order,
-    best=_CLASSIFY_BEST,
+    best=[*_CLASSIFY_BEST[:4], _NAMING_COLUMNS[0], *_CLASSIFY_BEST[4:]],
     runs=[*_CLASSIFY_RUNS[:3], *_NAMING_COLUMNS, *_CLASSIFY_RUNS[3:]],
     sections=[("By run seed", lambda rows: [
-        "Test error of `--recipe budget` (the default), clusters named on "
-        "the validation split (the paper's protocol).", "",
+        "Test error of `--recipe budget` (the default) and its variants, "
+        "clusters named on the validation split (the paper's protocol).", "",
         *seed_table(rows, CLUSTER_ROWS, range(3), "clusters, naming")])],
     source="classify_mnist",
     select=is_clustering)

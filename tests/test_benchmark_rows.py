@@ -85,23 +85,35 @@ def test_appended_rows_rewrite_the_table_and_keep_its_reading(
 def test_rows_from_before_a_default_changed_keep_their_setting(common):
   """A budget clustering run recorded before its VAT weight became 1 is
   reproduced with the 0.1 it ran with and grouped as a --vat 0.1 run; a run
-  recorded after the change, with the same flags, is today's default."""
+  recorded after the change, with the same flags, is today's default. A run
+  recorded before the run length changed keeps the epochs it ran, in its
+  command and before the seed in its tag, as a run passing them is named."""
   del common  # Puts benchmarks/ on the path.
   import tables  # pylint: disable=g-import-not-at-top
-  change = next(c for c in tables.CHANGED_DEFAULTS if c.words[0] == "--vat")
-  row = {"model": "clustering16_budget_seed1",
+  vat = next(c for c in tables.CHANGED_DEFAULTS if c.words[0] == "--vat")
+  length = next(c for c in tables.CHANGED_DEFAULTS
+                if c.words[0] == "--maxepoch")
+  assert vat.before < length.before
+  row = {"model": "clustering16_budget_seed1", "epochs": 8,
          "command": "taskset -c 0 python benchmarks/classify_mnist.py --mode "
                     "clustering --recipe budget --ncluster 16 --seed 1 "
                     "--data_dir /d --out_dir /o", "_first_recipe_row": 0}
-  old, new = change.before - 1, change.before
-  assert tables.classify_flags(row, old)[-2:] == ["--vat", "0.1"]
-  assert tables.todays_tag(row, old) == "clustering16_budget_vat0.1_seed1"
+  old, new = vat.before - 1, vat.before
+  assert tables.classify_flags(row, old)[-4:] == ["--vat", "0.1",
+                                                  "--maxepoch", "8"]
+  assert tables.todays_tag(row, old) == "clustering16_budget_vat0.1_8ep_seed1"
   assert "--vat" not in tables.classify_flags(row, new)
-  assert tables.todays_tag(row, new) == row["model"]
+  assert tables.todays_tag(row, new) == "clustering16_budget_8ep_seed1"
+  assert tables.todays_tag(row, length.before) == row["model"]
+  assert "--maxepoch" not in tables.classify_flags(row, length.before)
+  longer = dict(row, epochs=20, model="clustering16_budget")
+  assert tables.classify_flags(longer, new)[-2:] == ["--maxepoch", "20"]
+  assert tables.todays_tag(longer, new) == "clustering16_budget_20ep"
   passed = dict(row, model="clustering16_budget_vat1_seed1",
-                command=row["command"] + " --vat 1")
+                command=row["command"] + " --vat 1 --maxepoch 8")
   assert tables.todays_tag(passed, old) == passed["model"]
   assert tables.classify_flags(passed, old).count("--vat") == 1
+  assert tables.classify_flags(passed, old).count("--maxepoch") == 1
 
 
 def test_time_to_accuracy_counts_epochs_on_the_validation_curve(common):
