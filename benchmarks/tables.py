@@ -304,6 +304,8 @@ DRAW_ROWS = (
             r"semisupervised100_(paper_plus|paper_vat0.1_eps1_balance10)"),
     SeedRow("budget (the default)", 20,
             r"semisupervised100_budget(_vat0.3)?(_20ep)?"),
+    SeedRow("budget --maxepoch 50", 50,
+            r"semisupervised100_budget(_vat0.3)?_50ep"),
     SeedRow("budget --vat 0.1", 20, r"semisupervised100_budget_vat0.1(_20ep)?"),
     SeedRow("budget --vat 0.1, --maxepoch 50", 50,
             r"semisupervised100_budget_vat0.1_50ep"),
