@@ -324,6 +324,7 @@ def _majority(row: dict) -> str:
 # The budget recipe's runs, and its variants': (label, epochs, tag pattern).
 _CLUSTER_VARIANTS = (
     ("", 16, r"clustering{}_budget(_vat1)?(_16ep)?"),
+    (" with --class_balance 10", 16, r"clustering{}_budget_balance10(_16ep)?"),
     (", --maxepoch 8", 8, r"clustering{}_budget(_vat1)?_8ep"),
     (" with --vat 0.1, --maxepoch 8", 8, r"clustering{}_budget_vat0.1"
      r"(_units1200-1200)?(_naming-validation)?_8ep"),
