@@ -57,10 +57,11 @@ BUDGET = dict(max_epoch=20, anneal="linear", anneal_start=0.5,
               weight_average_decay=0.999)
 # "budget" per mode, TrainConfig fields over BUDGET's and paper_plus's: a
 # larger VAT weight in both modes; clustering's run length (its epochs cost
-# more), its clusters named on the validation split as in the paper
-# (docs/recipes.md).
+# more), one class-balance weight for every cluster count, its clusters named
+# on the validation split as in the paper (docs/recipes.md).
 BUDGET_MODES = {"semisupervised": dict(vat_weight=0.3),
                 "clustering": dict(max_epoch=16, vat_weight=1.0,
+                                   class_balance_weight=10.0,
                                    cluster_naming_split="validation")}
 # "budget" networks per mode: clustering's MLPs narrowed from the paper's
 # 3000 units to 1200 (IMSAT's encoder width), an epoch in about a third of

@@ -182,6 +182,10 @@ CHANGED_DEFAULTS = (
     # budget clustering before its run became 16 epochs (8, at first 20).
     ChangedDefault(124, r"clustering\d+_budget",
                    ("--maxepoch", "{epochs}"), "_{epochs}ep", last=True),
+    # budget clustering before its class-balance weight became 10 for every
+    # cluster count (paper_plus's 3 for 16 clusters and those nearest it).
+    ChangedDefault(129, r"clustering(10|16)_budget",
+                   ("--class_balance", "3"), "_balance3"),
 )
 
 
@@ -322,14 +326,20 @@ def _majority(row: dict) -> str:
 # Clustering with the default recipe (budget), named on validation: the
 # paper's naming, the majority digit's and (10 clusters) the matching's.
 # The budget recipe's runs, and its variants': (label, epochs, tag pattern).
+_OLD_FLAGS = r"(_units1200-1200)?(_naming-validation)?"
 _CLUSTER_VARIANTS = (
-    ("", 16, r"clustering{}_budget(_vat1)?(_16ep)?"),
-    (" with --class_balance 10", 16, r"clustering{}_budget_balance10(_16ep)?"),
+    ("", 16, r"clustering{}_budget(_balance10)?(_vat1)?(_16ep)?"),
+    (" with --class_balance 3", 16, r"clustering{}_budget_balance3(_vat1)?"
+     r"(_16ep)?"),
     (", --maxepoch 8", 8, r"clustering{}_budget(_vat1)?_8ep"),
-    (" with --vat 0.1, --maxepoch 8", 8, r"clustering{}_budget_vat0.1"
-     r"(_units1200-1200)?(_naming-validation)?_8ep"),
-    (" with --vat 0.1 --encoder_batch_norm, --maxepoch 8", 8,
-     r"clustering{}_budget_vat0.1_bn_8ep"))
+    (" with --class_balance 3, --maxepoch 8", 8,
+     r"clustering{}_budget_balance3(_vat1)?_8ep"),
+    (" with --vat 0.1, --maxepoch 8", 8,
+     r"clustering{}_budget_vat0.1" + _OLD_FLAGS + "_8ep"),
+    (" with --class_balance 3 --vat 0.1, --maxepoch 8", 8,
+     r"clustering{}_budget_balance3_vat0.1" + _OLD_FLAGS + "_8ep"),
+    (" with --class_balance 3 --vat 0.1 --encoder_batch_norm, --maxepoch 8",
+     8, r"clustering{}_budget_balance3_vat0.1_bn_8ep"))
 CLUSTER_ROWS = tuple(
     SeedRow(f"{count} clusters{variant}, {naming}", epochs, run.format(count),
             value)
@@ -423,7 +433,8 @@ CLUSTER = Table(
         "it. Recipes: `seed` (Adam, the TF1 seed's), `paper` (the paper's "
         "appendix, SGD), `paper_plus` (`paper` with `--vat` and "
         "`--class_balance`), `budget` (the default: `paper_plus` on 1200-unit "
-        "networks with `--vat 1`, clusters named on validation, rates "
+        "networks with `--vat 1 --class_balance 10`, clusters named on "
+        "validation, rates "
         "annealed to the end of `--maxepoch` and averaged weights). " +
         _JSON.format(other="[classify_mnist.md](classify_mnist.md) "
                      "(semi-supervised)")),

@@ -94,26 +94,50 @@ def test_rows_from_before_a_default_changed_keep_their_setting(common):
   length = next(c for c in tables.CHANGED_DEFAULTS
                 if c.words[0] == "--maxepoch")
   assert vat.before < length.before
-  row = {"model": "clustering16_budget_seed1", "epochs": 8,
+  row = {"model": "clustering30_budget_seed1", "epochs": 8,
          "command": "taskset -c 0 python benchmarks/classify_mnist.py --mode "
-                    "clustering --recipe budget --ncluster 16 --seed 1 "
+                    "clustering --recipe budget --ncluster 30 --seed 1 "
                     "--data_dir /d --out_dir /o", "_first_recipe_row": 0}
   old, new = vat.before - 1, vat.before
   assert tables.classify_flags(row, old)[-4:] == ["--vat", "0.1",
                                                   "--maxepoch", "8"]
-  assert tables.todays_tag(row, old) == "clustering16_budget_vat0.1_8ep_seed1"
+  assert tables.todays_tag(row, old) == "clustering30_budget_vat0.1_8ep_seed1"
   assert "--vat" not in tables.classify_flags(row, new)
-  assert tables.todays_tag(row, new) == "clustering16_budget_8ep_seed1"
+  assert tables.todays_tag(row, new) == "clustering30_budget_8ep_seed1"
   assert tables.todays_tag(row, length.before) == row["model"]
   assert "--maxepoch" not in tables.classify_flags(row, length.before)
-  longer = dict(row, epochs=20, model="clustering16_budget")
+  longer = dict(row, epochs=20, model="clustering30_budget")
   assert tables.classify_flags(longer, new)[-2:] == ["--maxepoch", "20"]
-  assert tables.todays_tag(longer, new) == "clustering16_budget_20ep"
-  passed = dict(row, model="clustering16_budget_vat1_seed1",
+  assert tables.todays_tag(longer, new) == "clustering30_budget_20ep"
+  passed = dict(row, model="clustering30_budget_vat1_seed1",
                 command=row["command"] + " --vat 1 --maxepoch 8")
   assert tables.todays_tag(passed, old) == passed["model"]
   assert tables.classify_flags(passed, old).count("--vat") == 1
   assert tables.classify_flags(passed, old).count("--maxepoch") == 1
+
+
+def test_a_default_changed_for_some_cluster_counts_only(common):
+  """budget clustering's class-balance weight became 10 for every cluster
+  count: older 16- and 10-cluster runs ran paper_plus's 3, 30-cluster runs
+  already 10."""
+  del common  # Puts benchmarks/ on the path.
+  import tables  # pylint: disable=g-import-not-at-top
+  change = next(c for c in tables.CHANGED_DEFAULTS
+                if c.words[0] == "--class_balance" and "budget" in c.tag)
+  index = change.before - 1
+  for clusters, words, tag in (
+      (16, ["--class_balance", "3"], "clustering16_budget_balance3_seed2"),
+      (10, ["--class_balance", "3"], "clustering10_budget_balance3_seed2"),
+      (30, [], "clustering30_budget_seed2")):
+    row = {"model": f"clustering{clusters}_budget_16ep_seed2", "epochs": 16,
+           "command": "python benchmarks/classify_mnist.py --mode clustering "
+                      f"--recipe budget --ncluster {clusters} --maxepoch 16 "
+                      "--seed 2", "_first_recipe_row": 0}
+    flags = tables.classify_flags(row, index)
+    assert flags[len(flags) - len(words):] == words
+    assert flags.count("--class_balance") == len(words) // 2
+    assert tables.todays_tag(row, index) == tag.replace("_seed", "_16ep_seed")
+    assert tables.todays_tag(row, change.before) == row["model"]
 
 
 def test_time_to_accuracy_counts_epochs_on_the_validation_curve(common):

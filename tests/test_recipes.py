@@ -232,6 +232,12 @@ def test_budget_clustering_narrows_the_networks_and_is_the_default(tmp_path):
   assert budget.train.max_epoch == 16
   assert budget.train.cluster_naming_split == "validation"
   assert budget.train.vat_weight == 1.0 and plus.train.vat_weight == 0.1
+  assert budget.train.class_balance_weight == 10.0
+  assert plus.train.class_balance_weight == 3.0
+  for clusters in (10, 30):
+    assert recipes.make_config(
+        "clustering", str(tmp_path), "budget",
+        num_clusters=clusters).train.class_balance_weight == 10.0
   assert budget.train.vat_epsilon == plus.train.vat_epsilon
   assert recipes.make_config("clustering", str(tmp_path)) == budget
 
