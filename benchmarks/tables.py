@@ -187,6 +187,9 @@ CHANGED_DEFAULTS = (
     # cluster count (paper_plus's 3 for 16 clusters and those nearest it).
     ChangedDefault(129, r"clustering(10|16)_budget",
                    ("--class_balance", "3"), "_balance3"),
+    # budget semi-supervised before its run became 50 epochs (20).
+    ChangedDefault(130, r"semisupervised\w+?_budget",
+                   ("--maxepoch", "{epochs}"), "_{epochs}ep", last=True),
 )
 
 
@@ -307,13 +310,13 @@ DRAW_ROWS = (
     SeedRow("paper", 50, r"semisupervised100_paper"),
     SeedRow("paper_plus", 50,
             r"semisupervised100_(paper_plus|paper_vat0.1_eps1_balance10)"),
-    SeedRow("budget (the default)", 20,
-            r"semisupervised100_budget(_vat0.3)?(_20ep)?"),
-    SeedRow("budget --maxepoch 50", 50,
-            r"semisupervised100_budget(_vat0.3)?_50ep"),
-    SeedRow("budget --vat 0.1", 20, r"semisupervised100_budget_vat0.1(_20ep)?"),
-    SeedRow("budget --vat 0.1, --maxepoch 50", 50,
-            r"semisupervised100_budget_vat0.1_50ep"),
+    SeedRow("budget (the default)", 50,
+            r"semisupervised100_budget(_vat0.3)?(_50ep)?"),
+    SeedRow("budget --maxepoch 20", 20,
+            r"semisupervised100_budget(_vat0.3)?_20ep"),
+    SeedRow("budget --vat 0.1", 50, r"semisupervised100_budget_vat0.1(_50ep)?"),
+    SeedRow("budget --vat 0.1, --maxepoch 20", 20,
+            r"semisupervised100_budget_vat0.1_20ep"),
 )
 
 

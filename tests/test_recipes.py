@@ -252,7 +252,7 @@ def test_budget_is_paper_plus_with_a_schedule_that_ends_with_the_run(tmp_path):
                                num_labeled=100)
   assert budget.model == plus.model
   assert budget.train.recipe == "budget"
-  assert budget.train.max_epoch == recipes.BUDGET["max_epoch"]
+  assert budget.train.max_epoch == 50
   assert budget.train.weight_average_decay == recipes.BUDGET[
       "weight_average_decay"]
   for key, opt in budget.train.optimizers.items():
