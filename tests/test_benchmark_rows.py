@@ -142,8 +142,8 @@ def test_a_default_changed_for_some_cluster_counts_only(common):
 
 def test_semisupervised_runs_before_the_50_epoch_default_keep_theirs(common):
   """A budget semi-supervised run from before its run length became 50
-  epochs keeps its 20, after its VAT weight's part; a run that passed its
-  length is named and reproduced as it was."""
+  epochs keeps its 20, in its command and before the seed in its tag; a run
+  that passed its length is named and reproduced as it was."""
   del common  # Puts benchmarks/ on the path.
   import tables  # pylint: disable=g-import-not-at-top
   change = next(c for c in tables.CHANGED_DEFAULTS
