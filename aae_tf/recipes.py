@@ -48,20 +48,20 @@ DEFAULT_RECIPES = {"unsupervised": "seed", "label": "seed",
 PAPER_PLUS = {"semisupervised": dict(vat_weight=0.1, vat_epsilon=1.0,
                                      class_balance_weight=10.0),
               "clustering": dict(vat_weight=0.1, vat_epsilon=2.0)}
-# Clustering's class-balance weight under "paper_plus", by the cluster counts
-# it was chosen for on validation; other counts take the nearest one's.
-PAPER_PLUS_CLUSTER_BALANCE = {16: 3.0, 30: 10.0}
+# Clustering's class-balance weight per recipe, by the cluster counts it was
+# chosen for on validation; other counts take the nearest one's.
+CLUSTER_BALANCE = {"paper_plus": {16: 3.0, 30: 10.0},
+                   "budget": {16: 5.0, 30: 10.0}}
 # "budget" over "paper_plus": the run's length, where its rates start to
 # anneal (a fraction of it) and the weight average's decay per step.
 BUDGET = dict(max_epoch=20, anneal="linear", anneal_start=0.5,
               weight_average_decay=0.999)
 # "budget" per mode, TrainConfig fields over BUDGET's and paper_plus's: its
-# run length and a larger VAT weight in both modes; clustering's one
-# class-balance weight for every cluster count and its clusters named on the
-# validation split as in the paper (docs/recipes.md).
+# run length and a larger VAT weight in both modes; clustering's clusters
+# named on the validation split as in the paper (docs/recipes.md). Its
+# class-balance weight is CLUSTER_BALANCE["budget"]'s.
 BUDGET_MODES = {"semisupervised": dict(max_epoch=50, vat_weight=0.3),
                 "clustering": dict(max_epoch=16, vat_weight=1.0,
-                                   class_balance_weight=10.0,
                                    cluster_naming_split="validation")}
 # "budget" networks per mode: clustering's MLPs narrowed from the paper's
 # 3000 units to 1200 (IMSAT's encoder width), an epoch in about a third of
@@ -94,14 +94,23 @@ def num_classes(mode: str, num_labeled: Optional[int],
   return 10
 
 
+def cluster_balance_weight(recipe: str, num_clusters: Optional[int]) -> float:
+  """Clustering's class-balance weight under `recipe` ("paper_plus" or
+  "budget"): the one chosen for the nearest measured cluster count (a tie
+  goes to the smaller count)."""
+  weights = CLUSTER_BALANCE[recipe]
+  count = num_classes("clustering", None, num_clusters)
+  nearest = min(weights, key=lambda measured: (abs(measured - count),
+                                                measured))
+  return weights[nearest]
+
+
 def paper_plus_fields(mode: str, num_clusters: Optional[int] = None) -> Dict:
   """TrainConfig fields "paper_plus" sets over the paper recipe for `mode`."""
   fields = dict(PAPER_PLUS.get(mode, {}))
   if mode == "clustering":
-    count = num_classes(mode, None, num_clusters)
-    nearest = min(PAPER_PLUS_CLUSTER_BALANCE,
-                  key=lambda measured: (abs(measured - count), measured))
-    fields["class_balance_weight"] = PAPER_PLUS_CLUSTER_BALANCE[nearest]
+    fields["class_balance_weight"] = cluster_balance_weight("paper_plus",
+                                                            num_clusters)
   return fields
 
 
@@ -145,7 +154,7 @@ def make_config(mode: str, save_path: str, recipe: str = "default", *,
   if recipe in ("paper_plus", "budget"):
     train = dataclasses.replace(train, **paper_plus_fields(mode, num_clusters))
   if recipe == "budget":
-    train = _budget(mode, train)
+    train = _budget(mode, train, num_clusters)
     if mode in BUDGET_UNITS:
       model = config_lib.with_widths(model, BUDGET_UNITS[mode])
   train = dataclasses.replace(train, recipe=recipe)
@@ -223,9 +232,11 @@ def paper_optimizers(decay_epochs=(50, 1000)) -> Dict[str, OptimizerConfig]:
           for role, (lr, momentum) in sgd.items()}
 
 
-def _budget(mode: str, train: TrainConfig) -> TrainConfig:
+def _budget(mode: str, train: TrainConfig,
+            num_clusters: Optional[int]) -> TrainConfig:
   """`train` with BUDGET's length, end-of-run annealing (in place of the
-  decay epochs) and weight average, and the mode's BUDGET_MODES fields."""
+  decay epochs) and weight average, the mode's BUDGET_MODES fields and
+  clustering's class-balance weight."""
   optimizers = {
       key: dataclasses.replace(opt, decay_epochs=(), anneal=BUDGET["anneal"],
                                anneal_start=BUDGET["anneal_start"])
@@ -233,6 +244,9 @@ def _budget(mode: str, train: TrainConfig) -> TrainConfig:
   fields = dict(max_epoch=BUDGET["max_epoch"],
                 weight_average_decay=BUDGET["weight_average_decay"])
   fields.update(BUDGET_MODES.get(mode, {}))
+  if mode == "clustering":
+    fields["class_balance_weight"] = cluster_balance_weight("budget",
+                                                            num_clusters)
   return dataclasses.replace(train, optimizers=optimizers, **fields)
 
 

@@ -20,6 +20,8 @@ import re
 import sys
 from typing import Callable, List, Optional, Sequence, Tuple
 
+from aae_tf import recipes
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS_DIR = os.path.join(REPO, "results")
 READING_START = "<!-- reading: by hand, kept when the tables are rewritten -->"
@@ -190,15 +192,29 @@ CHANGED_DEFAULTS = (
     # budget semi-supervised before its run became 50 epochs (20).
     ChangedDefault(130, r"semisupervised\w+?_budget",
                    ("--maxepoch", "{epochs}"), "_{epochs}ep", last=True),
+    # budget clustering before its class-balance weight went by cluster
+    # count (10 for every count).
+    ChangedDefault(140, r"clustering(10|16)_budget", ("--class_balance", "10"),
+                   "_balance10"),
 )
+
+
+def changes_for(row: dict, index: int) -> List[ChangedDefault]:
+  """The CHANGED_DEFAULTS that apply to the row: per flag the oldest, the
+  default of the row's time."""
+  changes, passed = [], set()
+  for change in CHANGED_DEFAULTS:
+    if change.words[0] not in passed and change.applies(row, index):
+      changes.append(change)
+      passed.add(change.words[0])
+  return changes
 
 
 def todays_tag(row: dict, index: int) -> str:
   """The row's tag as a run with today's defaults and its flags is named."""
   tag = row["model"]
-  for change in CHANGED_DEFAULTS:
-    if change.applies(row, index):
-      tag = change.tagged(tag, row)
+  for change in changes_for(row, index):
+    tag = change.tagged(tag, row)
   return tag
 
 
@@ -252,9 +268,8 @@ def classify_flags(row: dict, index: int) -> List[str]:
   if "--recipe" not in words:
     at = words.index("--mode") + 2 if "--mode" in words else 0
     words[at:at] = ["--recipe", "seed"]
-  for change in CHANGED_DEFAULTS:
-    if change.applies(row, index):
-      words += change.words_for(row)
+  for change in changes_for(row, index):
+    words += change.words_for(row)
   return words
 
 
@@ -329,26 +344,38 @@ def _majority(row: dict) -> str:
 
 # Clustering with the default recipe (budget), named on validation: the
 # paper's naming, the majority digit's and (10 clusters) the matching's.
-# The budget recipe's runs, and its variants': (label, epochs, tag pattern).
+# The budget recipe's runs, and its variants': (label, epochs, tag pattern);
+# "{n}" stands for the cluster count and "{w}" for its class-balance weight
+# under budget today.
 _OLD_FLAGS = r"(_units1200-1200)?(_naming-validation)?"
 _CLUSTER_VARIANTS = (
-    ("", 16, r"clustering{}_budget(_balance10)?(_vat1)?(_16ep)?"),
-    (" with --class_balance 3", 16, r"clustering{}_budget_balance3(_vat1)?"
-     r"(_16ep)?"),
-    (", --maxepoch 8", 8, r"clustering{}_budget(_vat1)?_8ep"),
+    ("", 16, r"clustering{n}_budget(_balance{w})?(_vat1)?(_16ep)?"),
+    *((f" with --class_balance {weight}", 16,
+       rf"clustering{{n}}_budget_balance{weight}(_vat1)?(_16ep)?")
+      for weight in (3, 5, 10)),
+    (", --maxepoch 8", 8, r"clustering{n}_budget(_vat1)?_8ep"),
     (" with --class_balance 3, --maxepoch 8", 8,
-     r"clustering{}_budget_balance3(_vat1)?_8ep"),
+     r"clustering{n}_budget_balance3(_vat1)?_8ep"),
     (" with --vat 0.1, --maxepoch 8", 8,
-     r"clustering{}_budget_vat0.1" + _OLD_FLAGS + "_8ep"),
+     r"clustering{n}_budget_vat0.1" + _OLD_FLAGS + "_8ep"),
     (" with --class_balance 3 --vat 0.1, --maxepoch 8", 8,
-     r"clustering{}_budget_balance3_vat0.1" + _OLD_FLAGS + "_8ep"),
+     r"clustering{n}_budget_balance3_vat0.1" + _OLD_FLAGS + "_8ep"),
     (" with --class_balance 3 --vat 0.1 --encoder_batch_norm, --maxepoch 8",
-     8, r"clustering{}_budget_balance3_vat0.1_bn_8ep"))
+     8, r"clustering{n}_budget_balance3_vat0.1_bn_8ep"))
+
+
+def _budget_balance(count: int) -> str:
+  """The class-balance weight of budget clustering today, as tags spell it."""
+  return f"{recipes.cluster_balance_weight('budget', count):g}"
+
+
 CLUSTER_ROWS = tuple(
-    SeedRow(f"{count} clusters{variant}, {naming}", epochs, run.format(count),
-            value)
+    SeedRow(f"{count} clusters{variant}, {naming}", epochs,
+            run.format(n=count, w=_budget_balance(count)), value)
     for count in (16, 30, 10)
     for variant, epochs, run in _CLUSTER_VARIANTS
+    # A weight's own line is the default's where it is today's weight.
+    if variant != f" with --class_balance {_budget_balance(count)}"
     for naming, value in (
         ("paper naming", SeedRow.value),
         ("majority naming", lambda r: r.get("majority_naming_test_error")),
@@ -440,7 +467,7 @@ CLUSTER = _classify_page(
         "it. Recipes: `seed` (Adam, the TF1 seed's), `paper` (the paper's "
         "appendix, SGD), `paper_plus` (`paper` with `--vat` and "
         "`--class_balance`), `budget` (the default: `paper_plus` on 1200-unit "
-        "networks with `--vat 1 --class_balance 10`, clusters named on "
+        "networks with `--vat 1` and `--class_balance 5` (10 for 30 clusters), clusters named on "
         "validation, rates annealed to the end of `--maxepoch` and averaged "
         "weights). " +
         _JSON.format(other="[classify_mnist.md](classify_mnist.md) "

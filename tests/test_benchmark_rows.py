@@ -117,9 +117,9 @@ def test_rows_from_before_a_default_changed_keep_their_setting(common):
 
 
 def test_a_default_changed_for_some_cluster_counts_only(common):
-  """budget clustering's class-balance weight became 10 for every cluster
-  count: older 16- and 10-cluster runs ran paper_plus's 3, 30-cluster runs
-  already 10."""
+  """budget clustering's class-balance weight once became 10 for every
+  cluster count: older 16- and 10-cluster runs ran paper_plus's 3,
+  30-cluster runs already 10."""
   del common  # Puts benchmarks/ on the path.
   import tables  # pylint: disable=g-import-not-at-top
   change = next(c for c in tables.CHANGED_DEFAULTS
@@ -137,7 +137,6 @@ def test_a_default_changed_for_some_cluster_counts_only(common):
     assert flags[len(flags) - len(words):] == words
     assert flags.count("--class_balance") == len(words) // 2
     assert tables.todays_tag(row, index) == tag.replace("_seed", "_16ep_seed")
-    assert tables.todays_tag(row, change.before) == row["model"]
 
 
 def test_semisupervised_runs_before_the_50_epoch_default_keep_theirs(common):
@@ -160,6 +159,31 @@ def test_semisupervised_runs_before_the_50_epoch_default_keep_theirs(common):
                 command=command + " --maxepoch 50")
   assert tables.todays_tag(passed, old) == passed["model"]
   assert tables.classify_flags(passed, old).count("--maxepoch") == 1
+
+
+def test_a_default_that_changed_twice_names_the_one_of_the_runs_time(common):
+  """Budget clustering's class-balance weight was 3, then 10, then went by
+  cluster count: a 16-cluster run that passed no weight gets the weight of
+  its time, once; 30 clusters kept 10, so their runs keep their names."""
+  del common  # Puts benchmarks/ on the path.
+  import tables  # pylint: disable=g-import-not-at-top
+  first, second = [c for c in tables.CHANGED_DEFAULTS
+                   if c.words[0] == "--class_balance" and "budget" in c.tag]
+  assert first.before < second.before
+  command = ("python benchmarks/classify_mnist.py --mode clustering "
+             "--recipe budget --ncluster 16 --seed 1")
+  row = {"model": "clustering16_budget_seed1", "epochs": 16,
+         "command": command, "_first_recipe_row": 0}
+  for index, weight in ((first.before - 1, "3"), (second.before - 1, "10")):
+    words = tables.classify_flags(row, index)
+    assert words.count("--class_balance") == 1
+    assert words[words.index("--class_balance") + 1] == weight
+    assert tables.todays_tag(row, index) == (
+        f"clustering16_budget_balance{weight}_seed1")
+  assert tables.todays_tag(row, second.before) == row["model"]
+  thirty = dict(row, model="clustering30_budget_seed1",
+                command=command.replace("16", "30"))
+  assert tables.todays_tag(thirty, second.before - 1) == thirty["model"]
 
 
 def test_time_to_accuracy_counts_epochs_on_the_validation_curve(common):

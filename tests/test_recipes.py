@@ -131,15 +131,18 @@ def test_paper_plus_is_the_paper_recipe_with_the_measured_phases(tmp_path):
         paper, train=dataclasses.replace(paper.train, recipe="paper_plus")), mode
 
 
-@pytest.mark.parametrize("clusters, weight", [(None, 3.0), (16, 3.0),
-                                              (10, 3.0), (30, 10.0),
-                                              (23, 3.0), (24, 10.0),
-                                              (50, 10.0)])
-def test_paper_plus_balance_weight_follows_cluster_count(tmp_path, clusters,
-                                                         weight):
+@pytest.mark.parametrize("recipe, clusters, weight", [
+    ("paper_plus", None, 3.0), ("paper_plus", 16, 3.0),
+    ("paper_plus", 10, 3.0), ("paper_plus", 30, 10.0),
+    ("paper_plus", 23, 3.0), ("paper_plus", 24, 10.0),
+    ("paper_plus", 50, 10.0), ("budget", None, 5.0), ("budget", 10, 5.0),
+    ("budget", 23, 5.0), ("budget", 24, 10.0), ("budget", 30, 10.0)])
+def test_cluster_balance_weight_follows_cluster_count(tmp_path, recipe,
+                                                      clusters, weight):
   """Clustering's balance weight is the one chosen for the nearest measured
-  cluster count (16: 3, 30: 10; a tie goes to the smaller count)."""
-  config = recipes.make_config("clustering", str(tmp_path), "paper_plus",
+  cluster count (paper_plus 16: 3, budget 16: 5, both 30: 10; a tie goes to
+  the smaller count)."""
+  config = recipes.make_config("clustering", str(tmp_path), recipe,
                                num_clusters=clusters)
   assert config.train.class_balance_weight == weight
   assert config.model.num_classes == (clusters or 16)
@@ -232,12 +235,8 @@ def test_budget_clustering_narrows_the_networks_and_is_the_default(tmp_path):
   assert budget.train.max_epoch == 16
   assert budget.train.cluster_naming_split == "validation"
   assert budget.train.vat_weight == 1.0 and plus.train.vat_weight == 0.1
-  assert budget.train.class_balance_weight == 10.0
+  assert budget.train.class_balance_weight == 5.0
   assert plus.train.class_balance_weight == 3.0
-  for clusters in (10, 30):
-    assert recipes.make_config(
-        "clustering", str(tmp_path), "budget",
-        num_clusters=clusters).train.class_balance_weight == 10.0
   assert budget.train.vat_epsilon == plus.train.vat_epsilon
   assert recipes.make_config("clustering", str(tmp_path)) == budget
 
