@@ -240,6 +240,9 @@ MNIST_FLAGS = (
          "annealing).", choices=config_lib.ANNEALS, custom=True),
     Flag("anneal_start", "float", None, "Fraction of the run after which "
          "--anneal begins.", custom=True),
+    Flag("clip_norm", "float", None, "Every phase's gradients scaled down to "
+         "at most this global L2 norm per update (0: no clipping).",
+         custom=True),
     Flag("class_balance", "float", None, "Beyond the paper (0: off): weight "
          "of a phase asking the batch's mean q(y|x) to be uniform.",
          "train.class_balance_weight"),
@@ -465,7 +468,7 @@ def config_from_flags(program: Program, flag_values,
 
 def optimizer_overrides(program: Program, flag_values, optimizers):
   """`optimizers` with --lr, --gen_lr, --dis_lr, --anneal, --anneal_start,
-  --lr_decay_epochs and --optimizers applied, in that order (those of them
+  --clip_norm, --lr_decay_epochs and --optimizers applied, in that order (those of them
   the program has)."""
   fv = flag_values
   out = dict(optimizers)
@@ -486,6 +489,8 @@ def optimizer_overrides(program: Program, flag_values, optimizers):
   for name in ("anneal", "anneal_start"):
     if given(name):
       update(out, **{name: fv[name].value})
+  if given("clip_norm"):
+    update(out, clip_norm=fv.clip_norm or None)
   if given("lr_decay_epochs"):
     try:
       decay = tuple(int(e) for e in fv.lr_decay_epochs)

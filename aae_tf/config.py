@@ -143,7 +143,9 @@ class OptimizerConfig:
   `anneal` it is also multiplied by a factor that goes from 1, at the
   fraction `anneal_start` of the run's max_epoch, to `anneal_final` at its
   last step (linearly, or along half a cosine): a schedule that ends with
-  the run, whatever its length.
+  the run, whatever its length. With `clip_norm` each update's gradients
+  are scaled down to at most that global L2 norm (one bad step can otherwise
+  throw SGD's adversarial phases into NaN).
   """
   kind: str = "adam"  # One of OPTIMIZERS.
   learning_rate: float = 2e-4
@@ -153,6 +155,7 @@ class OptimizerConfig:
   anneal: str = "none"  # One of ANNEALS.
   anneal_start: float = 0.5  # Fraction of the run, in [0, 1).
   anneal_final: float = 0.0  # The last step's factor, in [0, 1].
+  clip_norm: Optional[float] = None  # Gradient global-norm cap; None: off.
 
 
 def adam_optimizers(lr: float = 2e-4, beta1: float = 0.5,
@@ -575,3 +578,5 @@ def _validate_optimizers(optimizers: Dict[str, OptimizerConfig]) -> None:
            f"anneal_start of {key} must be in [0, 1), got {opt.anneal_start}.")
     _check(0 <= opt.anneal_final <= 1,
            f"anneal_final of {key} must be in [0, 1], got {opt.anneal_final}.")
+    _check(opt.clip_norm is None or opt.clip_norm > 0,
+           f"clip_norm of {key} must be positive, got {opt.clip_norm}.")

@@ -63,6 +63,10 @@ BUDGET = dict(max_epoch=20, anneal="linear", anneal_start=0.5,
 BUDGET_MODES = {"semisupervised": dict(max_epoch=50, vat_weight=0.3),
                 "clustering": dict(max_epoch=16, vat_weight=1.0,
                                    cluster_naming_split="validation")}
+# "budget" per mode: the global-norm cap of every phase's gradients
+# (OptimizerConfig.clip_norm), above the norms of ordinary steps; without it
+# a clustering run can turn to NaN within its first epoch (docs/recipes.md).
+BUDGET_CLIP_NORM = {"clustering": 50.0}
 # "budget" networks per mode: clustering's MLPs narrowed from the paper's
 # 3000 units to 1200 (IMSAT's encoder width), an epoch in about a third of
 # the time.
@@ -236,10 +240,11 @@ def _budget(mode: str, train: TrainConfig,
             num_clusters: Optional[int]) -> TrainConfig:
   """`train` with BUDGET's length, end-of-run annealing (in place of the
   decay epochs) and weight average, the mode's BUDGET_MODES fields and
-  clustering's class-balance weight."""
+  gradient cap, and clustering's class-balance weight."""
   optimizers = {
       key: dataclasses.replace(opt, decay_epochs=(), anneal=BUDGET["anneal"],
-                               anneal_start=BUDGET["anneal_start"])
+                               anneal_start=BUDGET["anneal_start"],
+                               clip_norm=BUDGET_CLIP_NORM.get(mode))
       for key, opt in train.optimizers.items()}
   fields = dict(max_epoch=BUDGET["max_epoch"],
                 weight_average_decay=BUDGET["weight_average_decay"])

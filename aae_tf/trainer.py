@@ -143,8 +143,10 @@ def make_optimizer(opt: OptimizerConfig, schedule,
   """A Keras optimiser of `opt.kind` following `schedule`."""
   if opt.kind == "sgd":
     return keras.optimizers.SGD(schedule, momentum=opt.momentum,
+                                global_clipnorm=opt.clip_norm,
                                 name=f"{name}_sgd")
   return keras.optimizers.Adam(schedule, beta_1=opt.momentum,
+                               global_clipnorm=opt.clip_norm,
                                name=f"{name}_adam")
 
 

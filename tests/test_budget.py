@@ -11,6 +11,7 @@ import tensorflow as tf
 from aae_tf import averaging
 from aae_tf import config as config_lib
 from aae_tf import data as data_lib
+from aae_tf import errors
 from aae_tf import trainer as trainer_lib
 from aae_tf import training
 from aae_tf.networks import MLPEncoder
@@ -154,6 +155,37 @@ def test_annealed_rate_ends_with_any_run(max_epoch, kind):
   assert middle == pytest.approx(0.1 * (1 - 0.99 / 2), rel=1e-5)
   rates = [float(schedule(s)) for s in range(last + 1)]
   assert all(a >= b for a, b in zip(rates, rates[1:]))
+
+
+@pytest.mark.parametrize("kind", ["sgd", "adam"])
+def test_clip_norm_caps_the_update(kind):
+  """A gradient of norm 5 (3, 4 over two variables) capped at 1: plain SGD
+  moves the variables by the learning rate times the unit direction."""
+  opt = config_lib.OptimizerConfig(kind=kind, learning_rate=0.1, momentum=0.0,
+                                   decay_epochs=(), clip_norm=1.0)
+  optimizer = trainer_lib.make_optimizer(opt, 0.1, "test")
+  a, b = tf.Variable([0.0]), tf.Variable([0.0])
+  optimizer.apply_gradients([(tf.constant([3.0]), a), (tf.constant([4.0]), b)])
+  if kind == "sgd":
+    assert float(a[0]) == pytest.approx(-0.06) and float(b[0]) == pytest.approx(
+        -0.08)
+  else:  # Adam's first step is the rate times the sign, clipped or not.
+    assert float(a[0]) == pytest.approx(-0.1, rel=1e-3)
+  uncapped = trainer_lib.make_optimizer(
+      dataclasses.replace(opt, kind="sgd", clip_norm=None), 0.1, "free")
+  c = tf.Variable([0.0])
+  uncapped.apply_gradients([(tf.constant([3.0]), c)])
+  assert float(c[0]) == pytest.approx(-0.3)
+
+
+def test_clip_norm_must_be_positive(tmp_path):
+  config = small_config(tmp_path)
+  optimizers = {k: dataclasses.replace(o, clip_norm=0.0)
+                for k, o in config.train.optimizers.items()}
+  bad = dataclasses.replace(config, train=dataclasses.replace(
+      config.train, optimizers=optimizers))
+  with pytest.raises(errors.ConfigError, match="clip_norm of .* positive"):
+    bad.validate()
 
 
 def test_time_left_line():

@@ -123,6 +123,18 @@ def test_units_set_the_width_of_every_mlp(mnist, tmp_path):
   assert paper.encoder_units == (3000, 3000)  # The recipe's, untouched.
 
 
+def test_clip_norm_caps_every_phase(mnist, tmp_path):
+  def caps(*args):
+    config = _config(cli.MNIST, mnist, tmp_path, "--train_clustering", *args)
+    return {opt.clip_norm for opt in config.train.optimizers.values()}
+  assert caps() == {recipes.BUDGET_CLIP_NORM["clustering"]}
+  assert caps("--clip_norm", "10") == {10.0}
+  assert caps("--clip_norm", "0") == {None}
+  assert "must be positive" in _error(cli.MNIST, mnist, tmp_path,
+                                      "--train_clustering", "--clip_norm",
+                                      "-1")
+
+
 def test_library_errors_name_fields(tmp_path):
   config = recipes.make_config("unsupervised", str(tmp_path))
   with pytest.raises(ConfigError, match="train.batch_size must be positive"):

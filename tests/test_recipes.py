@@ -238,6 +238,8 @@ def test_budget_clustering_narrows_the_networks_and_is_the_default(tmp_path):
   assert budget.train.class_balance_weight == 5.0
   assert plus.train.class_balance_weight == 3.0
   assert budget.train.vat_epsilon == plus.train.vat_epsilon
+  assert {opt.clip_norm for opt in budget.train.optimizers.values()} == {
+      recipes.BUDGET_CLIP_NORM["clustering"]}
   assert recipes.make_config("clustering", str(tmp_path)) == budget
 
 
@@ -259,6 +261,7 @@ def test_budget_is_paper_plus_with_a_schedule_that_ends_with_the_run(tmp_path):
         plus.train.optimizers[key], decay_epochs=(),
         anneal=recipes.BUDGET["anneal"],
         anneal_start=recipes.BUDGET["anneal_start"]), key
+    assert opt.clip_norm is None, key  # No cap semi-supervised.
   assert budget.train.vat_weight == 0.3 and plus.train.vat_weight == 0.1
   assert dataclasses.replace(
       budget.train, optimizers=plus.train.optimizers,
