@@ -21,6 +21,7 @@ from absl import logging
 import common  # pylint: disable=g-import-not-at-top
 
 from aae_tf import cli  # pylint: disable=g-import-not-at-top
+from aae_tf import recipes  # pylint: disable=g-import-not-at-top
 
 cli.define_flags(cli.MNIST)
 flags.adopt_module_key_flags(cli)
@@ -87,14 +88,17 @@ def run_name_suffix(fv) -> str:
     value = fv[name].value
     return value is not None if when == "set" else bool(value)
 
-  suffix = f"_{fv.recipe}" if fv.recipe != "default" else ""
+  recipe = fv.recipe
+  if recipe == "default":  # The tag names the recipe that ran.
+    recipe = recipes.DEFAULT_RECIPES[fv.mode]
+  suffix = f"_{recipe}" if recipe != "seed" else ""
   for name, when, text, parent in NAME_PARTS:
     if counts(name, when) and (parent is None or counts(parent, "on")):
       suffix += text(fv[name].value)
   for override in fv.optimizers or ():  # KEY:KIND:LR:MOMENTUM
     key, kind, rate = override.split(":")[:3]
     suffix += f"_{key}-{kind}{rate}"
-  if fv.maxepoch is not None and fv.recipe == "budget":
+  if fv.maxepoch is not None and recipe == "budget":
     suffix += f"_{fv.maxepoch}ep"  # The schedule follows the run's length.
   if fv.seed:
     suffix += f"_seed{fv.seed}"

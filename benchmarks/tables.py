@@ -196,6 +196,9 @@ CHANGED_DEFAULTS = (
     # count (10 for every count).
     ChangedDefault(140, r"clustering(10|16)_budget", ("--class_balance", "10"),
                    "_balance10"),
+    # budget clustering before its gradients were capped.
+    ChangedDefault(143, r"clustering\d+_budget", ("--clip_norm", "0"),
+                   "_clip0", last=True),
 )
 
 
@@ -348,20 +351,22 @@ def _majority(row: dict) -> str:
 # "{n}" stands for the cluster count and "{w}" for its class-balance weight
 # under budget today.
 _OLD_FLAGS = r"(_units1200-1200)?(_naming-validation)?"
+# Runs from before the gradient cap sit with today's runs of their line.
+_UNCAPPED = "(_clip0)?"
 _CLUSTER_VARIANTS = (
-    ("", 16, r"clustering{n}_budget(_balance{w})?(_vat1)?(_16ep)?"),
+    ("", 16, r"clustering{n}_budget(_balance{w})?(_vat1)?(_16ep)?" + _UNCAPPED),
     *((f" with --class_balance {weight}", 16,
-       rf"clustering{{n}}_budget_balance{weight}(_vat1)?(_16ep)?")
+       rf"clustering{{n}}_budget_balance{weight}(_vat1)?(_16ep)?" + _UNCAPPED)
       for weight in (3, 5, 10)),
-    (", --maxepoch 8", 8, r"clustering{n}_budget(_vat1)?_8ep"),
+    (", --maxepoch 8", 8, r"clustering{n}_budget(_vat1)?_8ep" + _UNCAPPED),
     (" with --class_balance 3, --maxepoch 8", 8,
-     r"clustering{n}_budget_balance3(_vat1)?_8ep"),
+     r"clustering{n}_budget_balance3(_vat1)?_8ep" + _UNCAPPED),
     (" with --vat 0.1, --maxepoch 8", 8,
-     r"clustering{n}_budget_vat0.1" + _OLD_FLAGS + "_8ep"),
+     r"clustering{n}_budget_vat0.1" + _OLD_FLAGS + "_8ep" + _UNCAPPED),
     (" with --class_balance 3 --vat 0.1, --maxepoch 8", 8,
-     r"clustering{n}_budget_balance3_vat0.1" + _OLD_FLAGS + "_8ep"),
+     r"clustering{n}_budget_balance3_vat0.1" + _OLD_FLAGS + "_8ep" + _UNCAPPED),
     (" with --class_balance 3 --vat 0.1 --encoder_batch_norm, --maxepoch 8",
-     8, r"clustering{n}_budget_balance3_vat0.1_bn_8ep"))
+     8, r"clustering{n}_budget_balance3_vat0.1_bn_8ep" + _UNCAPPED))
 
 
 def _budget_balance(count: int) -> str:

@@ -1,7 +1,10 @@
 """What a benchmark row records about the machine and the command."""
 
 import os
+import re
+import subprocess
 import sys
+import textwrap
 
 import pytest
 
@@ -12,6 +15,17 @@ from conftest import REPO, load_script
 def _common():
   return load_script(os.path.join("benchmarks", "common.py"),
                      "benchmarks_common")
+
+
+@pytest.fixture(name="uncapped")
+def _uncapped(common, monkeypatch):
+  """tables without the gradient-cap change, which every older clustering
+  row gets, so the tests of earlier changes see only theirs."""
+  del common  # Puts benchmarks/ on the path.
+  import tables  # pylint: disable=g-import-not-at-top
+  monkeypatch.setattr(tables, "CHANGED_DEFAULTS", tuple(
+      c for c in tables.CHANGED_DEFAULTS if c.words[0] != "--clip_norm"))
+  return tables
 
 
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity"),
@@ -82,14 +96,13 @@ def test_appended_rows_rewrite_the_table_and_keep_its_reading(
   assert "| 1 of 2 |" in text
 
 
-def test_rows_from_before_a_default_changed_keep_their_setting(common):
+def test_rows_from_before_a_default_changed_keep_their_setting(uncapped):
   """A budget clustering run recorded before its VAT weight became 1 is
   reproduced with the 0.1 it ran with and grouped as a --vat 0.1 run; a run
   recorded after the change, with the same flags, is today's default. A run
   recorded before the run length changed keeps the epochs it ran, in its
   command and before the seed in its tag, as a run passing them is named."""
-  del common  # Puts benchmarks/ on the path.
-  import tables  # pylint: disable=g-import-not-at-top
+  tables = uncapped
   vat = next(c for c in tables.CHANGED_DEFAULTS if c.words[0] == "--vat")
   length = next(c for c in tables.CHANGED_DEFAULTS
                 if c.words[0] == "--maxepoch" and "clustering" in c.tag)
@@ -116,12 +129,11 @@ def test_rows_from_before_a_default_changed_keep_their_setting(common):
   assert tables.classify_flags(passed, old).count("--maxepoch") == 1
 
 
-def test_a_default_changed_for_some_cluster_counts_only(common):
+def test_a_default_changed_for_some_cluster_counts_only(uncapped):
   """budget clustering's class-balance weight once became 10 for every
   cluster count: older 16- and 10-cluster runs ran paper_plus's 3,
   30-cluster runs already 10."""
-  del common  # Puts benchmarks/ on the path.
-  import tables  # pylint: disable=g-import-not-at-top
+  tables = uncapped
   change = next(c for c in tables.CHANGED_DEFAULTS
                 if c.words[0] == "--class_balance" and "budget" in c.tag)
   index = change.before - 1
@@ -161,12 +173,11 @@ def test_semisupervised_runs_before_the_50_epoch_default_keep_theirs(common):
   assert tables.classify_flags(passed, old).count("--maxepoch") == 1
 
 
-def test_a_default_that_changed_twice_names_the_one_of_the_runs_time(common):
+def test_a_default_that_changed_twice_names_the_one_of_the_runs_time(uncapped):
   """Budget clustering's class-balance weight was 3, then 10, then went by
   cluster count: a 16-cluster run that passed no weight gets the weight of
   its time, once; 30 clusters kept 10, so their runs keep their names."""
-  del common  # Puts benchmarks/ on the path.
-  import tables  # pylint: disable=g-import-not-at-top
+  tables = uncapped
   first, second = [c for c in tables.CHANGED_DEFAULTS
                    if c.words[0] == "--class_balance" and "budget" in c.tag]
   assert first.before < second.before
@@ -184,6 +195,27 @@ def test_a_default_that_changed_twice_names_the_one_of_the_runs_time(common):
   thirty = dict(row, model="clustering30_budget_seed1",
                 command=command.replace("16", "30"))
   assert tables.todays_tag(thirty, second.before - 1) == thirty["model"]
+
+
+def test_rows_from_before_the_gradient_cap_pass_it_off(common):
+  """A budget clustering run recorded before the gradient cap is reproduced
+  with --clip_norm 0 and stays on its by-seed line, beside today's runs."""
+  del common  # Puts benchmarks/ on the path.
+  import tables  # pylint: disable=g-import-not-at-top
+  cap = next(c for c in tables.CHANGED_DEFAULTS if c.words[0] == "--clip_norm")
+  row = {"model": "clustering16_budget_seed1", "epochs": 16,
+         "command": "python benchmarks/classify_mnist.py --mode clustering "
+                    "--ncluster 16 --seed 1", "_first_recipe_row": 0}
+  assert tables.classify_flags(row, cap.before - 1)[-2:] == [
+      "--clip_norm", "0"]
+  assert tables.todays_tag(row, cap.before - 1) == (
+      "clustering16_budget_clip0_seed1")
+  assert "--clip_norm" not in tables.classify_flags(row, cap.before)
+  assert tables.todays_tag(row, cap.before) == row["model"]
+  line = next(r for r in tables.CLUSTER_ROWS
+              if r.label == "16 clusters, paper naming")
+  for tag in ("clustering16_budget_clip0", "clustering16_budget"):
+    assert re.fullmatch(line.pattern, tag), tag
 
 
 def test_time_to_accuracy_counts_epochs_on_the_validation_curve(common):
@@ -243,3 +275,29 @@ def test_classify_rows_are_split_between_two_pages(common, tmp_path,
   assert "--ncluster 16 --seed 3" in runs(clusters)
   assert "--num_labeled" not in runs(clusters)
   assert "| 9.00% |" in runs(clusters)  # The majority naming column.
+
+
+def test_run_tag_names_the_recipe_that_ran():
+  """A run of the mode's default recipe is tagged as that recipe, so its
+  rows sit with the runs that named it. (A process of its own: the script's
+  flags and another benchmark's cannot share one.)"""
+  program = textwrap.dedent("""
+      import sys
+      sys.path.insert(0, "benchmarks")
+      import classify_mnist as script
+      fv = script.FLAGS
+      for args in sys.argv[1:]:
+        fv.unparse_flags()
+        fv(["classify_mnist.py", *args.split()])
+        print(script.run_name_suffix(fv) or "-")
+      """)
+  cases = {"--mode clustering --seed 1": "_budget_seed1",
+           "--mode clustering --recipe budget --seed 1": "_budget_seed1",
+           "--mode clustering --maxepoch 8": "_budget_8ep",
+           "--mode dimreduction": "-",  # The seed recipe.
+           "--recipe paper --vat 0.1": "_paper_vat0.1"}
+  result = subprocess.run([sys.executable, "-c", program, *cases],
+                          cwd=REPO, capture_output=True, text=True,
+                          check=False)
+  assert result.returncode == 0, result.stderr
+  assert result.stdout.split() == list(cases.values())
