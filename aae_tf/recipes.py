@@ -57,12 +57,17 @@ CLUSTER_BALANCE = {"paper_plus": {16: 3.0, 30: 10.0},
 BUDGET = dict(max_epoch=20, anneal="linear", anneal_start=0.5,
               weight_average_decay=0.999)
 # "budget" per mode, TrainConfig fields over BUDGET's and paper_plus's: its
-# run length and a larger VAT weight in both modes; clustering's clusters
-# named on the validation split as in the paper (docs/recipes.md). Its
-# class-balance weight is CLUSTER_BALANCE["budget"]'s.
-BUDGET_MODES = {"semisupervised": dict(max_epoch=50, vat_weight=0.3),
+# run length, clustering's larger VAT weight and its clusters named on the
+# validation split as in the paper (docs/recipes.md). Its class-balance
+# weight is CLUSTER_BALANCE["budget"]'s, semi-supervised VAT BUDGET_VAT's.
+BUDGET_MODES = {"semisupervised": dict(max_epoch=50),
                 "clustering": dict(max_epoch=16, vat_weight=1.0,
                                    cluster_naming_split="validation")}
+# "budget" semi-supervised VAT weight and radius, by the numbers of labels
+# they were chosen for on validation; other numbers (and all labels) take
+# the nearest one's.
+BUDGET_VAT = {100: dict(vat_weight=0.3, vat_epsilon=1.0),
+              1000: dict(vat_weight=0.1, vat_epsilon=2.0)}
 # "budget" per mode: the global-norm cap of every phase's gradients
 # (OptimizerConfig.clip_norm), above the norms of ordinary steps; without it
 # a clustering run can turn to NaN within its first epoch (docs/recipes.md).
@@ -98,15 +103,24 @@ def num_classes(mode: str, num_labeled: Optional[int],
   return 10
 
 
+def _nearest(table: Dict[int, object], count: int):
+  """`table`'s entry for the measured count nearest `count` (a tie goes to
+  the smaller count)."""
+  return table[min(table, key=lambda measured: (abs(measured - count),
+                                                measured))]
+
+
 def cluster_balance_weight(recipe: str, num_clusters: Optional[int]) -> float:
   """Clustering's class-balance weight under `recipe` ("paper_plus" or
-  "budget"): the one chosen for the nearest measured cluster count (a tie
-  goes to the smaller count)."""
-  weights = CLUSTER_BALANCE[recipe]
-  count = num_classes("clustering", None, num_clusters)
-  nearest = min(weights, key=lambda measured: (abs(measured - count),
-                                                measured))
-  return weights[nearest]
+  "budget"): the one chosen for the nearest measured cluster count."""
+  return _nearest(CLUSTER_BALANCE[recipe],
+                  num_classes("clustering", None, num_clusters))
+
+
+def budget_vat(num_labeled: Optional[int]) -> Dict[str, float]:
+  """"budget" semi-supervised VAT fields for `num_labeled` labels: those
+  chosen for the nearest measured number (all labels: the largest)."""
+  return dict(_nearest(BUDGET_VAT, num_labeled or max(BUDGET_VAT)))
 
 
 def paper_plus_fields(mode: str, num_clusters: Optional[int] = None) -> Dict:
@@ -158,7 +172,7 @@ def make_config(mode: str, save_path: str, recipe: str = "default", *,
   if recipe in ("paper_plus", "budget"):
     train = dataclasses.replace(train, **paper_plus_fields(mode, num_clusters))
   if recipe == "budget":
-    train = _budget(mode, train, num_clusters)
+    train = _budget(mode, train, num_clusters, num_labeled)
     if mode in BUDGET_UNITS:
       model = config_lib.with_widths(model, BUDGET_UNITS[mode])
   train = dataclasses.replace(train, recipe=recipe)
@@ -236,11 +250,12 @@ def paper_optimizers(decay_epochs=(50, 1000)) -> Dict[str, OptimizerConfig]:
           for role, (lr, momentum) in sgd.items()}
 
 
-def _budget(mode: str, train: TrainConfig,
-            num_clusters: Optional[int]) -> TrainConfig:
+def _budget(mode: str, train: TrainConfig, num_clusters: Optional[int],
+            num_labeled: Optional[int]) -> TrainConfig:
   """`train` with BUDGET's length, end-of-run annealing (in place of the
   decay epochs) and weight average, the mode's BUDGET_MODES fields and
-  gradient cap, and clustering's class-balance weight."""
+  gradient cap, clustering's class-balance weight and semi-supervised
+  VAT."""
   optimizers = {
       key: dataclasses.replace(opt, decay_epochs=(), anneal=BUDGET["anneal"],
                                anneal_start=BUDGET["anneal_start"],
@@ -252,6 +267,8 @@ def _budget(mode: str, train: TrainConfig,
   if mode == "clustering":
     fields["class_balance_weight"] = cluster_balance_weight("budget",
                                                             num_clusters)
+  if mode == "semisupervised":
+    fields.update(budget_vat(num_labeled))
   return dataclasses.replace(train, optimizers=optimizers, **fields)
 
 
