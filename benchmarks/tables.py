@@ -366,10 +366,12 @@ def _majority(row: dict) -> str:
 # "{n}" stands for the cluster count and "{w}" for its class-balance weight
 # under budget today.
 _OLD_FLAGS = r"(_units1200-1200)?(_naming-validation)?"
-# Runs from before the gradient cap sit with today's runs of their line.
+# The variants measured only before the gradient cap keep their lines.
 _UNCAPPED = "(_clip0)?"
+_DEFAULT_RUN = r"clustering{n}_budget(_balance{w})?(_vat1)?(_16ep)?"
 _CLUSTER_VARIANTS = (
-    ("", 16, r"clustering{n}_budget(_balance{w})?(_vat1)?(_16ep)?" + _UNCAPPED),
+    ("", 16, _DEFAULT_RUN),
+    (" with --clip_norm 0", 16, _DEFAULT_RUN + "_clip0"),
     *((f" with --class_balance {weight}", 16,
        rf"clustering{{n}}_budget_balance{weight}(_vat1)?(_16ep)?" + _UNCAPPED)
       for weight in (3, 5, 10)),

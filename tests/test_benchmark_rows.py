@@ -199,7 +199,7 @@ def test_a_default_that_changed_twice_names_the_one_of_the_runs_time(uncapped):
 
 def test_rows_from_before_the_gradient_cap_pass_it_off(common):
   """A budget clustering run recorded before the gradient cap is reproduced
-  with --clip_norm 0 and stays on its by-seed line, beside today's runs."""
+  with --clip_norm 0, on a by-seed line of its own."""
   del common  # Puts benchmarks/ on the path.
   import tables  # pylint: disable=g-import-not-at-top
   cap = next(c for c in tables.CHANGED_DEFAULTS if c.words[0] == "--clip_norm")
@@ -212,10 +212,12 @@ def test_rows_from_before_the_gradient_cap_pass_it_off(common):
       "clustering16_budget_clip0_seed1")
   assert "--clip_norm" not in tables.classify_flags(row, cap.before)
   assert tables.todays_tag(row, cap.before) == row["model"]
-  line = next(r for r in tables.CLUSTER_ROWS
-              if r.label == "16 clusters, paper naming")
-  for tag in ("clustering16_budget_clip0", "clustering16_budget"):
-    assert re.fullmatch(line.pattern, tag), tag
+  lines = {r.label: r.pattern for r in tables.CLUSTER_ROWS}
+  today = lines["16 clusters, paper naming"]
+  uncapped = lines["16 clusters with --clip_norm 0, paper naming"]
+  assert re.fullmatch(today, "clustering16_budget")
+  assert not re.fullmatch(today, "clustering16_budget_clip0")
+  assert re.fullmatch(uncapped, "clustering16_budget_balance5_clip0")
 
 
 def test_time_to_accuracy_counts_epochs_on_the_validation_curve(common):
