@@ -267,10 +267,14 @@ def _records_its_data_source(save, tiny_idx_dir, train_log):
   with open(os.path.join(save, "config.json")) as f:
     assert json.load(f)["data"]["used_source"] == f"idx:{tiny_idx_dir}"
   assert f"from idx:{tiny_idx_dir}" in train_log.splitlines()[0], train_log
-  for noise in ("cuInit", "oneDNN", "Sharding callback", "absl::InitializeLog"):
+  noises = ("cuInit", "oneDNN", "Sharding callback", "absl::InitializeLog")
+  for noise in noises:
     assert noise not in train_log
   verbose = run_cli("--train", "--bsize", "0", "--verbosity", "1")
-  assert verbose.returncode == 1 and "oneDNN" in verbose.stderr
+  # Which start-up notes TensorFlow prints depends on the CPU (oneDNN's on
+  # some, not on others).
+  assert verbose.returncode == 1
+  assert any(noise in verbose.stderr for noise in noises), verbose.stderr
 
 
 COUNT_CASES = [
