@@ -118,8 +118,9 @@ def cluster_balance_weight(recipe: str, num_clusters: Optional[int]) -> float:
 
 
 def budget_vat(num_labeled: Optional[int]) -> Dict[str, float]:
-  """"budget" semi-supervised VAT fields for `num_labeled` labels: those
-  chosen for the nearest measured number (all labels: the largest)."""
+  """The semi-supervised VAT fields of the budget recipe for `num_labeled`
+  labels: those chosen for the nearest measured number (all labels: the
+  largest)."""
   return dict(_nearest(BUDGET_VAT, num_labeled or max(BUDGET_VAT)))
 
 
