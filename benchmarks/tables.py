@@ -274,7 +274,9 @@ def classify_flags(row: dict, index: int) -> List[str]:
   if pre_recipe and "clustering" in words and (
       "--y_batch_statistics" not in words):
     words.append("--noy_batch_statistics")  # Now the seed recipe's default.
-  if "--recipe" not in words:
+  # Without --recipe a run took its mode's default; the benchmark names it in
+  # the tag since "budget" became one, and before that it was "seed".
+  if "--recipe" not in words and "_budget" not in row["model"]:
     at = words.index("--mode") + 2 if "--mode" in words else 0
     words[at:at] = ["--recipe", "seed"]
   for change in changes_for(row, index):

@@ -211,6 +211,11 @@ def test_rows_from_before_the_gradient_cap_pass_it_off(common):
   assert tables.todays_tag(row, cap.before - 1) == (
       "clustering16_budget_clip0_seed1")
   assert "--clip_norm" not in tables.classify_flags(row, cap.before)
+  # The mode's default recipe ran: no --recipe in today's command either,
+  # but a run from before "budget" became the default ran "seed".
+  assert "--recipe" not in tables.classify_flags(row, cap.before)
+  older = dict(row, model="clustering16_balance1_seed1")
+  assert tables.classify_flags(older, cap.before)[2:4] == ["--recipe", "seed"]
   assert tables.todays_tag(row, cap.before) == row["model"]
   lines = {r.label: r.pattern for r in tables.CLUSTER_ROWS}
   today = lines["16 clusters, paper naming"]
