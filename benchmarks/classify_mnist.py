@@ -129,6 +129,8 @@ def main(argv):
   batch = config.train.batch_size
   # The SavedModel's input, made with numpy alone: [N, 28, 28, 1] in [-1, 1].
   images = (splits.test.images[..., None] / 127.5 - 1).astype("float32")
+  validation_probs = evaluation.predict_split(model.classify_fn,
+                                              splits.validation, batch)
   if clustering:
     # The paper's naming and, beside it, the majority digit's, on the run's
     # config.train.cluster_naming_split.
@@ -146,14 +148,16 @@ def main(argv):
     error = evaluation.classification_error(probs, splits.test.labels)
     exported = common.saved_model_error(saved_model, images,
                                         splits.test.labels)
-    validation = evaluation.classification_error(
-        evaluation.predict_split(model.classify_fn, splits.validation, batch),
-        splits.validation.labels)
+    validation = evaluation.classification_error(validation_probs,
+                                                 splits.validation.labels)
   row = {"model": tag, "epochs": config.train.max_epoch,
          "wall_time_s": round(wall),
          "validation_error": validation, "test_error": error,
          "saved_model_test_error": exported, "hardware": common.hardware(),
-         "command": common.command_line(), "validation_curve": curve}
+         "command": common.command_line(), "validation_curve": curve,
+         # [class or cluster][digit]: which digits share a prediction.
+         "validation_confusion": evaluation.cluster_confusion(
+             validation_probs, splits.validation.labels).tolist()}
   if clustering:
     row["majority_naming_test_error"] = metrics[
         "test/majority_cluster_error"]

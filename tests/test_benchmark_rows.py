@@ -1,14 +1,16 @@
 """What a benchmark row records about the machine and the command."""
 
+import json
 import os
 import re
 import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
-from conftest import REPO, load_script
+from conftest import REPO, TINY_VALIDATION, load_script
 
 
 @pytest.fixture(name="common")
@@ -308,3 +310,40 @@ def test_run_tag_names_the_recipe_that_ran():
                           check=False)
   assert result.returncode == 0, result.stderr
   assert result.stdout.split() == list(cases.values())
+
+
+@pytest.mark.parametrize("mode_flags", [
+    ["--mode", "clustering", "--ncluster", "10"],
+    ["--num_labeled", "10", "--labeled_bsize", "10"]], ids=["clustering", "semisupervised"])
+def test_a_benchmark_run_writes_its_row(tmp_path, tiny_idx_dir, mode_flags):
+  """One epoch of the benchmark on tiny data: its row has the errors, the
+  exported SavedModel's error, the curve and the validation confusion
+  (predicted class or cluster by digit), in a results folder of its own."""
+  program = textwrap.dedent("""
+      import sys
+      sys.path.insert(0, "benchmarks")
+      from absl import app
+      import classify_mnist as script
+      import tables
+      script.common.RESULTS_DIR = tables.RESULTS_DIR = sys.argv[1]
+      app.run(script.main, argv=["classify_mnist.py", *sys.argv[2:]])
+      """)
+  results = tmp_path / "results"
+  args = ["--data_dir", tiny_idx_dir, "--out_dir", str(tmp_path / "runs"),
+          "--maxepoch", "1", "--bsize", "10", "--noverify_checksums",
+          "--validation_size", str(TINY_VALIDATION), "--units", "16,16",
+          "--noxla", *mode_flags]
+  result = subprocess.run([sys.executable, "-c", program, str(results),
+                           *args], cwd=REPO, capture_output=True, text=True,
+                          check=False)
+  assert result.returncode == 0, result.stderr[-3000:]
+  with open(results / "classify_mnist.json") as f:
+    [row] = json.load(f)
+  assert row["epochs"] == 1 and len(row["validation_curve"]) == 1
+  assert 0 <= row["test_error"] <= 1
+  assert 0 <= row["saved_model_test_error"] <= 1
+  confusion = np.asarray(row["validation_confusion"])
+  assert confusion.shape == (10, 10)
+  assert confusion.sum() == TINY_VALIDATION
+  assert (confusion.sum(axis=0) == 1).all()  # One image of each digit.
+  assert os.path.exists(results / "cluster_mnist.md")  # Both pages.
