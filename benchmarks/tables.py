@@ -386,6 +386,7 @@ _OLDER_VARIANTS = (
      8, r"clustering{n}_budget_balance3_vat0.1_bn_8ep"))
 _CLUSTER_VARIANTS = (
     ("", 16, _DEFAULT_RUN),
+    (", --maxepoch 24", 24, r"clustering{n}_budget_24ep"),
     (" with --clip_norm 0", 16, _DEFAULT_RUN + "_clip0"),
     *((label, epochs, run + "(_clip0)?")
       for label, epochs, run in _OLDER_VARIANTS))
