@@ -89,6 +89,21 @@ def cluster_confusion(probabilities: np.ndarray, labels: np.ndarray,
   return counts
 
 
+def describe_clusters(counts: np.ndarray, mixed_below: float) -> list:
+  """One line per cluster of `counts` (`cluster_confusion`: images by
+  digit): its images and its commonest digits, marked "(mixed)" where no
+  digit holds a `mixed_below` share of it."""
+  lines = []
+  for k, row in enumerate(np.asarray(counts)):
+    total = int(row.sum())
+    top = [d for d in np.argsort(-row, kind="stable")[:3] if row[d]]
+    mixed = total and row[top[0]] < mixed_below * total
+    lines.append(f"cluster {k}: {total} images; " +
+                 ", ".join(f"{d}: {row[d]}" for d in top) +
+                 (" (mixed)" if mixed else ""))
+  return lines
+
+
 def matched_cluster_error(probabilities: np.ndarray, labels: np.ndarray,
                           num_classes: int = NUM_DIGITS) -> float:
   """IMSAT's clustering error: share of examples whose cluster is not

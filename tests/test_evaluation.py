@@ -146,6 +146,18 @@ def test_majority_naming_beside_the_papers():
   assert list(evaluation.majority_cluster_labels(probs, labels)) == [7, 3, 7]
 
 
+def test_describe_clusters_marks_the_mixed_ones():
+  """Cluster 0 holds 4s and 9s half and half (mixed below 0.9), cluster 1
+  nine 1s and one 7 (0.9: not mixed), cluster 2 nothing."""
+  counts = np.zeros((3, 10), np.int64)
+  counts[0, [4, 9]] = 5
+  counts[1, [1, 7]] = [9, 1]
+  assert evaluation.describe_clusters(counts, 0.9) == [
+      "cluster 0: 10 images; 4: 5, 9: 5 (mixed)",
+      "cluster 1: 10 images; 1: 9, 7: 1",
+      "cluster 2: 0 images; "]
+
+
 def test_matched_cluster_error_takes_the_best_one_to_one_assignment():
   """Clusters 0 and 1 both hold mostly 1s. Majority naming calls both 1
   (one error in eight); one-to-one, cluster 1 must take another digit: 0

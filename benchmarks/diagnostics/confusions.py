@@ -5,7 +5,9 @@ Reads the run's SavedModel with plain TensorFlow (`classify`), so it works
 for any run this package exported, or with --load a checkpoint of a run
 still training (through aae_tf); prints the validation error and the
 largest true -> predicted confusions with their share of the errors, and
-how many images each class is given against how many it holds, e.g.
+how many images each class is given against how many it holds; for a
+clustering run, each cluster's commonest digits, its mixed clusters marked,
+e.g.
 
   python benchmarks/diagnostics/confusions.py --run runs/bench_classify/semisupervised100_paper \
       --data_dir /path/to/mnist
@@ -25,6 +27,8 @@ flags.DEFINE_string("load", None, "A checkpoint (an epoch or 'latest') "
                     "instead of the SavedModel, for a run still training.")
 flags.DEFINE_integer("top", 5, "Confusions to list.")
 flags.DEFINE_integer("batch", 1000, "Images per call of the SavedModel.")
+flags.DEFINE_float("mixed_below", 0.9, "Clustering: a cluster whose "
+                   "commonest digit holds less than this share is mixed.")
 FLAGS = flags.FLAGS
 NUM_CLASSES = 10
 
@@ -51,19 +55,24 @@ def main(argv):
         classify(images=tf.constant(images[i:i + FLAGS.batch]))[
             "probabilities"].numpy()
         for i in range(0, len(images), FLAGS.batch)])
-  predicted, labels = probabilities.argmax(axis=1), validation.labels
-  counts = np.zeros((NUM_CLASSES, probabilities.shape[1]), int)
-  np.add.at(counts, (labels, predicted), 1)
-  errors = int((predicted != labels).sum())
-  pairs = sorted(((int(counts[t, p]), t, p) for t in range(NUM_CLASSES)
-                  for p in range(counts.shape[1]) if t != p), reverse=True)
+  labels = validation.labels
+  # counts[k, d]: validation images of digit d whose prediction is k.
+  counts = evaluation.cluster_confusion(probabilities, labels)
+  mode = run_dir.run_config(config).mode
+  if mode == "clustering":
+    for line in evaluation.describe_clusters(counts, FLAGS.mixed_below):
+      logging.info("%s", line)
+    return
+  errors = int(counts.sum() - np.trace(counts))
+  pairs = sorted(((int(counts[p, t]), t, p) for t in range(NUM_CLASSES)
+                  for p in range(counts.shape[0]) if t != p), reverse=True)
   logging.info("%s: validation error %.2f%% (%d of %d); largest confusions: %s",
                FLAGS.run, 100 * errors / len(labels), errors, len(labels),
                ", ".join(f"{t} -> {p}: {n} ({n / max(errors, 1):.0%})"
                          for n, t, p in pairs[:FLAGS.top]))
   # How many images each class is given, against how many it has: the
   # y adversary's prior asks for a tenth each.
-  given, held = counts.sum(axis=0), np.bincount(labels, minlength=NUM_CLASSES)
+  given, held = counts.sum(axis=1), counts.sum(axis=0)
   logging.info("images given / held per class: %s", ", ".join(
       f"{c}: {given[c]}/{held[c]}" for c in range(NUM_CLASSES)))
 
