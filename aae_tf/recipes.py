@@ -8,7 +8,7 @@ Python users start from, so the same mode gets the same model either way:
   changes our measurements kept (results/classify_mnist.md,
   results/cluster_mnist.md).
 - "paper": the appendix of Makhzani et al. as far as it can be reconstructed
-  (README, "Recipes"): SGD with momentum per phase,
+  (docs/recipes.md): SGD with momentum per phase,
   deterministic q(z|x), [0, 1] pixels with a sigmoid decoder and half the
   summed squared error, Glorot initialisation, ReLU discriminators.
 - "paper_plus": the paper recipe with the beyond-the-paper phases our
@@ -241,7 +241,7 @@ def _seed(mode: str, num_labeled: Optional[int]):
 def paper_optimizers(decay_epochs=(50, 1000)) -> Dict[str, OptimizerConfig]:
   """The appendix: SGD, reconstruction 0.01 with momentum 0.9, adversarial
   phases 0.1 with momentum 0.1, classification 0.1 with momentum 0.9 (stable
-  in a plain script of the recipe; README, "Recipes"); every rate /10 after
+  in a plain script of the recipe; docs/recipes.md); every rate /10 after
   each decay epoch."""
   decay = tuple(decay_epochs)
   sgd = {"reconstruction": (0.01, 0.9), "discriminator": (0.1, 0.1),

@@ -113,8 +113,17 @@ def without_flags(words: Sequence[str], drop=()) -> List[str]:
 
 
 def script(command: str) -> str:
+  """The run's script, where it is today (diagnostics moved after some
+  runs)."""
   match = re.search(r"python (\S+\.py)", command)
-  return match.group(1) if match else "?"
+  if not match:
+    return "?"
+  moved = os.path.join("benchmarks", "diagnostics",
+                       os.path.basename(match.group(1)))
+  if (not os.path.exists(os.path.join(REPO, match.group(1))) and
+      os.path.exists(os.path.join(REPO, moved))):
+    return moved
+  return match.group(1)
 
 
 def short_flags(row: dict, drop=()) -> str:
@@ -469,8 +478,9 @@ CLASSIFY = _classify_page(
         "`paper` (the paper's appendix, SGD), beyond the paper (`--vat`, "
         "`--class_balance`, `--consistency`, off in `seed` and `paper`; "
         "`paper_plus` is `paper` with the ones that measured better), "
-        "`budget` (the default: `paper_plus` with a larger VAT weight, rates "
-        "annealed to the end of `--maxepoch` and averaged weights). " +
+        "`budget` (the default: `paper_plus` with VAT set by the number of "
+        "labels, 50 epochs, rates annealed to the end of `--maxepoch` and "
+        "averaged weights). " +
         _JSON.format(other="[cluster_mnist.md](cluster_mnist.md) "
                      "(clustering)")),
     best=_CLASSIFY_BEST,
@@ -499,8 +509,8 @@ CLUSTER = _classify_page(
         "appendix, SGD), `paper_plus` (`paper` with `--vat` and "
         "`--class_balance`), `budget` (the default: `paper_plus` on 1200-unit "
         "networks with `--vat 1` and `--class_balance 5` (10 for 30 clusters), clusters named on "
-        "validation, rates annealed to the end of `--maxepoch` and averaged "
-        "weights). " +
+        "validation, rates annealed to the end of `--maxepoch`, averaged "
+        "weights and gradients capped at norm 50). " +
         _JSON.format(other="[classify_mnist.md](classify_mnist.md) "
                      "(semi-supervised)")),
     best=[*_CLASSIFY_BEST[:4], _NAMING_COLUMNS[0], *_CLASSIFY_BEST[4:]],
@@ -893,7 +903,8 @@ def markdown(table: Table, rows: Sequence[dict], text: str = "") -> str:
            "## Every run", "",
            ("One row per run, oldest first; `cores`: the CPU cores it had "
             "(\"shared\": other jobs ran beside it, so times are long). "
-            "Flags omit local paths and `--resume`." + earlier), "",
+            "Flags omit local paths and `--resume` (and `--maxepoch` where "
+            "an `epochs` column gives it)." + earlier), "",
            *_table(table.runs, listed)]
   return "\n".join(parts) + "\n"
 
