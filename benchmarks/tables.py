@@ -311,10 +311,25 @@ class SeedRow:
   value: Callable[[dict], Optional[float]] = lambda r: r["test_error"]
 
 
+SEED_WORD = "S"  # Stands for the seed in a by-seed line's command.
+
+
+def seed_command(row: dict) -> str:
+  """A run's command with its --seed written as SEED_WORD."""
+  words = classify_flags(row, row["_index"])
+  if "--seed" in words:
+    words[words.index("--seed") + 1] = SEED_WORD
+  else:
+    words += ["--seed", SEED_WORD]
+  return reproduce(row, words)
+
+
 def seed_table(rows: Sequence[dict], lines: Sequence[SeedRow],
                seeds: Sequence[int], first: str = "recipe") -> List[str]:
   """Test error per seed and its mean (the latest run of each line and
-  seed), with the mean of the runs' minutes."""
+  seed), with the mean of the runs' minutes and the command of the line's
+  latest run, its seed written S ("as above" where the line above has the
+  same)."""
   out = []
   for line in lines:
     pattern = re.compile(line.pattern + r"(_seed\d+)?$")
@@ -329,15 +344,20 @@ def seed_table(rows: Sequence[dict], lines: Sequence[SeedRow],
     known = [v for v in values if v is not None]
     mean = sum(known) / len(known) if known else None
     minutes = sum(r["wall_time_s"] for r in runs.values()) / len(runs) / 60
+    latest = max(runs.values(), key=lambda r: r["_index"])
     out.append(dict(label=line.label, epochs=line.epochs, values=values,
-                    mean=mean, count=len(known), minutes=minutes))
+                    mean=mean, count=len(known), minutes=minutes,
+                    command=seed_command(latest)))
   columns = ([first, "epochs"] + [f"seed {s}" for s in seeds] +
-             ["mean", "minutes a run"])
+             ["mean", "minutes a run", f"command ({SEED_WORD}: the seed)"])
+  commands = [r["command"] for r in out]
+  shown = [c if i == 0 or c != commands[i - 1] else "as above"
+           for i, c in enumerate(commands)]
   return [_line(columns), _line(["---"] * len(columns))] + [
       _line([r["label"], str(r["epochs"])] + [pct(v) for v in r["values"]] +
             [pct(r["mean"]) + ("" if r["count"] == len(seeds) else
                                f" ({r['count']} of {len(seeds)} seeds)"),
-             num(r["minutes"])]) for r in out]
+             num(r["minutes"]), command]) for r, command in zip(out, shown)]
 
 
 # 100 labels, one labelled draw per run seed: the recipes side by side.
@@ -439,8 +459,9 @@ _CHECKED = (
     "chosen on the validation split (the last 10,000 training images), so "
     "the best row of each question is the one with the lowest validation "
     "error; the test error is only reported.")
-_JSON = ("`classify_mnist.json` keeps every row's per-epoch test curve (and "
-         "the recent rows' validation curve); this page and {other} are both "
+_JSON = ("`classify_mnist.json` keeps every row and, for the rows recorded "
+         "since they were added, the per-epoch test and validation curves "
+         "and the validation confusion; this page and {other} are both "
          "written from it.")
 _CLASSIFY_BEST = [
     ("question", classify_group),

@@ -227,6 +227,33 @@ def test_rows_from_before_the_gradient_cap_pass_it_off(common):
   assert re.fullmatch(uncapped, "clustering16_budget_balance5_clip0")
 
 
+def test_by_seed_lines_give_the_command_with_its_seed_as_s(common):
+  """A by-seed line's command is its latest run's with --seed S (added for
+  seed 0, which runs without it); the line below with the same command says
+  so instead of repeating it."""
+  del common  # Puts benchmarks/ on the path.
+  import tables  # pylint: disable=g-import-not-at-top
+  command = ("python benchmarks/classify_mnist.py --mode clustering "
+             "--ncluster 16 --maxepoch 24")
+  today = 10 ** 6  # After every change of a default.
+  rows = [dict(model="clustering16_budget_24ep", epochs=24, test_error=0.1,
+               majority_naming_test_error=0.09, wall_time_s=600.0,
+               command=command, _index=today, _first_recipe_row=0),
+          dict(model="clustering16_budget_24ep_seed1", epochs=24,
+               test_error=0.2, majority_naming_test_error=0.19,
+               wall_time_s=1800.0, command=command + " --seed 1", _index=today + 1,
+               _first_recipe_row=0)]
+  lines = [line for line in tables.CLUSTER_ROWS
+           if line.label.startswith("16 clusters, --maxepoch 24")]
+  table = tables.seed_table(rows, lines, range(3))
+  assert table[0].endswith("| command (S: the seed) |")
+  paper, majority = table[2:]
+  assert "| 10.00% | 20.00% |  | 15.00% (2 of 3 seeds) | 20 |" in paper
+  assert paper.endswith("--ncluster 16 --maxepoch 24 --seed S` |")
+  assert majority.endswith("| as above |")
+  assert tables.seed_command(rows[0]).endswith("--seed S`")
+
+
 def test_time_to_accuracy_counts_epochs_on_the_validation_curve(common):
   """The median epoch at which a recipe's runs first reach each threshold,
   on their validation curves; the test curve only for rows without one."""
