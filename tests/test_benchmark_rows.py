@@ -254,6 +254,19 @@ def test_by_seed_lines_give_the_command_with_its_seed_as_s(common):
   assert tables.seed_command(rows[0]).endswith("--seed S`")
 
 
+def test_chosen_epoch_is_the_lowest_validation_error(common):
+  """The test error at the epoch of lowest validation error, the later of
+  two equal ones; None without both curves."""
+  del common  # Puts benchmarks/ on the path.
+  import tables  # pylint: disable=g-import-not-at-top
+  points = lambda values: [{"epoch": e + 1, "value": v}
+                           for e, v in enumerate(values)]
+  row = dict(validation_curve=points([0.05, 0.02, 0.03, 0.02]),
+             curve=points([0.04, 0.03, 0.01, 0.025]))
+  assert tables.test_at_chosen_epoch(row) == 0.025
+  assert tables.test_at_chosen_epoch(dict(row, validation_curve=None)) is None
+
+
 def test_time_to_accuracy_counts_epochs_on_the_validation_curve(common):
   """The median epoch at which a recipe's runs first reach each threshold,
   on their validation curves; the test curve only for rows without one."""
