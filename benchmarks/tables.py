@@ -780,21 +780,30 @@ EPOCH_COST = Table(
           ("cores", cores), ("flags", short_flags)],
     best_title="Latest per row")
 
+def _scaling_mode(row: dict) -> str:
+  return row.get("mode", "unsupervised")  # Older rows: unsupervised only.
+
+
 SCALING = Table(
     name="scaling",
     title="How cost grows with data and batch size",
     about=(
         "`benchmarks/diagnostics/scaling.py`: the unsupervised MLP AAE (2-D "
-        "Gaussian), one fresh process per row: the time of the second epoch "
-        "(the first includes compilation) and the process's peak resident "
-        "memory. The best row per data size is its fastest batch size."),
-    group=lambda r: f"{r['images']} images",
+        "Gaussian, seed recipe) or the semi-supervised one (default recipe, "
+        "`--mode semisupervised`), one fresh process per row: the time of "
+        "the second epoch (the first includes compilation) and the process's "
+        "peak resident memory. The best row per model and data size is its "
+        "fastest batch size; batch sizes compare only within one command "
+        "(one machine, one load)."),
+    group=lambda r: f"{_scaling_mode(r)}, {r['images']} images",
     score=lambda r: r["epoch_s"] / r["images"],
-    best=[("train images", lambda r: str(r["images"])),
+    best=[("model", _scaling_mode),
+          ("train images", lambda r: str(r["images"])),
           ("batch", lambda r: str(r["batch"])),
           ("images/s", lambda r: num(r["images"] / r["epoch_s"])),
           ("peak MiB", lambda r: num(r["peak_mib"]))],
-    runs=[("train images", lambda r: str(r["images"])),
+    runs=[("model", _scaling_mode),
+          ("train images", lambda r: str(r["images"])),
           ("batch", lambda r: str(r["batch"])),
           ("epoch (s)", lambda r: num(r["epoch_s"], 1)),
           ("images/s", lambda r: num(r["images"] / r["epoch_s"])),

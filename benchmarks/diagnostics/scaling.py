@@ -1,11 +1,15 @@
 """Diagnostic (not a test): how epoch time and peak memory grow with the data
-set size and the batch size, for the unsupervised MLP AAE.
+set size and the batch size, for the unsupervised MLP AAE (its seed recipe)
+or the semi-supervised one (its default recipe).
 
 Every configuration runs in a fresh process (so its peak resident memory is
 its own): it trains two epochs through `training.train_and_evaluate` and reports the second
 epoch's time and the process's peak RSS.
 
   python benchmarks/diagnostics/scaling.py --data_dir /path/to/mnist
+  python benchmarks/diagnostics/scaling.py --mode semisupervised \
+      --fractions 0.25 --base_batch 100 --batch_sizes 200,400 \
+      --data_dir /path/to/mnist
 """
 
 import json
@@ -26,10 +30,15 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(  # benchmarks/: common
     os.path.abspath(__file__))))
 import common  # pylint: disable=g-import-not-at-top
 
+flags.DEFINE_enum("mode", "unsupervised", ["unsupervised", "semisupervised"],
+                  "The model: unsupervised (seed recipe) or semi-supervised "
+                  "(default recipe, --num_labeled labels).")
+flags.DEFINE_integer("num_labeled", 100, "Labels of --mode semisupervised.")
 flags.DEFINE_list("fractions", ["0.25", "0.5", "1.0"], "Shares of the 50,000 "
-                  "training images (batch 128).")
+                  "training images (at --base_batch).")
+flags.DEFINE_integer("base_batch", 128, "The batch size of --fractions.")
 flags.DEFINE_list("batch_sizes", ["64", "128", "256", "512", "1024"],
-                  "Batch sizes (all training images).")
+                  "Batch sizes (at the largest of --fractions).")
 flags.DEFINE_string("data_dir", None, "Folder with the MNIST IDX files.")
 flags.DEFINE_string("child", None, "Internal: run one configuration.")
 FLAGS = flags.FLAGS
@@ -38,19 +47,27 @@ TRAIN_IMAGES = 50000
 
 def child(spec: str) -> None:
   """Trains two epochs of one configuration; prints a JSON line."""
-  from aae_tf import training, config as config_lib  # pylint: disable=g-import-not-at-top
+  import dataclasses  # pylint: disable=g-import-not-at-top
+  from aae_tf import recipes, training  # pylint: disable=g-import-not-at-top
   images, batch = (int(v) for v in spec.split(","))
   stamps = [time.perf_counter()]
   with tempfile.TemporaryDirectory() as tmp:
-    training.train_and_evaluate(config_lib.ExperimentConfig(
-        save_path=os.path.join(tmp, "run"),
-        data=config_lib.DataConfig(data_dir=FLAGS.data_dir,
-                                   max_train_examples=images),
-        train=config_lib.TrainConfig(batch_size=batch, max_epoch=2,
-                                     progress_bar=False)).validate(),
+    labeled = FLAGS.mode == "semisupervised"
+    config = recipes.make_config(
+        FLAGS.mode, os.path.join(tmp, "run"),
+        "default" if labeled else "seed",
+        num_labeled=FLAGS.num_labeled if labeled else None, validate=False)
+    config = dataclasses.replace(
+        config,
+        data=dataclasses.replace(config.data, data_dir=FLAGS.data_dir,
+                                 max_train_examples=images),
+        train=dataclasses.replace(config.train, batch_size=batch, max_epoch=2,
+                                  progress_bar=False))
+    training.train_and_evaluate(
+        config.validate(),
         on_epoch_end=lambda _: stamps.append(time.perf_counter()))
   peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-  print(json.dumps({"images": images, "batch": batch,  # pylint: disable=print-function
+  print(json.dumps({"mode": FLAGS.mode, "images": images, "batch": batch,  # pylint: disable=print-function
                     "epoch_s": stamps[-1] - stamps[-2], "peak_mib": peak_mib}))
 
 
@@ -59,14 +76,17 @@ def main(argv):
   if FLAGS.child:
     child(FLAGS.child)
     return
-  specs = [(int(TRAIN_IMAGES * float(f)), 128) for f in FLAGS.fractions]
-  specs += [(TRAIN_IMAGES, int(b)) for b in FLAGS.batch_sizes if int(b) != 128]
+  sizes = [int(TRAIN_IMAGES * float(f)) for f in FLAGS.fractions]
+  specs = [(images, FLAGS.base_batch) for images in sizes]
+  specs += [(max(sizes), int(b)) for b in FLAGS.batch_sizes
+            if int(b) != FLAGS.base_batch]
   rows = []
   for images, batch in specs:
     out = subprocess.run(
         [sys.executable, os.path.abspath(__file__), "--child",
-         f"{images},{batch}"] + (["--data_dir", FLAGS.data_dir]
-                                 if FLAGS.data_dir else []),
+         f"{images},{batch}", "--mode", FLAGS.mode,
+         "--num_labeled", str(FLAGS.num_labeled)] + (
+             ["--data_dir", FLAGS.data_dir] if FLAGS.data_dir else []),
         capture_output=True, text=True, check=True)
     row = json.loads(out.stdout.strip().splitlines()[-1])
     row.update(hardware=common.hardware(), command=common.command_line())
