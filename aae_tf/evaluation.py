@@ -104,6 +104,57 @@ def describe_clusters(counts: np.ndarray, mixed_below: float) -> list:
   return lines
 
 
+def separability(features: np.ndarray, second: np.ndarray,
+                 ridge: float = 1e-6) -> float:
+  """How well a line separates two groups of `features` [N, D]: Fisher's
+  discriminant (class means and pooled covariance, `ridge` added to its
+  diagonal, threshold midway between the projected means) fitted on the
+  even-numbered examples and scored on the odd-numbered ones. Returns the
+  held-out accuracy (0.5: no better than chance on balanced groups).
+
+  Args:
+    features: The examples' features.
+    second: Bool [N], which examples are of the second group.
+  """
+  features = np.asarray(features, np.float64)
+  second = np.asarray(second, bool)
+  fit, score = slice(0, None, 2), slice(1, None, 2)
+  x, y = features[fit], second[fit]
+  if y.all() or not y.any():
+    raise ValueError("separability needs both groups among the even-numbered "
+                     "examples.")
+  means = [x[~y].mean(axis=0), x[y].mean(axis=0)]
+  centred = np.concatenate([x[~y] - means[0], x[y] - means[1]])
+  covariance = centred.T @ centred / len(centred) + ridge * np.eye(
+      features.shape[1])
+  direction = np.linalg.solve(covariance, means[1] - means[0])
+  threshold = direction @ (means[0] + means[1]) / 2
+  predicted = features[score] @ direction > threshold
+  return float(np.mean(predicted == second[score]))
+
+
+def mixed_cluster_separability(codes: np.ndarray, probabilities: np.ndarray,
+                               labels: np.ndarray, mixed_below: float,
+                               min_images: int = 20) -> list:
+  """Whether the codes tell apart what a mixed cluster mixes: for each
+  cluster whose commonest digit holds less than `mixed_below` of it, its
+  two commonest digits and the `separability` of its images of those two
+  by their codes. Clusters with fewer than `min_images` of either digit
+  are left out. Returns [(cluster, digit, other digit, accuracy)]."""
+  assigned = np.argmax(probabilities, axis=1)
+  counts = cluster_confusion(probabilities, labels)
+  out = []
+  for k, row in enumerate(counts):
+    first, second = np.argsort(-row, kind="stable")[:2]
+    if (not row.sum() or row[first] >= mixed_below * row.sum() or
+        row[second] < min_images):
+      continue
+    chosen = (assigned == k) & np.isin(labels, (first, second))
+    out.append((k, int(first), int(second), separability(
+        codes[chosen], labels[chosen] == second)))
+  return out
+
+
 def matched_cluster_error(probabilities: np.ndarray, labels: np.ndarray,
                           num_classes: int = NUM_DIGITS) -> float:
   """IMSAT's clustering error: share of examples whose cluster is not

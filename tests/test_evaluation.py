@@ -158,6 +158,38 @@ def test_describe_clusters_marks_the_mixed_ones():
       "cluster 2: 0 images; "]
 
 
+def test_separability_is_held_out_accuracy_of_a_line():
+  """Fitted on the even-numbered examples: means 0.1 and 0.9, so the line
+  is at 0.5; of the odd-numbered ones only 0.52 (first group) is on the
+  wrong side. Groups whose fitted means agree give no direction: every
+  held-out example is called the first group, right on half."""
+  features = np.array([[0.0], [0.4], [1.0], [0.6], [0.2], [0.52], [0.8],
+                       [0.55]])
+  second = np.array([False, False, True, True, False, False, True, True])
+  assert evaluation.separability(features, second) == 0.75
+  same = np.array([[0.0], [0.3], [1.0], [0.7], [1.0], [0.2], [0.0], [0.9]])
+  halves = np.array([False, False, True, True, False, True, True, False])
+  assert evaluation.separability(same, halves) == 0.5
+  with pytest.raises(ValueError, match="both groups"):
+    evaluation.separability(features, np.zeros(8, bool))
+
+
+def test_mixed_cluster_separability_probes_the_two_commonest_digits():
+  """Cluster 0 holds forty 4s and forty 9s told apart by the code's second
+  feature, and one 7; cluster 1 only 1s (not mixed): one line, cluster 0's
+  4 against 9, separated on every held-out image."""
+  rng = np.random.default_rng(0)
+  labels = np.array([4] * 40 + [9] * 40 + [7] + [1] * 30)
+  assigned = np.array([0] * 81 + [1] * 30)
+  codes = rng.normal(size=(len(labels), 3))
+  codes[:, 1] += np.where(labels == 9, 10.0, 0.0)
+  probs = np.eye(2)[assigned]
+  assert evaluation.mixed_cluster_separability(codes, probs, labels,
+                                               0.9) == [(0, 4, 9, 1.0)]
+  assert evaluation.mixed_cluster_separability(
+      codes, probs, labels, 0.9, min_images=41) == []
+
+
 def test_matched_cluster_error_takes_the_best_one_to_one_assignment():
   """Clusters 0 and 1 both hold mostly 1s. Majority naming calls both 1
   (one error in eight); one-to-one, cluster 1 must take another digit: 0

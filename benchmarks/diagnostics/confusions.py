@@ -7,7 +7,9 @@ still training (through aae_tf); prints the validation error and the
 largest true -> predicted confusions with their share of the errors, and
 how many images each class is given against how many it holds; for a
 clustering run, each cluster's commonest digits, its mixed clusters marked,
-e.g.
+and for each mixed cluster how well a line through its style codes tells
+its two commonest digits apart (`evaluation.mixed_cluster_separability`:
+high where the style code, not y, carries the difference), e.g.
 
   python benchmarks/diagnostics/confusions.py --run runs/bench_classify/semisupervised100_paper \
       --data_dir /path/to/mnist
@@ -43,18 +45,23 @@ def main(argv):
   validation = training.load_data(config).validation
   if FLAGS.load:
     model = training.restore_model(run_dir.run_config(config), FLAGS.load)
-    probabilities = evaluation.predict_split(model.classify_fn, validation,
-                                             FLAGS.batch)
+    predict = lambda name: evaluation.predict_split(
+        getattr(model, f"{name}_fn"), validation, FLAGS.batch)
   else:
-    classify = tf.saved_model.load(
-        os.path.join(FLAGS.run, "saved_model")).signatures["classify"]
+    exported = tf.saved_model.load(os.path.join(FLAGS.run, "saved_model"))
     images = (validation.images[..., None] / 127.5 - 1).astype("float32")
-    if classify.structured_input_signature[1]["images"].shape.rank == 2:
+    if exported.signatures["classify"].structured_input_signature[1][
+        "images"].shape.rank == 2:
       images = images.reshape(len(images), -1)  # Exports before 2026-12-01.
-    probabilities = np.concatenate([
-        classify(images=tf.constant(images[i:i + FLAGS.batch]))[
-            "probabilities"].numpy()
-        for i in range(0, len(images), FLAGS.batch)])
+
+    def predict(name):
+      signature = exported.signatures[name]
+      [output] = signature.structured_outputs
+      return np.concatenate([
+          signature(images=tf.constant(images[i:i + FLAGS.batch]))[
+              output].numpy()
+          for i in range(0, len(images), FLAGS.batch)])
+  probabilities = predict("classify")
   labels = validation.labels
   # counts[k, d]: validation images of digit d whose prediction is k.
   counts = evaluation.cluster_confusion(probabilities, labels)
@@ -62,6 +69,11 @@ def main(argv):
   if mode == "clustering":
     for line in evaluation.describe_clusters(counts, FLAGS.mixed_below):
       logging.info("%s", line)
+    for k, first, second, accuracy in evaluation.mixed_cluster_separability(
+        predict("encode"), probabilities, labels, FLAGS.mixed_below):
+      logging.info("cluster %d: %d against %d by a line through the style "
+                   "codes: %.1f%% right on held-out images", k, first,
+                   second, 100 * accuracy)
     return
   errors = int(counts.sum() - np.trace(counts))
   pairs = sorted(((int(counts[p, t]), t, p) for t in range(NUM_CLASSES)
