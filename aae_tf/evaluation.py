@@ -172,15 +172,22 @@ def cluster_names(classify_fn, naming: data_lib.Split,
   `naming`: "paper" (`cluster_labels`) and "majority"
   (`majority_cluster_labels`), each [num_clusters]; "assigned", the most
   probable cluster of each naming image, [N]."""
-  probs = predict_split(classify_fn, naming, batch_size)
-  return {"paper": cluster_labels(probs, naming.labels),
-          "majority": majority_cluster_labels(probs, naming.labels),
-          "assigned": np.argmax(probs, axis=1)}
+  return names_from_probabilities(
+      predict_split(classify_fn, naming, batch_size), naming.labels)
+
+
+def names_from_probabilities(probabilities: np.ndarray,
+                             labels: np.ndarray) -> Dict[str, np.ndarray]:
+  """`cluster_names` from the naming images' predicted probabilities."""
+  return {"paper": cluster_labels(probabilities, labels),
+          "majority": majority_cluster_labels(probabilities, labels),
+          "assigned": np.argmax(probabilities, axis=1)}
 
 
 def clustering_metrics(classify_fn, splits: data_lib.MnistSplits,
                        naming_split: str, batch_size: int,
-                       names: Optional[Dict[str, np.ndarray]] = None
+                       names: Optional[Dict[str, np.ndarray]] = None,
+                       probabilities: Optional[Dict[str, np.ndarray]] = None
                        ) -> Dict[str, float]:
   """A clustering's per-epoch metrics on validation and test.
 
@@ -198,6 +205,8 @@ def clustering_metrics(classify_fn, splits: data_lib.MnistSplits,
       "validation").
     batch_size: Images per prediction batch.
     names: `cluster_names` of the naming split, if the caller has them.
+    probabilities: The predictions of "validation" and "test", if the
+      caller has them (each split missing is predicted here).
   """
   if names is None:
     names = cluster_names(classify_fn, getattr(splits, naming_split),
@@ -205,7 +214,9 @@ def clustering_metrics(classify_fn, splits: data_lib.MnistSplits,
   out = {}
   for name, split in (("validation", splits.validation),
                       ("test", splits.test)):
-    probs = predict_split(classify_fn, split, batch_size)
+    probs = (probabilities or {}).get(name)
+    if probs is None:
+      probs = predict_split(classify_fn, split, batch_size)
     out[f"{name}/cluster_error"] = clustering_error(probs, split.labels,
                                                     names["paper"])
     out[f"{name}/majority_cluster_error"] = clustering_error(

@@ -129,23 +129,26 @@ def main(argv):
   batch = config.train.batch_size
   # The SavedModel's input, made with numpy alone: [N, 28, 28, 1] in [-1, 1].
   images = (splits.test.images[..., None] / 127.5 - 1).astype("float32")
-  validation_probs = evaluation.predict_split(model.classify_fn,
-                                              splits.validation, batch)
+  probs = {name: evaluation.predict_split(model.classify_fn,
+                                         getattr(splits, name), batch)
+           for name in ("validation", "test")}
+  validation_probs = probs["validation"]
   if clustering:
     # The paper's naming and, beside it, the majority digit's, on the run's
     # config.train.cluster_naming_split.
     naming = config.train.cluster_naming_split
-    names = evaluation.cluster_names(model.classify_fn,
-                                     getattr(splits, naming), batch)
+    names = evaluation.names_from_probabilities(
+        probs[naming] if naming in probs else evaluation.predict_split(
+            model.classify_fn, getattr(splits, naming), batch),
+        getattr(splits, naming).labels)
     metrics = evaluation.clustering_metrics(model.classify_fn, splits, naming,
-                                            batch, names)
+                                            batch, names, probs)
     error = metrics["test/cluster_error"]
     validation = metrics["validation/cluster_error"]
     exported = common.saved_model_error(saved_model, images,
                                         splits.test.labels, names["paper"])
   else:
-    probs = evaluation.predict_split(model.classify_fn, splits.test, batch)
-    error = evaluation.classification_error(probs, splits.test.labels)
+    error = evaluation.classification_error(probs["test"], splits.test.labels)
     exported = common.saved_model_error(saved_model, images,
                                         splits.test.labels)
     validation = evaluation.classification_error(validation_probs,

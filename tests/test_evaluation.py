@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from aae_tf import data as data_lib
 from aae_tf import evaluation
@@ -188,6 +189,30 @@ def test_mixed_cluster_separability_probes_the_two_commonest_digits():
                                                0.9) == [(0, 4, 9, 1.0)]
   assert evaluation.mixed_cluster_separability(
       codes, probs, labels, 0.9, min_images=41) == []
+
+
+def test_clustering_metrics_use_the_predictions_they_are_given(tiny_splits):
+  """A clustering that puts each tiny digit in its own cluster (its square's
+  place, read off the images) has no error; given predictions of the
+  validation and test splits are used in place of the classifier's (all in
+  one cluster: every image but the 0s is an error)."""
+  def classify_fn(images):
+    rows = tf.reduce_mean(tf.cast(images, tf.float32)[..., 0], axis=2)
+    middle = (tf.reduce_max(rows, 1, True) + tf.reduce_min(rows, 1, True)) / 2
+    top = tf.argmax(tf.cast(rows > middle, tf.int32), axis=1)  # 2 + 2 label
+    return tf.one_hot((top - 2) // 2, 10)
+
+  metrics = evaluation.clustering_metrics(classify_fn, tiny_splits,
+                                          "validation", 10)
+  assert metrics["test/cluster_error"] == 0.0
+  lumped = {name: np.eye(10)[np.zeros(len(getattr(tiny_splits, name).labels),
+                                      int)]
+            for name in ("validation", "test")}
+  given = evaluation.clustering_metrics(classify_fn, tiny_splits,
+                                        "validation", 10,
+                                        probabilities=lumped)
+  assert given["test/cluster_error"] == 0.9
+  assert given["validation/cluster_error"] == 0.9
 
 
 def test_matched_cluster_error_takes_the_best_one_to_one_assignment():
