@@ -89,6 +89,12 @@ def cluster_confusion(probabilities: np.ndarray, labels: np.ndarray,
   return counts
 
 
+def _is_mixed(digits: np.ndarray, mixed_below: float) -> bool:
+  """Whether a cluster's images by digit are mixed: no digit holds a
+  `mixed_below` share of them (an empty cluster is not)."""
+  return bool(digits.sum()) and digits.max() < mixed_below * digits.sum()
+
+
 def describe_clusters(counts: np.ndarray, mixed_below: float) -> list:
   """One line per cluster of `counts` (`cluster_confusion`: images by
   digit): its images and its commonest digits, marked "(mixed)" where no
@@ -97,7 +103,7 @@ def describe_clusters(counts: np.ndarray, mixed_below: float) -> list:
   for k, row in enumerate(np.asarray(counts)):
     total = int(row.sum())
     top = [d for d in np.argsort(-row, kind="stable")[:3] if row[d]]
-    mixed = total and row[top[0]] < mixed_below * total
+    mixed = _is_mixed(row, mixed_below)
     lines.append(f"cluster {k}: {total} images; " +
                  ", ".join(f"{d}: {row[d]}" for d in top) +
                  (" (mixed)" if mixed else ""))
@@ -115,6 +121,8 @@ def separability(features: np.ndarray, second: np.ndarray,
   Args:
     features: The examples' features.
     second: Bool [N], which examples are of the second group.
+    ridge: Added to the covariance's diagonal, so that a feature constant
+      within both groups leaves it invertible.
   """
   features = np.asarray(features, np.float64)
   second = np.asarray(second, bool)
@@ -137,17 +145,26 @@ def mixed_cluster_separability(codes: np.ndarray, probabilities: np.ndarray,
                                labels: np.ndarray, mixed_below: float,
                                min_images: int = 20) -> list:
   """Whether the codes tell apart what a mixed cluster mixes: for each
-  cluster whose commonest digit holds less than `mixed_below` of it, its
-  two commonest digits and the `separability` of its images of those two
-  by their codes. Clusters with fewer than `min_images` of either digit
-  are left out. Returns [(cluster, digit, other digit, accuracy)]."""
+  mixed cluster (as `describe_clusters` marks them), its two commonest
+  digits and the `separability` of its images of those two by their codes.
+
+  Args:
+    codes: The images' codes [N, D] (in clustering, the style code).
+    probabilities: The images' cluster probabilities [N, K].
+    labels: The images' digits [N].
+    mixed_below: A cluster is mixed where its commonest digit holds less
+      than this share of its images.
+    min_images: Clusters with fewer images of either digit are left out.
+
+  Returns:
+    [(cluster, digit, other digit, held-out accuracy)].
+  """
   assigned = np.argmax(probabilities, axis=1)
   counts = cluster_confusion(probabilities, labels)
   out = []
   for k, row in enumerate(counts):
     first, second = np.argsort(-row, kind="stable")[:2]
-    if (not row.sum() or row[first] >= mixed_below * row.sum() or
-        row[second] < min_images):
+    if not _is_mixed(row, mixed_below) or row[second] < min_images:
       continue
     chosen = (assigned == k) & np.isin(labels, (first, second))
     out.append((k, int(first), int(second), separability(
@@ -166,21 +183,18 @@ def matched_cluster_error(probabilities: np.ndarray, labels: np.ndarray,
   return float(1.0 - counts[rows, cols].sum() / len(labels))
 
 
-def cluster_names(classify_fn, naming: data_lib.Split,
-                  batch_size: int) -> Dict[str, np.ndarray]:
+def cluster_names(classify_fn, naming: data_lib.Split, batch_size: int,
+                  probabilities: Optional[np.ndarray] = None
+                  ) -> Dict[str, np.ndarray]:
   """The digit of each cluster under the two namings, from the images of
   `naming`: "paper" (`cluster_labels`) and "majority"
   (`majority_cluster_labels`), each [num_clusters]; "assigned", the most
-  probable cluster of each naming image, [N]."""
-  return names_from_probabilities(
-      predict_split(classify_fn, naming, batch_size), naming.labels)
-
-
-def names_from_probabilities(probabilities: np.ndarray,
-                             labels: np.ndarray) -> Dict[str, np.ndarray]:
-  """`cluster_names` from the naming images' predicted probabilities."""
-  return {"paper": cluster_labels(probabilities, labels),
-          "majority": majority_cluster_labels(probabilities, labels),
+  probable cluster of each naming image, [N]. `probabilities`: the naming
+  images' predictions, if the caller has them."""
+  if probabilities is None:
+    probabilities = predict_split(classify_fn, naming, batch_size)
+  return {"paper": cluster_labels(probabilities, naming.labels),
+          "majority": majority_cluster_labels(probabilities, naming.labels),
           "assigned": np.argmax(probabilities, axis=1)}
 
 
@@ -205,16 +219,17 @@ def clustering_metrics(classify_fn, splits: data_lib.MnistSplits,
       "validation").
     batch_size: Images per prediction batch.
     names: `cluster_names` of the naming split, if the caller has them.
-    probabilities: The predictions of "validation" and "test", if the
-      caller has them (each split missing is predicted here).
+    probabilities: Predictions by split name ("train", "validation",
+      "test"), if the caller has them; each split missing is predicted here.
   """
+  probabilities = probabilities or {}
   if names is None:
     names = cluster_names(classify_fn, getattr(splits, naming_split),
-                          batch_size)
+                          batch_size, probabilities.get(naming_split))
   out = {}
   for name, split in (("validation", splits.validation),
                       ("test", splits.test)):
-    probs = (probabilities or {}).get(name)
+    probs = probabilities.get(name)
     if probs is None:
       probs = predict_split(classify_fn, split, batch_size)
     out[f"{name}/cluster_error"] = clustering_error(probs, split.labels,

@@ -137,10 +137,9 @@ def main(argv):
     # The paper's naming and, beside it, the majority digit's, on the run's
     # config.train.cluster_naming_split.
     naming = config.train.cluster_naming_split
-    names = evaluation.names_from_probabilities(
-        probs[naming] if naming in probs else evaluation.predict_split(
-            model.classify_fn, getattr(splits, naming), batch),
-        getattr(splits, naming).labels)
+    names = evaluation.cluster_names(model.classify_fn,
+                                     getattr(splits, naming), batch,
+                                     probs.get(naming))
     metrics = evaluation.clustering_metrics(model.classify_fn, splits, naming,
                                             batch, names, probs)
     error = metrics["test/cluster_error"]

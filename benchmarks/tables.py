@@ -362,7 +362,8 @@ def seed_table(rows: Sequence[dict], lines: Sequence[SeedRow],
 
 def test_at_chosen_epoch(row: dict) -> Optional[float]:
   """Test error at the epoch of lowest validation error (the later of equal
-  ones), from the row's curves; None for rows without both."""
+  ones) among the epochs with a test point (every epoch in a benchmark
+  run), from the row's curves; None for rows without both."""
   validation = {p["epoch"]: p["value"] for p in row.get("validation_curve")
                 or ()}
   test = {p["epoch"]: p["value"] for p in row.get("curve") or ()}
@@ -381,7 +382,8 @@ DRAW_ROWS = (
     SeedRow("budget (the default)", 50,
             r"semisupervised100_budget(_vat0.3)?(_50ep)?"),
     SeedRow("budget (the default)" + _CHOSEN, 50,
-            r"semisupervised100_budget(_vat0.3)?(_50ep)?", test_at_chosen_epoch),
+            r"semisupervised100_budget(_vat0.3)?(_50ep)?",
+            test_at_chosen_epoch),
     SeedRow("budget --maxepoch 20", 20,
             r"semisupervised100_budget(_vat0.3)?_20ep"),
     SeedRow("budget --vat 0.1", 50, r"semisupervised100_budget_vat0.1(_50ep)?"),
@@ -395,7 +397,8 @@ DRAW_1000_ROWS = (
     SeedRow("budget (the default)", 50,
             r"semisupervised1000_budget(_vat0.1_eps2)?"),
     SeedRow("budget (the default)" + _CHOSEN, 50,
-            r"semisupervised1000_budget(_vat0.1_eps2)?", test_at_chosen_epoch),
+            r"semisupervised1000_budget(_vat0.1_eps2)?",
+            test_at_chosen_epoch),
     SeedRow("budget --vat 0.3 --vat_epsilon 1", 50,
             r"semisupervised1000_budget_vat0.3_eps1"),
 )
@@ -476,10 +479,10 @@ _CHECKED = (
     "chosen on the validation split (the last 10,000 training images), so "
     "the best row of each question is the one with the lowest validation "
     "error; the test error is only reported.")
-_JSON = ("`classify_mnist.json` keeps every row and, for the rows recorded "
-         "since they were added, the per-epoch test and validation curves "
-         "and the validation confusion; this page and {other} are both "
-         "written from it.")
+_JSON = ("`classify_mnist.json` keeps every row; rows recorded since each "
+         "field was added also keep the per-epoch test curve, the per-epoch "
+         "validation curve and the validation confusion (added in that "
+         "order). This page and {other} are both written from it.")
 _CLASSIFY_BEST = [
     ("question", classify_group),
     ("paper", lambda r: pct(PAPER_ERROR.get(r["model"].split("_")[0]))),
@@ -525,7 +528,9 @@ CLASSIFY = _classify_page(
     runs=_CLASSIFY_RUNS,
     sections=[("100 labels by labelled draw", lambda rows: [
         "Test error of each recipe on the same five labelled draws (`--seed "
-        "S` draws the labels and seeds the run).", "",
+        "S` draws the labels and seeds the run). \"epoch chosen on "
+        "validation\": the same runs' test error at their epoch of lowest "
+        "validation error in place of their last.", "",
         *seed_table(rows, DRAW_ROWS, range(5))]),
               ("1000 labels by labelled draw", lambda rows: [
                   "The same with 1000 labels, on three draws.", "",
@@ -780,6 +785,7 @@ EPOCH_COST = Table(
           ("cores", cores), ("flags", short_flags)],
     best_title="Latest per row")
 
+
 def _scaling_mode(row: dict) -> str:
   return row.get("mode", "unsupervised")  # Older rows: unsupervised only.
 
@@ -795,7 +801,8 @@ SCALING = Table(
         "peak resident memory. The best row per model and data size is its "
         "fastest batch size; batch sizes compare only within one command "
         "(one machine, one load)."),
-    group=lambda r: f"{_scaling_mode(r)}, {r['images']} images",
+    group=lambda r: f"{_scaling_mode(r)}, {r['images']} images, "
+                    f"{r['command']}",
     score=lambda r: r["epoch_s"] / r["images"],
     best=[("model", _scaling_mode),
           ("train images", lambda r: str(r["images"])),
@@ -809,7 +816,7 @@ SCALING = Table(
           ("images/s", lambda r: num(r["images"] / r["epoch_s"])),
           ("peak MiB", lambda r: num(r["peak_mib"])),
           ("cores", cores)],
-    best_title="Fastest batch per data size")
+    best_title="Fastest batch per model, data size and command")
 
 
 def _curve(row: dict) -> str:

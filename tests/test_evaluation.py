@@ -177,11 +177,12 @@ def test_separability_is_held_out_accuracy_of_a_line():
 
 def test_mixed_cluster_separability_probes_the_two_commonest_digits():
   """Cluster 0 holds forty 4s and forty 9s told apart by the code's second
-  feature, and one 7; cluster 1 only 1s (not mixed): one line, cluster 0's
-  4 against 9, separated on every held-out image."""
+  feature, and one 7; cluster 1 two hundred 1s and twenty 7s (1s are over
+  0.9 of it: not mixed): one line, cluster 0's 4 against 9, separated on
+  every held-out image."""
   rng = np.random.default_rng(0)
-  labels = np.array([4] * 40 + [9] * 40 + [7] + [1] * 30)
-  assigned = np.array([0] * 81 + [1] * 30)
+  labels = np.array([4] * 40 + [9] * 40 + [7] + [1] * 200 + [7] * 20)
+  assigned = np.array([0] * 81 + [1] * 220)
   codes = rng.normal(size=(len(labels), 3))
   codes[:, 1] += np.where(labels == 9, 10.0, 0.0)
   probs = np.eye(2)[assigned]
@@ -189,6 +190,9 @@ def test_mixed_cluster_separability_probes_the_two_commonest_digits():
                                                0.9) == [(0, 4, 9, 1.0)]
   assert evaluation.mixed_cluster_separability(
       codes, probs, labels, 0.9, min_images=41) == []
+  # Mixed below 0.95, cluster 1 (1s a 0.91 share) is probed too.
+  assert [line[:3] for line in evaluation.mixed_cluster_separability(
+      codes, probs, labels, 0.95)] == [(0, 4, 9), (1, 1, 7)]
 
 
 def test_clustering_metrics_use_the_predictions_they_are_given(tiny_splits):

@@ -1,7 +1,8 @@
 """Diagnostic (not a test): which digits a semi-supervised or clustering run's
 exported classifier confuses on the validation split.
 
-Reads the run's SavedModel with plain TensorFlow (`classify`), so it works
+Reads the run's SavedModel with plain TensorFlow (`classify`, and for a
+clustering run `encode`), so it works
 for any run this package exported, or with --load a checkpoint of a run
 still training (through aae_tf); prints the validation error and the
 largest true -> predicted confusions with their share of the errors, and
@@ -45,8 +46,10 @@ def main(argv):
   validation = training.load_data(config).validation
   if FLAGS.load:
     model = training.restore_model(run_dir.run_config(config), FLAGS.load)
-    predict = lambda name: evaluation.predict_split(
-        getattr(model, f"{name}_fn"), validation, FLAGS.batch)
+    predict = {"classify": lambda: evaluation.predict_split(
+                   model.classify_fn, validation, FLAGS.batch),
+               "encode": lambda: evaluation.encode_split(
+                   model, validation, FLAGS.batch)}
   else:
     exported = tf.saved_model.load(os.path.join(FLAGS.run, "saved_model"))
     images = (validation.images[..., None] / 127.5 - 1).astype("float32")
@@ -54,14 +57,15 @@ def main(argv):
         "images"].shape.rank == 2:
       images = images.reshape(len(images), -1)  # Exports before 2026-12-01.
 
-    def predict(name):
-      signature = exported.signatures[name]
-      [output] = signature.structured_outputs
-      return np.concatenate([
-          signature(images=tf.constant(images[i:i + FLAGS.batch]))[
-              output].numpy()
+    def exported_outputs(signature, output):
+      return lambda: np.concatenate([
+          exported.signatures[signature](
+              images=tf.constant(images[i:i + FLAGS.batch]))[output].numpy()
           for i in range(0, len(images), FLAGS.batch)])
-  probabilities = predict("classify")
+
+    predict = {"classify": exported_outputs("classify", "probabilities"),
+               "encode": exported_outputs("encode", "codes")}
+  probabilities = predict["classify"]()
   labels = validation.labels
   # counts[k, d]: validation images of digit d whose prediction is k.
   counts = evaluation.cluster_confusion(probabilities, labels)
@@ -70,7 +74,7 @@ def main(argv):
     for line in evaluation.describe_clusters(counts, FLAGS.mixed_below):
       logging.info("%s", line)
     for k, first, second, accuracy in evaluation.mixed_cluster_separability(
-        predict("encode"), probabilities, labels, FLAGS.mixed_below):
+        predict["encode"](), probabilities, labels, FLAGS.mixed_below):
       logging.info("cluster %d: %d against %d by a line through the style "
                    "codes: %.1f%% right on held-out images", k, first,
                    second, 100 * accuracy)
