@@ -403,6 +403,17 @@ DRAW_1000_ROWS = (
             r"semisupervised1000_budget_vat0.3_eps1"),
 )
 
+# All labels, by run seed (two).
+ALL_LABEL_ROWS = (
+    SeedRow("paper", 60, r"semisupervisedAll_paper"),
+    SeedRow("paper_plus", 60, r"semisupervisedAll_paper_plus"),
+    SeedRow("paper --vat 0.1 --vat_epsilon 2", 60,
+            r"semisupervisedAll_paper_vat0.1_eps2"),
+    SeedRow("budget (the default)", 50, r"semisupervisedAll_budget"),
+    SeedRow("budget (the default)" + _CHOSEN, 50, r"semisupervisedAll_budget",
+            test_at_chosen_epoch),
+)
+
 
 def _majority(row: dict) -> str:
   text = pct(row.get("majority_naming_test_error"))
@@ -534,7 +545,10 @@ CLASSIFY = _classify_page(
         *seed_table(rows, DRAW_ROWS, range(5))]),
               ("1000 labels by labelled draw", lambda rows: [
                   "The same with 1000 labels, on three draws.", "",
-                  *seed_table(rows, DRAW_1000_ROWS, range(3))])],
+                  *seed_table(rows, DRAW_1000_ROWS, range(3))]),
+              ("All labels by run seed", lambda rows: [
+                  "With every label, `--seed S` seeds the run alone.", "",
+                  *seed_table(rows, ALL_LABEL_ROWS, range(2))])],
     select=lambda row: not is_clustering(row))
 
 CLUSTER = _classify_page(
