@@ -194,6 +194,10 @@ CHANGED_DEFAULTS = (
     # budget clustering before its run became 16 epochs (8, at first 20).
     ChangedDefault(124, r"clustering\d+_budget",
                    ("--maxepoch", "{epochs}"), "_{epochs}ep", last=True),
+    # budget clustering before its run became 24 epochs (16); listed here
+    # so that its tag part comes before later changes' (the cap's).
+    ChangedDefault(152, r"clustering\d+_budget",
+                   ("--maxepoch", "{epochs}"), "_{epochs}ep", last=True),
     # budget clustering before its class-balance weight became 10 for every
     # cluster count (paper_plus's 3 for 16 clusters and those nearest it).
     ChangedDefault(129, r"clustering(10|16)_budget",
@@ -445,8 +449,8 @@ _OLDER_VARIANTS = (
     (" with --class_balance 3 --vat 0.1 --encoder_batch_norm, --maxepoch 8",
      8, r"clustering{n}_budget_balance3_vat0.1_bn_8ep"))
 _CLUSTER_VARIANTS = (
-    ("", 16, _DEFAULT_RUN),
-    (", --maxepoch 24", 24, r"clustering{n}_budget_24ep"),
+    ("", 24, r"clustering{n}_budget(_24ep)?"),
+    (", --maxepoch 16", 16, _DEFAULT_RUN),
     (" with --clip_norm 0", 16, _DEFAULT_RUN + "_clip0"),
     *((label, epochs, run + "(_clip0)?")
       for label, epochs, run in _OLDER_VARIANTS))

@@ -106,8 +106,8 @@ def test_rows_from_before_a_default_changed_keep_their_setting(uncapped):
   command and before the seed in its tag, as a run passing them is named."""
   tables = uncapped
   vat = next(c for c in tables.CHANGED_DEFAULTS if c.words[0] == "--vat")
-  length = next(c for c in tables.CHANGED_DEFAULTS
-                if c.words[0] == "--maxepoch" and "clustering" in c.tag)
+  length = [c for c in tables.CHANGED_DEFAULTS
+            if c.words[0] == "--maxepoch" and "clustering" in c.tag][-1]
   assert vat.before < length.before
   row = {"model": "clustering30_budget_seed1", "epochs": 8,
          "command": "taskset -c 0 python benchmarks/classify_mnist.py --mode "
@@ -184,18 +184,18 @@ def test_a_default_that_changed_twice_names_the_one_of_the_runs_time(uncapped):
                    if c.words[0] == "--class_balance" and "budget" in c.tag]
   assert first.before < second.before
   command = ("python benchmarks/classify_mnist.py --mode clustering "
-             "--recipe budget --ncluster 16 --seed 1")
-  row = {"model": "clustering16_budget_seed1", "epochs": 16,
-         "command": command, "_first_recipe_row": 0}
+             "--recipe budget --ncluster {} --maxepoch 16 --seed 1")
+  row = {"model": "clustering16_budget_16ep_seed1", "epochs": 16,
+         "command": command.format(16), "_first_recipe_row": 0}
   for index, weight in ((first.before - 1, "3"), (second.before - 1, "10")):
     words = tables.classify_flags(row, index)
     assert words.count("--class_balance") == 1
     assert words[words.index("--class_balance") + 1] == weight
     assert tables.todays_tag(row, index) == (
-        f"clustering16_budget_balance{weight}_seed1")
+        f"clustering16_budget_balance{weight}_16ep_seed1")
   assert tables.todays_tag(row, second.before) == row["model"]
-  thirty = dict(row, model="clustering30_budget_seed1",
-                command=command.replace("16", "30"))
+  thirty = dict(row, model="clustering30_budget_16ep_seed1",
+                command=command.format(30))
   assert tables.todays_tag(thirty, second.before - 1) == thirty["model"]
 
 
@@ -205,18 +205,19 @@ def test_rows_from_before_the_gradient_cap_pass_it_off(common):
   del common  # Puts benchmarks/ on the path.
   import tables  # pylint: disable=g-import-not-at-top
   cap = next(c for c in tables.CHANGED_DEFAULTS if c.words[0] == "--clip_norm")
-  row = {"model": "clustering16_budget_seed1", "epochs": 16,
+  row = {"model": "clustering16_budget_16ep_seed1", "epochs": 16,
          "command": "python benchmarks/classify_mnist.py --mode clustering "
-                    "--ncluster 16 --seed 1", "_first_recipe_row": 0}
+                    "--ncluster 16 --maxepoch 16 --seed 1",
+         "_first_recipe_row": 0}
   assert tables.classify_flags(row, cap.before - 1)[-2:] == [
       "--clip_norm", "0"]
   assert tables.todays_tag(row, cap.before - 1) == (
-      "clustering16_budget_clip0_seed1")
+      "clustering16_budget_16ep_clip0_seed1")
   assert "--clip_norm" not in tables.classify_flags(row, cap.before)
   # The mode's default recipe ran: no --recipe in today's command either,
   # but a run from before "budget" became the default ran "seed".
   assert "--recipe" not in tables.classify_flags(row, cap.before)
-  older = dict(row, model="clustering16_balance1_seed1")
+  older = dict(row, model="clustering16_balance1_16ep_seed1")
   assert tables.classify_flags(older, cap.before)[2:4] == ["--recipe", "seed"]
   assert tables.todays_tag(row, cap.before) == row["model"]
   lines = {r.label: r.pattern for r in tables.CLUSTER_ROWS}
@@ -244,7 +245,9 @@ def test_by_seed_lines_give_the_command_with_its_seed_as_s(common):
                wall_time_s=1800.0, command=command + " --seed 1", _index=today + 1,
                _first_recipe_row=0)]
   lines = [line for line in tables.CLUSTER_ROWS
-           if line.label.startswith("16 clusters, --maxepoch 24")]
+           if line.label in ("16 clusters, paper naming",
+                             "16 clusters, majority naming")]
+  assert [line.epochs for line in lines] == [24, 24]  # Today's default.
   table = tables.seed_table(rows, lines, range(3))
   assert table[0].endswith("| command (S: the seed) |")
   paper, majority = table[2:]

@@ -232,7 +232,7 @@ def test_budget_clustering_narrows_the_networks_and_is_the_default(tmp_path):
   assert budget.model == dataclasses.replace(
       plus.model, encoder_units=(1200, 1200), decoder_units=(1200, 1200),
       discriminator_units=(1200, 1200))
-  assert budget.train.max_epoch == 16
+  assert budget.train.max_epoch == 24
   assert budget.train.cluster_naming_split == "validation"
   assert budget.train.vat_weight == 1.0 and plus.train.vat_weight == 0.1
   assert budget.train.class_balance_weight == 5.0
