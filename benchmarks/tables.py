@@ -451,6 +451,7 @@ _OLDER_VARIANTS = (
 _CLUSTER_VARIANTS = (
     ("", 24, r"clustering{n}_budget(_24ep)?"),
     (", --maxepoch 16", 16, _DEFAULT_RUN),
+    (" with --ncode 3, --maxepoch 16", 16, r"clustering{n}_budget_ncode3_16ep"),
     (" with --clip_norm 0", 16, _DEFAULT_RUN + "_clip0"),
     *((label, epochs, run + "(_clip0)?")
       for label, epochs, run in _OLDER_VARIANTS))
