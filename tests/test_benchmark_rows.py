@@ -228,8 +228,8 @@ def test_rows_from_before_the_gradient_cap_pass_it_off(common):
   assert re.fullmatch(uncapped, "clustering16_budget_balance5_clip0")
 
 
-def test_by_seed_lines_give_the_command_with_its_seed_as_s(common):
-  """A by-seed line's command is its latest run's with --seed S (added for
+def test_by_seed_lines_give_the_flags_with_the_seed_as_s(common):
+  """A by-seed line's flags are its latest run's with --seed S (added for
   seed 0, which runs without it); the line below with the same command says
   so instead of repeating it."""
   del common  # Puts benchmarks/ on the path.
@@ -249,12 +249,13 @@ def test_by_seed_lines_give_the_command_with_its_seed_as_s(common):
                              "16 clusters, majority naming")]
   assert [line.epochs for line in lines] == [24, 24]  # Today's default.
   table = tables.seed_table(rows, lines, range(3))
-  assert table[0].endswith("| command (S: the seed) |")
+  assert table[0].endswith("| flags of classify_mnist.py (S: the seed) |")
   paper, majority = table[2:]
   assert "| 10.00% | 20.00% |  | 15.00% (2 of 3 seeds) | 20 |" in paper
   assert paper.endswith("--ncluster 16 --maxepoch 24 --seed S` |")
   assert majority.endswith("| as above |")
-  assert tables.seed_command(rows[0]).endswith("--seed S`")
+  assert tables.seed_flags(rows[0]) == (
+      "`--mode clustering --ncluster 16 --maxepoch 24 --seed S`")
 
 
 def test_chosen_epoch_is_the_lowest_validation_error(common):
