@@ -20,8 +20,9 @@ Python users start from, so the same mode gets the same model either way:
   at its last step whatever --maxepoch is, an exponential moving average of
   the weights for evaluation and export (BUDGET), and the per-mode changes
   measured with that schedule (BUDGET_MODES).
-- "default": per mode, whichever recipe measured better (DEFAULT_RECIPES;
-  docs/recipes.md says where each came from).
+- "default": per mode, whichever recipe measured better (DEFAULT_RECIPES,
+  with labels DEFAULT_RECIPES_WITH_LABELS; docs/recipes.md says where each
+  came from).
 
 CelebA (`dataset="celeba"`, unsupervised only) has the "seed" recipe, its
 "default": Adam at a constant rate on the 32x32 convolutional networks of
@@ -43,6 +44,8 @@ RECIPES = ("default", "paper", "paper_plus", "budget", "seed")
 DEFAULT_RECIPES = {"unsupervised": "seed", "label": "seed",
                    "supervised": "seed", "semisupervised": "budget",
                    "clustering": "budget", "dimreduction": "seed"}
+# Where a mode's runs with --num_labeled default to another recipe.
+DEFAULT_RECIPES_WITH_LABELS = {"dimreduction": "budget"}
 # Beyond the paper, per mode, for "paper_plus": TrainConfig fields over the
 # paper recipe, chosen on validation (docs/recipes.md).
 PAPER_PLUS = {"semisupervised": dict(vat_weight=0.1, vat_epsilon=1.0,
@@ -61,6 +64,7 @@ BUDGET = dict(max_epoch=20, anneal="linear", anneal_start=0.5,
 # validation split as in the paper (docs/recipes.md). Its class-balance
 # weight is CLUSTER_BALANCE["budget"]'s, semi-supervised VAT BUDGET_VAT's.
 BUDGET_MODES = {"semisupervised": dict(max_epoch=50),
+                "dimreduction": dict(max_epoch=10),
                 "clustering": dict(max_epoch=24, vat_weight=1.0,
                                    cluster_naming_split="validation")}
 # "budget" semi-supervised VAT weight and radius, by the numbers of labels
@@ -92,6 +96,14 @@ CELEBA_RECIPES = ("default", "seed")
 def noise_std(pixel_range: str) -> float:
   """The standard deviation of --noise in the networks' pixel units."""
   return NOISE_STD_UNIT * (2.0 if pixel_range == "signed" else 1.0)
+
+
+def default_recipe(mode: str, num_labeled: Optional[int]) -> str:
+  """The recipe "default" stands for in `mode` (with labels if
+  `num_labeled` is given)."""
+  if num_labeled is not None and mode in DEFAULT_RECIPES_WITH_LABELS:
+    return DEFAULT_RECIPES_WITH_LABELS[mode]
+  return DEFAULT_RECIPES[mode]
 
 
 def num_classes(mode: str, num_labeled: Optional[int],
@@ -167,7 +179,7 @@ def make_config(mode: str, save_path: str, recipe: str = "default", *,
     raise ConfigError(f"Unknown recipe {recipe!r}: choose one of "
                       f"{', '.join(RECIPES)}.")
   if recipe == "default":
-    recipe = DEFAULT_RECIPES[mode]
+    recipe = default_recipe(mode, num_labeled)
   build = _seed if recipe == "seed" else _paper
   model, train = build(mode, num_labeled)
   if recipe in ("paper_plus", "budget"):

@@ -90,7 +90,7 @@ def run_name_suffix(fv) -> str:
 
   recipe = fv.recipe
   if recipe == "default":  # The tag names the recipe that ran.
-    recipe = recipes.DEFAULT_RECIPES[fv.mode]
+    recipe = recipes.default_recipe(fv.mode, fv.num_labeled)
   suffix = f"_{recipe}" if recipe != "seed" else ""
   for name, when, text, parent in NAME_PARTS:
     if counts(name, when) and (parent is None or counts(parent, "on")):

@@ -280,3 +280,14 @@ def test_budget_vat_follows_the_number_of_labels(tmp_path, num_labeled,
   train = recipes.make_config("semisupervised", str(tmp_path), "budget",
                               num_labeled=num_labeled).train
   assert (train.vat_weight, train.vat_epsilon) == (weight, radius)
+
+
+def test_dimreduction_defaults_to_budget_with_labels_only(tmp_path):
+  """With --num_labeled the dimensionality-reduction AAE takes the budget
+  recipe (its 10 epochs), without labels the seed recipe."""
+  labeled = recipes.make_config("dimreduction", str(tmp_path), num_labeled=1000)
+  assert labeled == recipes.make_config("dimreduction", str(tmp_path),
+                                        "budget", num_labeled=1000)
+  assert labeled.train.max_epoch == 10
+  assert recipes.make_config("dimreduction", str(tmp_path)) == (
+      recipes.make_config("dimreduction", str(tmp_path), "seed"))
