@@ -449,13 +449,14 @@ _OLDER_VARIANTS = (
      r"clustering{n}_budget_balance3_vat0.1" + _OLD_FLAGS + "_8ep"),
     (" with --class_balance 3 --vat 0.1 --encoder_batch_norm, --maxepoch 8",
      8, r"clustering{n}_budget_balance3_vat0.1_bn_8ep"))
-_DEFAULT_VARIANTS = ("", ", --maxepoch 16")
 _CLUSTER_VARIANTS = (
     ("", 24, r"clustering{n}_budget(_24ep)?"),
     (", --maxepoch 16", 16, _DEFAULT_RUN),
     (" with --clip_norm 0", 16, _DEFAULT_RUN + "_clip0"),
     *((label, epochs, run + "(_clip0)?")
       for label, epochs, run in _OLDER_VARIANTS))
+# Today's run and its earlier length: the first two variants.
+_DEFAULT_VARIANTS = tuple(label for label, _, _ in _CLUSTER_VARIANTS[:2])
 
 
 def _budget_balance(count: int) -> str:
