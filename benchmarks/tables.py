@@ -40,6 +40,7 @@ class Table:
   source: the JSON it is written from, results/<source>.json (default: its
     own name); several pages can share one.
   select: which of the JSON's rows this page shows (default: all).
+  runs_note: a sentence the run table's introduction ends with.
   """
   name: str
   title: str
@@ -55,6 +56,7 @@ class Table:
   sections: Sequence[Tuple[str, Callable[[Sequence[dict]], List[str]]]] = ()
   source: Optional[str] = None
   select: Optional[Callable[[dict], bool]] = None
+  runs_note: str = ""
 
   @property
   def json_name(self) -> str:
@@ -318,9 +320,10 @@ class SeedRow:
 SEED_WORD = "S"  # Stands for the seed in a by-seed line's command.
 
 
-def seed_flags(row: dict) -> str:
-  """A run's flags with its --seed written as SEED_WORD."""
-  words = classify_flags(row, row["_index"])
+def seed_flags(row: dict, drop=()) -> str:
+  """A run's flags without those in `drop`, its --seed written as
+  SEED_WORD."""
+  words = without_flags(classify_flags(row, row["_index"]), drop)
   if "--seed" in words:
     words[words.index("--seed") + 1] = SEED_WORD
   else:
@@ -329,11 +332,12 @@ def seed_flags(row: dict) -> str:
 
 
 def seed_table(rows: Sequence[dict], lines: Sequence[SeedRow],
-               seeds: Sequence[int], first: str = "recipe") -> List[str]:
+               seeds: Sequence[int], first: str = "recipe",
+               drop=()) -> List[str]:
   """Test error per seed and its mean (the latest run of each line and
   seed), with the mean of the runs' minutes and the benchmark flags of the
-  line's latest run, its seed written S ("as above" where the line above
-  has the same)."""
+  line's latest run but those in `drop`, its seed written S ("as above"
+  where the line above has the same)."""
   out = []
   for line in lines:
     pattern = re.compile(line.pattern + r"(_seed\d+)?$")
@@ -351,7 +355,7 @@ def seed_table(rows: Sequence[dict], lines: Sequence[SeedRow],
     latest = max(runs.values(), key=lambda r: r["_index"])
     out.append(dict(label=line.label, epochs=line.epochs, values=values,
                     mean=mean, count=len(known), minutes=minutes,
-                    command=seed_flags(latest)))
+                    command=seed_flags(latest, drop)))
   columns = ([first, "epochs"] + [f"seed {s}" for s in seeds] +
              ["mean", "minutes a run",
               f"flags of classify_mnist.py ({SEED_WORD}: the seed)"])
@@ -513,14 +517,23 @@ _CLASSIFY_BEST = [
     ("epochs", lambda r: str(r["epochs"])),
     ("runs", lambda r: str(r["_group_size"]))]
 # A run's name (its folder and JSON "model") follows from its flags.
+def _run_flags(drop=()):
+  """The run table's flags column: a run's flags without --maxepoch (its
+  own column) and those in `drop`."""
+  return ("flags", lambda r: "`{}`".format(" ".join(without_flags(
+      classify_flags(r, r["_index"]), ("--maxepoch", *drop)))))
+
+
 _CLASSIFY_RUNS = [
     ("epochs", lambda r: str(r["epochs"])),
     ("test error", classify_error),
     ("validation", lambda r: pct(r["validation_error"])),
     ("minutes", lambda r: num(r["wall_time_s"] / 60)),
     ("cores", cores),
-    ("flags", lambda r: "`{}`".format(" ".join(without_flags(
-        classify_flags(r, r["_index"]), ("--maxepoch",)))))]
+    _run_flags()]
+# Every run on the clustering page has --mode clustering: its tables leave
+# it out of their flags.
+_CLUSTER_MODE = ("--mode",)
 _NAMING_COLUMNS = [
     ("naming split", lambda r: r.get("naming_split", "train")),
     ("majority-naming error", _majority)]
@@ -582,12 +595,16 @@ CLUSTER = _classify_page(
         _JSON.format(other="[classify_mnist.md](classify_mnist.md) "
                      "(semi-supervised)")),
     best=[*_CLASSIFY_BEST[:4], _NAMING_COLUMNS[0], *_CLASSIFY_BEST[4:]],
-    runs=[*_CLASSIFY_RUNS[:3], *_NAMING_COLUMNS, *_CLASSIFY_RUNS[3:]],
+    runs=[*_CLASSIFY_RUNS[:3], *_NAMING_COLUMNS, *_CLASSIFY_RUNS[3:-1],
+          _run_flags(_CLUSTER_MODE)],
     sections=[("By run seed", lambda rows: [
         "Test error of `--recipe budget` (the default) and its variants, "
-        "clusters named on the validation split (the paper's protocol).", "",
-        *seed_table(rows, CLUSTER_ROWS, range(3), "clusters, naming")])],
-    select=is_clustering)
+        "clusters named on the validation split (the paper's protocol); "
+        "each line's flags follow `--mode clustering`.", "",
+        *seed_table(rows, CLUSTER_ROWS, range(3), "clusters, naming",
+                    _CLUSTER_MODE)])],
+    select=is_clustering,
+    runs_note="Every run's flags follow `--mode clustering`.")
 
 # ------------------------------------------------------ unsupervised_mnist
 
@@ -983,7 +1000,8 @@ def markdown(table: Table, rows: Sequence[dict], text: str = "") -> str:
            ("One row per run, oldest first; `cores`: the CPU cores it had "
             "(\"shared\": other jobs ran beside it, so times are long). "
             "Flags omit local paths and `--resume` (and `--maxepoch` where "
-            "an `epochs` column gives it)." + earlier), "",
+            "an `epochs` column gives it)." + earlier +
+            (" " + table.runs_note if table.runs_note else "")), "",
            *_table(table.runs, listed)]
   return "\n".join(parts) + "\n"
 

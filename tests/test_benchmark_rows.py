@@ -256,6 +256,9 @@ def test_by_seed_lines_give_the_flags_with_the_seed_as_s(common):
   assert majority.endswith("| as above |")
   assert tables.seed_flags(rows[0]) == (
       "`--mode clustering --ncluster 16 --maxepoch 24 --seed S`")
+  # The clustering page leaves out the mode all its runs share.
+  assert tables.seed_flags(rows[1], ("--mode",)) == (
+      "`--ncluster 16 --maxepoch 24 --seed S`")
 
 
 def test_chosen_epoch_is_the_lowest_validation_error(common):
