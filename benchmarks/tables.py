@@ -516,7 +516,6 @@ _CLASSIFY_BEST = [
     ("validation", lambda r: pct(r["validation_error"])),
     ("epochs", lambda r: str(r["epochs"])),
     ("runs", lambda r: str(r["_group_size"]))]
-# A run's name (its folder and JSON "model") follows from its flags.
 def _run_flags(drop=()):
   """The run table's flags column: a run's flags without --maxepoch (its
   own column) and those in `drop`."""
@@ -524,6 +523,7 @@ def _run_flags(drop=()):
       classify_flags(r, r["_index"]), ("--maxepoch", *drop)))))
 
 
+# A run's name (its folder and JSON "model") follows from its flags.
 _CLASSIFY_RUNS = [
     ("epochs", lambda r: str(r["epochs"])),
     ("test error", classify_error),
