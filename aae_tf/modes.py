@@ -327,6 +327,23 @@ class AdversarialAutoencoder:
     del splits
     return {}
 
+  def training_problem(self, images: tf.Tensor) -> Optional[str]:
+    """Why training cannot go on, judged on held-out `images` in [-1, 1],
+    or None: an encoder whose every output is the same for all of them
+    (when the images differ) has a layer of ReLUs all switched off, which
+    no gradient reaches again."""
+    if float(tf.reduce_max(tf.reduce_max(images, 0) -
+                           tf.reduce_min(images, 0))) == 0.0:
+      return None  # Identical images say nothing.
+    outputs = self.encoder_outputs(images, training=False)
+    if any(float(tf.reduce_max(tf.reduce_max(v, 0) - tf.reduce_min(v, 0)))
+           > 0.0 for v in outputs.values()):
+      return None
+    return ("the encoder gives the same outputs for every validation image "
+            f"({', '.join(sorted(outputs))}): every unit of one of its ReLU "
+            "layers is off for every image, and no gradient reaches them "
+            "again")
+
 
 class LabelRegularizedAAE(AdversarialAutoencoder):
   """The paper's Figure 3: the discriminator also sees a one-hot label.

@@ -460,6 +460,7 @@ class Trainer:
       self._run_epoch(iter(distribute.distribute(self.strategy, dataset)),
                       epoch, writer, done=offset)
       offset = 0
+      self._stop_if_stuck(eval_images[0], epoch)
       self.epoch.assign(epoch + 1)
       last = epoch + 1 == train.max_epoch
       validation = last or (epoch + 1) % train.eval_every_epochs == 0
@@ -490,6 +491,18 @@ class Trainer:
       if on_epoch_end is not None:
         on_epoch_end(epoch + 1)
       self._stop_if_signalled(epoch)
+
+  def _stop_if_stuck(self, images: tf.Tensor, epoch: int) -> None:
+    """Stops a run that cannot learn any more (the model's
+    `training_problem` on held-out `images`, with the raw weights)."""
+    problem = self.model.training_problem(images)
+    if problem is None:
+      return
+    raise TrainingError(
+        f"Training stopped in epoch {epoch + 1} (step "
+        f"{int(self.step.numpy())}): {problem}. Resuming cannot help and this "
+        "epoch is not saved; train again in a new --save_path with another "
+        "--seed (docs/troubleshooting.md).")
 
   def _stop_if_signalled(self, epoch: int) -> None:
     """After a SIGINT / SIGTERM: checkpoint this step and stop."""

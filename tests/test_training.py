@@ -13,6 +13,7 @@ from tensorboard.backend.event_processing import event_accumulator
 
 from aae_tf import run_dir, training, export, trainer as trainer_lib
 from aae_tf import config as config_lib
+from aae_tf import data as data_lib
 from aae_tf.errors import OutputError, TrainingError
 from aae_tf.modes import build_model
 from conftest import fit_tiny, small_config
@@ -128,6 +129,43 @@ def test_nan_stops_training_and_keeps_checkpoint(tmp_path, tiny_splits):
   with pytest.raises(TrainingError, match="NaN or Inf.*ckpt-1"):
     trainer.fit(tiny_splits)
   assert trainer.manager.latest_checkpoint.endswith("ckpt-1")
+
+
+def _switch_off_first_layer(model):
+  """Every unit of the encoder's first ReLU layer off for every image."""
+  first = model.encoder.hidden[0]
+  first.kernel.assign(tf.zeros_like(first.kernel))
+  first.bias.assign(-tf.ones_like(first.bias))
+
+
+def test_training_problem_is_a_constant_encoder(tmp_path, tiny_splits):
+  model = build_model(small_config(tmp_path / "run"))
+  images = tf.constant(data_lib.to_model_images(
+      tiny_splits.validation.images[:8]))
+  model.encoder_outputs(images, training=False)  # Builds the encoder.
+  assert model.training_problem(images) is None
+  _switch_off_first_layer(model)
+  assert "same outputs for every validation image (mean, stddev)" in (
+      model.training_problem(images))
+  # Identical images cannot tell a constant encoder from a working one.
+  same = tf.repeat(images[:1], 8, axis=0)
+  assert model.training_problem(same) is None
+
+
+def test_dead_encoder_stops_training_after_its_epoch(tmp_path, tiny_splits):
+  config = small_config(tmp_path / "run")
+  fit_tiny(config, tiny_splits)
+  longer = small_config(tmp_path / "run", max_epoch=3)
+  model = build_model(longer)
+  trainer = trainer_lib.Trainer(model, longer, steps_per_epoch=5)
+  trainer.restore()
+  _switch_off_first_layer(model)
+  with pytest.raises(TrainingError,
+                     match=r"in epoch 2 \(step 10\): the encoder gives the "
+                     "same outputs.*new --save_path"):
+    trainer.fit(tiny_splits)
+  assert trainer.manager.latest_checkpoint.endswith("ckpt-1")
+  assert int(trainer.epoch.numpy()) == 1
 
 
 RELOAD_SCRIPT = """
