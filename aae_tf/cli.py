@@ -240,6 +240,9 @@ MNIST_FLAGS = (
          "annealing).", choices=config_lib.ANNEALS, custom=True),
     Flag("anneal_start", "float", None, "Fraction of the run after which "
          "--anneal begins.", custom=True),
+    Flag("warmup_epochs", "float", None, "Every rate rises linearly over "
+         "this many epochs from the first step (0: no warm-up).",
+         custom=True),
     Flag("clip_norm", "float", None, "Every phase's gradients scaled down to "
          "at most this global L2 norm per update (0: no clipping).",
          custom=True),
@@ -468,7 +471,8 @@ def config_from_flags(program: Program, flag_values,
 
 def optimizer_overrides(program: Program, flag_values, optimizers):
   """`optimizers` with --lr, --gen_lr, --dis_lr, --anneal, --anneal_start,
-  --clip_norm, --lr_decay_epochs and --optimizers applied, in that order
+  --warmup_epochs, --clip_norm, --lr_decay_epochs and --optimizers applied,
+  in that order
   (those of them the program has)."""
   fv = flag_values
   out = dict(optimizers)
@@ -486,7 +490,7 @@ def optimizer_overrides(program: Program, flag_values, optimizers):
     if given(name):
       update([k for k in out if k == role or k.endswith(role)],
              learning_rate=fv[name].value)
-  for name in ("anneal", "anneal_start"):
+  for name in ("anneal", "anneal_start", "warmup_epochs"):
     if given(name):
       update(out, **{name: fv[name].value})
   if given("clip_norm"):

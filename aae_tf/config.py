@@ -143,7 +143,10 @@ class OptimizerConfig:
   `anneal` it is also multiplied by a factor that goes from 1, at the
   fraction `anneal_start` of the run's max_epoch, to `anneal_final` at its
   last step (linearly, or along half a cosine): a schedule that ends with
-  the run, whatever its length. With `clip_norm` each update's gradients
+  the run, whatever its length. With `warmup_epochs` it rises linearly
+  over the run's first steps, from 1 / N of its value at the first step to
+  all of it at step N (warmup_epochs of steps). With `clip_norm` each
+  update's gradients
   are scaled down to at most that global L2 norm (one bad step can otherwise
   throw SGD's adversarial phases into NaN).
   """
@@ -156,6 +159,7 @@ class OptimizerConfig:
   anneal_start: float = 0.5  # Fraction of the run, in [0, 1).
   anneal_final: float = 0.0  # The last step's factor, in [0, 1].
   clip_norm: Optional[float] = None  # Gradient global-norm cap; None: off.
+  warmup_epochs: float = 0.0  # Epochs of linear warm-up; 0: none.
 
 
 def adam_optimizers(lr: float = 2e-4, beta1: float = 0.5,
@@ -578,5 +582,7 @@ def _validate_optimizers(optimizers: Dict[str, OptimizerConfig]) -> None:
            f"anneal_start of {key} must be in [0, 1), got {opt.anneal_start}.")
     _check(0 <= opt.anneal_final <= 1,
            f"anneal_final of {key} must be in [0, 1], got {opt.anneal_final}.")
+    _check(opt.warmup_epochs >= 0,
+           f"warmup_epochs of {key} must be >= 0, got {opt.warmup_epochs}.")
     _check(opt.clip_norm is None or opt.clip_norm > 0,
            f"clip_norm of {key} must be positive, got {opt.clip_norm}.")

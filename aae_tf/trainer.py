@@ -91,19 +91,47 @@ def learning_rate_schedule(opt: OptimizerConfig, steps_per_epoch: int,
   Piecewise constant: the base rate, divided after each decay epoch (step s
   uses the rate of epoch s // steps_per_epoch; Keras keeps a value up to and
   including its boundary). With `opt.anneal`, also annealed over the end of
-  a run of `max_epoch` epochs (`AnnealedSchedule`).
+  a run of `max_epoch` epochs (`AnnealedSchedule`); with `opt.warmup_epochs`,
+  warmed up over its start (`WarmUpSchedule`).
   """
   boundaries = [int(e * steps_per_epoch) - 1 for e in opt.decay_epochs]
   values = [opt.learning_rate * opt.decay_factor**i
             for i in range(len(boundaries) + 1)]
   schedule = (keras.optimizers.schedules.PiecewiseConstantDecay(
       boundaries, values) if boundaries else opt.learning_rate)
-  if opt.anneal == "none":
-    return schedule
-  if not max_epoch:
-    raise ValueError("An annealed rate needs the run's max_epoch.")
-  return AnnealedSchedule(schedule, opt.anneal, max_epoch * steps_per_epoch,
-                          opt.anneal_start, opt.anneal_final)
+  if opt.anneal != "none":
+    if not max_epoch:
+      raise ValueError("An annealed rate needs the run's max_epoch.")
+    schedule = AnnealedSchedule(schedule, opt.anneal,
+                                max_epoch * steps_per_epoch, opt.anneal_start,
+                                opt.anneal_final)
+  warmup_steps = int(round(opt.warmup_epochs * steps_per_epoch))
+  if warmup_steps > 0:
+    schedule = WarmUpSchedule(schedule, warmup_steps)
+  return schedule
+
+
+def _rate(schedule, step) -> tf.Tensor:
+  """A schedule's rate at `step` (a constant rate is its own schedule)."""
+  base = (schedule(step) if callable(schedule)
+          else tf.constant(schedule, tf.float32))
+  return tf.cast(base, tf.float32)
+
+
+class WarmUpSchedule(keras.optimizers.schedules.LearningRateSchedule):
+  """A rate times min(1, (step + 1) / `steps`): 1 / steps of it at step 0,
+  all of it from step `steps - 1` on."""
+
+  def __init__(self, schedule, steps: int):
+    self.schedule = schedule
+    self.steps = int(steps)
+
+  def __call__(self, step):
+    factor = tf.minimum(1.0, (tf.cast(step, tf.float32) + 1.0) / self.steps)
+    return _rate(self.schedule, step) * factor
+
+  def get_config(self):
+    return {"steps": self.steps}
 
 
 class AnnealedSchedule(keras.optimizers.schedules.LearningRateSchedule):
@@ -129,9 +157,7 @@ class AnnealedSchedule(keras.optimizers.schedules.LearningRateSchedule):
     return 1.0 - (1.0 - self.final) * t
 
   def __call__(self, step):
-    base = (self.schedule(step) if callable(self.schedule)
-            else tf.constant(self.schedule, tf.float32))
-    return tf.cast(base, tf.float32) * self.factor(step)
+    return _rate(self.schedule, step) * self.factor(step)
 
   def get_config(self):
     return {"kind": self.kind, "total_steps": self.total_steps,

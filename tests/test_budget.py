@@ -157,6 +157,24 @@ def test_annealed_rate_ends_with_any_run(max_epoch, kind):
   assert all(a >= b for a, b in zip(rates, rates[1:]))
 
 
+@pytest.mark.parametrize("anneal", ["none", "linear"])
+def test_warmup_rises_to_the_rate(anneal):
+  opt = config_lib.OptimizerConfig(learning_rate=0.1, decay_epochs=(),
+                                   anneal=anneal, anneal_start=0.5,
+                                   warmup_epochs=0.4)
+  schedule = trainer_lib.learning_rate_schedule(opt, 10, max_epoch=2)
+  # Four steps of warm-up: 1/4, 2/4, 3/4, then all of the rate.
+  rates = [float(schedule(s)) for s in range(20)]
+  assert rates[:5] == pytest.approx([0.025, 0.05, 0.075, 0.1, 0.1])
+  after = 0.1 if anneal == "none" else 0.1 * (1 - 4 / 9)
+  assert rates[14] == pytest.approx(after, rel=1e-5)  # Annealing untouched.
+
+
+def test_no_warmup_keeps_the_schedule():
+  opt = config_lib.OptimizerConfig(learning_rate=0.1, decay_epochs=())
+  assert trainer_lib.learning_rate_schedule(opt, 10) == 0.1
+
+
 @pytest.mark.parametrize("kind", ["sgd", "adam"])
 def test_clip_norm_caps_the_update(kind):
   """A gradient of norm 5 (3, 4 over two variables) capped at 1: plain SGD

@@ -135,6 +135,17 @@ def test_clip_norm_caps_every_phase(mnist, tmp_path):
                                       "-1")
 
 
+def test_warmup_reaches_every_phase(mnist, tmp_path):
+  def warmups(*args):
+    config = _config(cli.MNIST, mnist, tmp_path, "--train_clustering", *args)
+    return {opt.warmup_epochs for opt in config.train.optimizers.values()}
+  assert warmups() == {0.0}
+  assert warmups("--warmup_epochs", "0.5") == {0.5}
+  assert "warmup_epochs of" in _error(cli.MNIST, mnist, tmp_path,
+                                      "--train_clustering", "--warmup_epochs",
+                                      "-1")
+
+
 def test_library_errors_name_fields(tmp_path):
   config = recipes.make_config("unsupervised", str(tmp_path))
   with pytest.raises(ConfigError, match="train.batch_size must be positive"):
