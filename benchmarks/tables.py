@@ -534,6 +534,7 @@ _CLASSIFY_RUNS = [
 # Every run on the clustering page has --mode clustering: its tables leave
 # it out of their flags.
 _CLUSTER_MODE = ("--mode",)
+_CLUSTER_MODE_FLAGS = "flags follow `--mode clustering`."
 _NAMING_COLUMNS = [
     ("naming split", lambda r: r.get("naming_split", "train")),
     ("majority-naming error", _majority)]
@@ -600,11 +601,11 @@ CLUSTER = _classify_page(
     sections=[("By run seed", lambda rows: [
         "Test error of `--recipe budget` (the default) and its variants, "
         "clusters named on the validation split (the paper's protocol); "
-        "each line's flags follow `--mode clustering`.", "",
+        "each line's " + _CLUSTER_MODE_FLAGS, "",
         *seed_table(rows, CLUSTER_ROWS, range(3), "clusters, naming",
                     _CLUSTER_MODE)])],
     select=is_clustering,
-    runs_note="Every run's flags follow `--mode clustering`.")
+    runs_note="Every run's " + _CLUSTER_MODE_FLAGS)
 
 # ------------------------------------------------------ unsupervised_mnist
 
