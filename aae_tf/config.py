@@ -144,8 +144,8 @@ class OptimizerConfig:
   fraction `anneal_start` of the run's max_epoch, to `anneal_final` at its
   last step (linearly, or along half a cosine): a schedule that ends with
   the run, whatever its length. With `warmup_epochs` it rises linearly
-  over the run's first steps, from 1 / N of its value at the first step to
-  all of it at step N (warmup_epochs of steps). With `clip_norm` each
+  over the run's first N = ceil(warmup_epochs * steps per epoch) steps:
+  1 / N of it at step 0, all of it from step N - 1 on. With `clip_norm` each
   update's gradients
   are scaled down to at most that global L2 norm (one bad step can otherwise
   throw SGD's adversarial phases into NaN).

@@ -328,21 +328,24 @@ class AdversarialAutoencoder:
     return {}
 
   def training_problem(self, images: tf.Tensor) -> Optional[str]:
-    """Why training cannot go on, judged on held-out `images` in [-1, 1],
-    or None: an encoder whose every output is the same for all of them
-    (when the images differ) has a layer of ReLUs all switched off, which
-    no gradient reaches again."""
-    if float(tf.reduce_max(tf.reduce_max(images, 0) -
-                           tf.reduce_min(images, 0))) == 0.0:
+    """Why training cannot go on, judged on held-out `images` in [-1, 1]
+    (inference mode), or None: an encoder whose every output is the same
+    for all of them, when the images differ (a layer of ReLUs all off, for
+    example, which no gradient turns back on)."""
+    if _spread(images) == 0.0:
       return None  # Identical images say nothing.
     outputs = self.encoder_outputs(images, training=False)
-    if any(float(tf.reduce_max(tf.reduce_max(v, 0) - tf.reduce_min(v, 0)))
-           > 0.0 for v in outputs.values()):
+    if any(_spread(v) > 0.0 for v in outputs.values()):
       return None
     return ("the encoder gives the same outputs for every validation image "
-            f"({', '.join(sorted(outputs))}): every unit of one of its ReLU "
-            "layers is off for every image, and no gradient reaches them "
-            "again")
+            f"({', '.join(sorted(outputs))}), as when every unit of one of "
+            "its ReLU layers is off for every image")
+
+
+def _spread(batch: tf.Tensor) -> float:
+  """The largest range, over the batch, of any one entry of `batch`."""
+  return float(tf.reduce_max(tf.reduce_max(batch, 0) -
+                             tf.reduce_min(batch, 0)))
 
 
 class LabelRegularizedAAE(AdversarialAutoencoder):

@@ -49,6 +49,11 @@ LONG_RUN_EPOCHS = 300
 CHECKPOINT_ERRORS = checkpoint_files.READ_ERRORS
 
 
+# Epoch ends in a row at which the model reports a training problem before
+# the run stops (Trainer._stop_if_stuck).
+STUCK_EPOCHS = 2
+
+
 def checkpoint_dir(save_path: str) -> str:
   return os.path.join(save_path, CHECKPOINT_DIR)
 
@@ -69,9 +74,7 @@ class GlobalStepSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
   def __call__(self, optimizer_step):
     del optimizer_step  # The global step decides.
-    base = (self.schedule(self.step) if callable(self.schedule)
-            else tf.constant(self.schedule, tf.float32))
-    return tf.cast(base, tf.float32) * self.scale
+    return _rate(self.schedule, self.step) * self.scale
 
   def get_config(self):
     return {"schedule": self.schedule, "step": int(self.step.numpy()),
@@ -105,7 +108,7 @@ def learning_rate_schedule(opt: OptimizerConfig, steps_per_epoch: int,
     schedule = AnnealedSchedule(schedule, opt.anneal,
                                 max_epoch * steps_per_epoch, opt.anneal_start,
                                 opt.anneal_final)
-  warmup_steps = int(round(opt.warmup_epochs * steps_per_epoch))
+  warmup_steps = math.ceil(opt.warmup_epochs * steps_per_epoch)
   if warmup_steps > 0:
     schedule = WarmUpSchedule(schedule, warmup_steps)
   return schedule
@@ -236,6 +239,7 @@ class Trainer:
         self.checkpoint, os.path.join(directory, INTERRUPTED_DIR),
         max_to_keep=1, checkpoint_name=CHECKPOINT_PREFIX)
     self._stop_signal = None  # Set by SIGINT / SIGTERM during fit().
+    self._stuck_epochs = 0  # Epoch ends in a row with a training problem.
     # A multi-worker cluster checkpoints on preemption with TensorFlow's own
     # handler, at the same step on every worker.
     resolver = getattr(self.strategy, "cluster_resolver", None)
@@ -465,6 +469,7 @@ class Trainer:
     with writer.as_default(step=self.step):
       summaries.write_hparams(self.config)
     self._stop_signal = None  # A stop ends one fit(), not the next.
+    self._stuck_epochs = 0
     previous_handlers = self._install_signal_handlers()
     try:
       self._fit_epochs(splits, start, offset, writer, eval_images,
@@ -519,14 +524,18 @@ class Trainer:
       self._stop_if_signalled(epoch)
 
   def _stop_if_stuck(self, images: tf.Tensor, epoch: int) -> None:
-    """Stops a run that cannot learn any more (the model's
-    `training_problem` on held-out `images`, with the raw weights)."""
+    """Stops a run that cannot learn any more: the model's
+    `training_problem` on held-out `images`, with the raw weights, at
+    STUCK_EPOCHS epoch ends in a row (input noise or dropout could still
+    wake a layer that is off for the clean images)."""
     problem = self.model.training_problem(images)
-    if problem is None:
+    self._stuck_epochs = 0 if problem is None else self._stuck_epochs + 1
+    if self._stuck_epochs < STUCK_EPOCHS:
       return
     raise TrainingError(
         f"Training stopped in epoch {epoch + 1} (step "
-        f"{int(self.step.numpy())}): {problem}. Resuming cannot help and this "
+        f"{int(self.step.numpy())}): {problem}, at the end of "
+        f"{STUCK_EPOCHS} epochs in a row. Resuming cannot help and this "
         "epoch is not saved; train again in a new --save_path with another "
         "--seed (docs/troubleshooting.md).")
 

@@ -350,6 +350,7 @@ def test_run_tag_names_the_recipe_that_ran():
   cases = {"--mode clustering --seed 1": "_budget_seed1",
            "--mode clustering --recipe budget --seed 1": "_budget_seed1",
            "--mode clustering --maxepoch 8": "_budget_8ep",
+           "--mode clustering --warmup_epochs 1": "_budget_warmup1",
            "--mode dimreduction": "-",  # The seed recipe.
            "--recipe paper --vat 0.1": "_paper_vat0.1"}
   result = subprocess.run([sys.executable, "-c", program, *cases],

@@ -157,17 +157,18 @@ def test_annealed_rate_ends_with_any_run(max_epoch, kind):
   assert all(a >= b for a, b in zip(rates, rates[1:]))
 
 
-@pytest.mark.parametrize("anneal", ["none", "linear"])
-def test_warmup_rises_to_the_rate(anneal):
-  opt = config_lib.OptimizerConfig(learning_rate=0.1, decay_epochs=(),
+@pytest.mark.parametrize("anneal,decay", [("none", ()), ("linear", ()),
+                                           ("none", (1,))])
+def test_warmup_rises_to_the_rate(anneal, decay):
+  opt = config_lib.OptimizerConfig(learning_rate=0.1, decay_epochs=decay,
                                    anneal=anneal, anneal_start=0.5,
-                                   warmup_epochs=0.4)
+                                   warmup_epochs=0.35)
   schedule = trainer_lib.learning_rate_schedule(opt, 10, max_epoch=2)
-  # Four steps of warm-up: 1/4, 2/4, 3/4, then all of the rate.
+  # ceil(3.5) = 4 steps of warm-up: 1/4, 2/4, 3/4, then all of the rate.
   rates = [float(schedule(s)) for s in range(20)]
   assert rates[:5] == pytest.approx([0.025, 0.05, 0.075, 0.1, 0.1])
-  after = 0.1 if anneal == "none" else 0.1 * (1 - 4 / 9)
-  assert rates[14] == pytest.approx(after, rel=1e-5)  # Annealing untouched.
+  after = {"linear": 0.1 * (1 - 4 / 9), "none": 0.01 if decay else 0.1}
+  assert rates[14] == pytest.approx(after[anneal], rel=1e-5)  # Untouched.
 
 
 def test_no_warmup_keeps_the_schedule():

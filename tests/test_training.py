@@ -152,20 +152,22 @@ def test_training_problem_is_a_constant_encoder(tmp_path, tiny_splits):
   assert model.training_problem(same) is None
 
 
-def test_dead_encoder_stops_training_after_its_epoch(tmp_path, tiny_splits):
+def test_dead_encoder_stops_training(tmp_path, tiny_splits):
   config = small_config(tmp_path / "run")
   fit_tiny(config, tiny_splits)
-  longer = small_config(tmp_path / "run", max_epoch=3)
+  longer = small_config(tmp_path / "run", max_epoch=4)
   model = build_model(longer)
   trainer = trainer_lib.Trainer(model, longer, steps_per_epoch=5)
   trainer.restore()
   _switch_off_first_layer(model)
+  # Stuck at the end of epochs 2 and 3: the second stops the run, unsaved.
+  assert trainer_lib.STUCK_EPOCHS == 2
   with pytest.raises(TrainingError,
-                     match=r"in epoch 2 \(step 10\): the encoder gives the "
-                     "same outputs.*new --save_path"):
+                     match=r"in epoch 3 \(step 15\): the encoder gives the "
+                     "same outputs.*2 epochs in a row.*new --save_path"):
     trainer.fit(tiny_splits)
-  assert trainer.manager.latest_checkpoint.endswith("ckpt-1")
-  assert int(trainer.epoch.numpy()) == 1
+  assert trainer.manager.latest_checkpoint.endswith("ckpt-2")
+  assert int(trainer.epoch.numpy()) == 2
 
 
 RELOAD_SCRIPT = """
