@@ -472,8 +472,7 @@ def config_from_flags(program: Program, flag_values,
 def optimizer_overrides(program: Program, flag_values, optimizers):
   """`optimizers` with --lr, --gen_lr, --dis_lr, --anneal, --anneal_start,
   --warmup_epochs, --clip_norm, --lr_decay_epochs and --optimizers applied,
-  in that order
-  (those of them the program has)."""
+  in that order (those of them the program has)."""
   fv = flag_values
   out = dict(optimizers)
 

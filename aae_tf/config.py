@@ -146,9 +146,8 @@ class OptimizerConfig:
   the run, whatever its length. With `warmup_epochs` it rises linearly
   over the run's first N = ceil(warmup_epochs * steps per epoch) steps:
   1 / N of it at step 0, all of it from step N - 1 on. With `clip_norm` each
-  update's gradients
-  are scaled down to at most that global L2 norm (one bad step can otherwise
-  throw SGD's adversarial phases into NaN).
+  update's gradients are scaled down to at most that global L2 norm (one bad
+  step can otherwise throw SGD's adversarial phases into NaN).
   """
   kind: str = "adam"  # One of OPTIMIZERS.
   learning_rate: float = 2e-4
