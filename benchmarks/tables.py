@@ -457,6 +457,7 @@ _CLUSTER_VARIANTS = (
     ("", 24, r"clustering{n}_budget(_24ep)?"),
     (", --maxepoch 16", 16, _DEFAULT_RUN),
     (", --maxepoch 32", 32, r"clustering{n}_budget_32ep"),
+    (" with --warmup_epochs 1", 24, r"clustering{n}_budget_warmup1"),
     (" with --clip_norm 0", 16, _DEFAULT_RUN + "_clip0"),
     *((label, epochs, run + "(_clip0)?")
       for label, epochs, run in _OLDER_VARIANTS))
