@@ -54,7 +54,11 @@ PAPER_PLUS = {"semisupervised": dict(vat_weight=0.1, vat_epsilon=1.0,
 # Clustering's class-balance weight per recipe, by the cluster counts it was
 # chosen for on validation; other counts take the nearest one's.
 CLUSTER_BALANCE = {"paper_plus": {16: 3.0, 30: 10.0},
-                   "budget": {16: 5.0, 30: 10.0}}
+                   "budget": {10: 20.0, 16: 5.0, 30: 10.0}}
+# "budget" clustering's warm-up (OptimizerConfig.warmup_epochs) by cluster
+# count, as CLUSTER_BALANCE: without it 10 clusters can lose their encoder
+# in the first epoch (docs/recipes.md).
+BUDGET_CLUSTER_WARMUP = {10: 1.0, 16: 0.0, 30: 0.0}
 # "budget" over "paper_plus": the run's length, where its rates start to
 # anneal (a fraction of it) and the weight average's decay per step.
 BUDGET = dict(max_epoch=20, anneal="linear", anneal_start=0.5,
@@ -126,6 +130,13 @@ def cluster_balance_weight(recipe: str, num_clusters: Optional[int]) -> float:
   """Clustering's class-balance weight under `recipe` ("paper_plus" or
   "budget"): the one chosen for the nearest measured cluster count."""
   return _nearest(CLUSTER_BALANCE[recipe],
+                  num_classes("clustering", None, num_clusters))
+
+
+def cluster_warmup_epochs(num_clusters: Optional[int]) -> float:
+  """Budget clustering's warm-up epochs: those chosen for the nearest
+  measured cluster count."""
+  return _nearest(BUDGET_CLUSTER_WARMUP,
                   num_classes("clustering", None, num_clusters))
 
 
@@ -267,12 +278,14 @@ def _budget(mode: str, train: TrainConfig, num_clusters: Optional[int],
             num_labeled: Optional[int]) -> TrainConfig:
   """`train` with BUDGET's length, end-of-run annealing (in place of the
   decay epochs) and weight average, the mode's BUDGET_MODES fields and
-  gradient cap, clustering's class-balance weight and semi-supervised
-  VAT."""
+  gradient cap, clustering's class-balance weight and warm-up and
+  semi-supervised VAT."""
+  warmup = cluster_warmup_epochs(num_clusters) if mode == "clustering" else 0.0
   optimizers = {
       key: dataclasses.replace(opt, decay_epochs=(), anneal=BUDGET["anneal"],
                                anneal_start=BUDGET["anneal_start"],
-                               clip_norm=BUDGET_CLIP_NORM.get(mode))
+                               clip_norm=BUDGET_CLIP_NORM.get(mode),
+                               warmup_epochs=warmup)
       for key, opt in train.optimizers.items()}
   fields = dict(max_epoch=BUDGET["max_epoch"],
                 weight_average_decay=BUDGET["weight_average_decay"])

@@ -70,7 +70,7 @@ NAME_PARTS = (
     ("encoder_batch_norm", "set", lambda v: "_bn" if v else "_nobn", None),
     ("anneal", "set", lambda v: f"_anneal-{v}", None),
     ("anneal_start", "set", lambda v: f"{v:g}", None),
-    ("warmup_epochs", "on", lambda v: f"_warmup{v:g}", None),
+    ("warmup_epochs", "set", lambda v: f"_warmup{v:g}", None),
     ("clip_norm", "set", lambda v: f"_clip{v:g}", None),
     ("y_batch_statistics", "set",
      lambda v: "_ybatch" if v else "_noybatch", None),

@@ -220,6 +220,13 @@ CHANGED_DEFAULTS = (
     # budget clustering before its gradients were capped.
     ChangedDefault(143, r"clustering\d+_budget", ("--clip_norm", "0"),
                    "_clip0", last=True),
+    # budget clustering with 10 clusters before it took its own class-balance
+    # weight (16 clusters' 5) and warmed up (no warm-up; the tag without one
+    # already says so).
+    ChangedDefault(173, r"clustering10_budget", ("--class_balance", "5"),
+                   "_balance5"),
+    ChangedDefault(173, r"clustering10_budget", ("--warmup_epochs", "0"),
+                   ""),
 )
 
 
@@ -434,9 +441,8 @@ def _majority(row: dict) -> str:
 # Clustering with the default recipe (budget), named on validation: the
 # paper's naming, the majority digit's and (10 clusters) the matching's.
 # The budget recipe's runs, and its variants': (label, epochs, tag pattern);
-# "{n}" stands for the cluster count and "{w}" for its class-balance weight
-# under budget today.
-_OLD_FLAGS = r"(_units1200-1200)?(_naming-validation)?"
+# "{n}" stands for the cluster count, "{w}" for its class-balance weight
+# and "{u}" for its warm-up epochs under budget today.
 _DEFAULT_RUN = r"clustering{n}_budget(_balance{w})?(_vat1)?(_16ep)?"
 # Variants measured only before the gradient cap: their runs, which pass
 # --clip_norm 0 today, keep their lines.
@@ -446,18 +452,15 @@ _OLDER_VARIANTS = (
       for weight in (3, 5, 10)),
     (", --maxepoch 8", 8, r"clustering{n}_budget(_vat1)?_8ep"),
     (" with --class_balance 3, --maxepoch 8", 8,
-     r"clustering{n}_budget_balance3(_vat1)?_8ep"),
-    (" with --vat 0.1, --maxepoch 8", 8,
-     r"clustering{n}_budget_vat0.1" + _OLD_FLAGS + "_8ep"),
-    (" with --class_balance 3 --vat 0.1, --maxepoch 8", 8,
-     r"clustering{n}_budget_balance3_vat0.1" + _OLD_FLAGS + "_8ep"),
-    (" with --class_balance 3 --vat 0.1 --encoder_batch_norm, --maxepoch 8",
-     8, r"clustering{n}_budget_balance3_vat0.1_bn_8ep"))
+     r"clustering{n}_budget_balance3(_vat1)?_8ep"))
 _CLUSTER_VARIANTS = (
-    ("", 24, r"clustering{n}_budget(_24ep)?"),
+    ("", 24, r"clustering{n}_budget(_balance{w})?(_warmup{u})?(_24ep)?"),
     (", --maxepoch 16", 16, _DEFAULT_RUN),
     (", --maxepoch 32", 32, r"clustering{n}_budget_32ep"),
     (" with --warmup_epochs 1", 24, r"clustering{n}_budget_warmup1"),
+    *((f" with --class_balance {weight}", 24,
+       rf"clustering{{n}}_budget_balance{weight}(_warmup{{u}})?")
+      for weight in (5, 10, 40)),
     (" with --clip_norm 0", 16, _DEFAULT_RUN + "_clip0"),
     *((label, epochs, run + "(_clip0)?")
       for label, epochs, run in _OLDER_VARIANTS))
@@ -470,13 +473,25 @@ def _budget_balance(count: int) -> str:
   return f"{recipes.cluster_balance_weight('budget', count):g}"
 
 
+def _budget_warmup(count: int) -> str:
+  """The warm-up epochs of budget clustering today, as tags spell them."""
+  return f"{recipes.cluster_warmup_epochs(count):g}"
+
+
+def _todays(count: int) -> Tuple[str, ...]:
+  """The variants' labels that name budget clustering's own settings."""
+  return (f" with --class_balance {_budget_balance(count)}",
+          f" with --warmup_epochs {_budget_warmup(count)}")
+
+
 CLUSTER_ROWS = tuple(
     SeedRow(f"{count} clusters{variant}, {naming}", epochs,
-            run.format(n=count, w=_budget_balance(count)), value)
+            run.format(n=count, w=_budget_balance(count),
+                       u=_budget_warmup(count)), value)
     for count in (16, 30, 10)
     for variant, epochs, run in _CLUSTER_VARIANTS
-    # A weight's own line is the default's where it is today's weight.
-    if variant != f" with --class_balance {_budget_balance(count)}"
+    # A setting's own line is the default's where it is today's setting.
+    if variant not in _todays(count)
     for naming, value in (
         ("paper naming", SeedRow.value),
         ("majority naming", lambda r: r.get("majority_naming_test_error")),
@@ -592,7 +607,8 @@ CLUSTER = _classify_page(
         "it. Recipes: `seed` (Adam, the TF1 seed's), `paper` (the paper's "
         "appendix, SGD), `paper_plus` (`paper` with `--vat` and "
         "`--class_balance`), `budget` (the default: `paper_plus` on 1200-unit "
-        "networks with `--vat 1` and `--class_balance 5` (10 for 30 clusters), clusters named on "
+        "networks with `--vat 1` and `--class_balance 5` (10 for 30 "
+        "clusters, 20 and `--warmup_epochs 1` for 10), clusters named on "
         "validation, rates annealed to the end of `--maxepoch`, averaged "
         "weights and gradients capped at norm 50). " +
         _JSON.format(other="[classify_mnist.md](classify_mnist.md) "

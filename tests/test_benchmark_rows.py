@@ -148,9 +148,52 @@ def test_a_default_changed_for_some_cluster_counts_only(uncapped):
                       f"--recipe budget --ncluster {clusters} --maxepoch 16 "
                       "--seed 2", "_first_recipe_row": 0}
     flags = tables.classify_flags(row, index)
-    assert flags[len(flags) - len(words):] == words
     assert flags.count("--class_balance") == len(words) // 2
+    if words:
+      at = flags.index("--class_balance")
+      assert flags[at:at + 2] == words
     assert tables.todays_tag(row, index) == tag.replace("_seed", "_16ep_seed")
+
+
+def test_ten_cluster_runs_before_their_own_settings_keep_those_of_16(common):
+  """Budget clustering with 10 clusters once took 16 clusters' balance
+  weight (5) and no warm-up: such runs are reproduced with both, and a
+  warmed-up one sits on its weight's by-seed line, not on today's."""
+  del common  # Puts benchmarks/ on the path.
+  import tables  # pylint: disable=g-import-not-at-top
+  change = next(c for c in tables.CHANGED_DEFAULTS
+                if c.words[0] == "--warmup_epochs")
+  command = ("python benchmarks/classify_mnist.py --mode clustering "
+             "--ncluster {} --seed 1")
+  row = {"model": "clustering10_budget_warmup1_seed1", "epochs": 24,
+         "command": command.format(10) + " --warmup_epochs 1",
+         "_first_recipe_row": 0}
+  old = change.before - 1
+  words = tables.classify_flags(row, old)
+  assert words[-2:] == ["--class_balance", "5"]
+  assert words.count("--warmup_epochs") == 1
+  tag = tables.todays_tag(row, old)
+  assert tag == "clustering10_budget_balance5_warmup1_seed1"
+  plain = dict(row, model="clustering10_budget_seed1",
+               command=command.format(10))
+  assert tables.classify_flags(plain, old)[-4:] == [
+      "--class_balance", "5", "--warmup_epochs", "0"]
+  assert tables.todays_tag(plain, old) == "clustering10_budget_balance5_seed1"
+  assert tables.todays_tag(row, change.before) == row["model"]
+  sixteen = dict(plain, model="clustering16_budget_seed1",
+                 command=command.format(16))
+  assert tables.todays_tag(sixteen, old) == sixteen["model"]
+  lines = {(r.label, r.epochs): r.pattern + r"(_seed\d+)?"
+           for r in tables.CLUSTER_ROWS}
+  today = lines["10 clusters, paper naming", 24]
+  for name in ("clustering10_budget_seed1", "clustering10_budget_warmup1",
+               "clustering10_budget_balance20_warmup1_seed2"):
+    assert re.fullmatch(today, name), name
+  assert not re.fullmatch(today, tag)
+  assert re.fullmatch(lines["10 clusters with --class_balance 5, paper "
+                            "naming", 24], tag)
+  assert ("10 clusters with --warmup_epochs 1, paper naming", 24) not in lines
+  assert ("16 clusters with --warmup_epochs 1, paper naming", 24) in lines
 
 
 def test_semisupervised_runs_before_the_50_epoch_default_keep_theirs(common):
@@ -181,7 +224,8 @@ def test_a_default_that_changed_twice_names_the_one_of_the_runs_time(uncapped):
   its time, once; 30 clusters kept 10, so their runs keep their names."""
   tables = uncapped
   first, second = [c for c in tables.CHANGED_DEFAULTS
-                   if c.words[0] == "--class_balance" and "budget" in c.tag]
+                   if c.words[0] == "--class_balance" and "budget" in c.tag
+                   and not c.tag.startswith("clustering10")]
   assert first.before < second.before
   command = ("python benchmarks/classify_mnist.py --mode clustering "
              "--recipe budget --ncluster {} --maxepoch 16 --seed 1")
@@ -351,6 +395,8 @@ def test_run_tag_names_the_recipe_that_ran():
            "--mode clustering --recipe budget --seed 1": "_budget_seed1",
            "--mode clustering --maxepoch 8": "_budget_8ep",
            "--mode clustering --warmup_epochs 1": "_budget_warmup1",
+           # Given over a recipe that warms up (10 clusters), 0 counts.
+           "--mode clustering --warmup_epochs 0": "_budget_warmup0",
            "--mode dimreduction": "-",  # The seed recipe.
            "--recipe paper --vat 0.1": "_paper_vat0.1"}
   result = subprocess.run([sys.executable, "-c", program, *cases],

@@ -141,6 +141,9 @@ def test_warmup_reaches_every_phase(mnist, tmp_path):
     return {opt.warmup_epochs for opt in config.train.optimizers.values()}
   assert warmups() == {0.0}
   assert warmups("--warmup_epochs", "0.5") == {0.5}
+  assert warmups("--ncluster", "10") == {
+      recipes.BUDGET_CLUSTER_WARMUP[10]}
+  assert warmups("--ncluster", "10", "--warmup_epochs", "0") == {0.0}
   assert "warmup_epochs of" in _error(cli.MNIST, mnist, tmp_path,
                                       "--train_clustering", "--warmup_epochs",
                                       "-1")

@@ -135,13 +135,14 @@ def test_paper_plus_is_the_paper_recipe_with_the_measured_phases(tmp_path):
     ("paper_plus", None, 3.0), ("paper_plus", 16, 3.0),
     ("paper_plus", 10, 3.0), ("paper_plus", 30, 10.0),
     ("paper_plus", 23, 3.0), ("paper_plus", 24, 10.0),
-    ("paper_plus", 50, 10.0), ("budget", None, 5.0), ("budget", 10, 5.0),
+    ("paper_plus", 50, 10.0), ("budget", None, 5.0), ("budget", 10, 20.0),
+    ("budget", 13, 20.0), ("budget", 14, 5.0), ("budget", 5, 20.0),
     ("budget", 23, 5.0), ("budget", 24, 10.0), ("budget", 30, 10.0)])
 def test_cluster_balance_weight_follows_cluster_count(tmp_path, recipe,
                                                       clusters, weight):
   """Clustering's balance weight is the one chosen for the nearest measured
-  cluster count (paper_plus 16: 3, budget 16: 5, both 30: 10; a tie goes to
-  the smaller count)."""
+  cluster count (paper_plus 16: 3, budget 10: 20, 16: 5, both 30: 10; a tie
+  goes to the smaller count)."""
   config = recipes.make_config("clustering", str(tmp_path), recipe,
                                num_clusters=clusters)
   assert config.train.class_balance_weight == weight
@@ -241,6 +242,26 @@ def test_budget_clustering_narrows_the_networks_and_is_the_default(tmp_path):
   assert {opt.clip_norm for opt in budget.train.optimizers.values()} == {
       recipes.BUDGET_CLIP_NORM["clustering"]}
   assert recipes.make_config("clustering", str(tmp_path)) == budget
+
+
+@pytest.mark.parametrize("clusters, warmup", [(10, 1.0), (13, 1.0),
+                                              (None, 0.0), (14, 0.0),
+                                              (30, 0.0)])
+def test_budget_clustering_warms_up_by_cluster_count(tmp_path, clusters,
+                                                     warmup):
+  """Every rate of budget clustering warms up over one epoch with 10
+  clusters (and counts nearer 10 than 16), over none with 16 or 30; the
+  semi-supervised budget recipe and paper_plus never warm up."""
+  budget = recipes.make_config("clustering", str(tmp_path), "budget",
+                               num_clusters=clusters)
+  assert {opt.warmup_epochs
+          for opt in budget.train.optimizers.values()} == {warmup}
+  for mode, recipe in (("clustering", "paper_plus"),
+                       ("semisupervised", "budget")):
+    other = recipes.make_config(mode, str(tmp_path), recipe,
+                                num_clusters=clusters)
+    assert {opt.warmup_epochs
+            for opt in other.train.optimizers.values()} == {0.0}
 
 
 def test_budget_is_paper_plus_with_a_schedule_that_ends_with_the_run(tmp_path):
