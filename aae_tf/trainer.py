@@ -537,8 +537,8 @@ class Trainer:
         f"{int(self.step.numpy())}): {problem}, at the end of "
         f"{STUCK_EPOCHS} epochs in a row. Resuming cannot help and this "
         "epoch is not saved; train again in a new --save_path with another "
-        "--seed or with the rates warmed up (--warmup_epochs 1; "
-        "docs/troubleshooting.md).")
+        "--seed or with the rates warmed up (--warmup_epochs 1, longer "
+        "where the recipe warms up already; docs/troubleshooting.md).")
 
   def _stop_if_signalled(self, epoch: int) -> None:
     """After a SIGINT / SIGTERM: checkpoint this step and stop."""

@@ -221,12 +221,12 @@ CHANGED_DEFAULTS = (
     ChangedDefault(143, r"clustering\d+_budget", ("--clip_norm", "0"),
                    "_clip0", last=True),
     # budget clustering with 10 clusters before it took its own class-balance
-    # weight (16 clusters' 5) and warmed up (no warm-up; the tag without one
-    # already says so).
+    # weight (16 clusters' 5) and warmed up (none), named as the benchmark
+    # names them: the warm-up after the weight.
     ChangedDefault(173, r"clustering10_budget", ("--class_balance", "5"),
                    "_balance5"),
-    ChangedDefault(173, r"clustering10_budget", ("--warmup_epochs", "0"),
-                   ""),
+    ChangedDefault(173, r"clustering10_budget(_balance[\d.]+)?",
+                   ("--warmup_epochs", "0"), "_warmup0"),
 )
 
 
@@ -443,12 +443,13 @@ def _majority(row: dict) -> str:
 # The budget recipe's runs, and its variants': (label, epochs, tag pattern);
 # "{n}" stands for the cluster count, "{w}" for its class-balance weight
 # and "{u}" for its warm-up epochs under budget today.
-_DEFAULT_RUN = r"clustering{n}_budget(_balance{w})?(_vat1)?(_16ep)?"
+_DEFAULT_RUN = (r"clustering{n}_budget(_balance{w})?(_warmup0)?(_vat1)?"
+                r"(_16ep)?")
 # Variants measured only before the gradient cap: their runs, which pass
 # --clip_norm 0 today, keep their lines.
 _OLDER_VARIANTS = (
     *((f" with --class_balance {weight}", 16,
-       rf"clustering{{n}}_budget_balance{weight}(_vat1)?(_16ep)?")
+       rf"clustering{{n}}_budget_balance{weight}(_warmup0)?(_vat1)?(_16ep)?")
       for weight in (3, 5, 10)),
     (", --maxepoch 8", 8, r"clustering{n}_budget(_vat1)?_8ep"),
     (" with --class_balance 3, --maxepoch 8", 8,

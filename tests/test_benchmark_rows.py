@@ -141,7 +141,8 @@ def test_a_default_changed_for_some_cluster_counts_only(uncapped):
   index = change.before - 1
   for clusters, words, tag in (
       (16, ["--class_balance", "3"], "clustering16_budget_balance3_seed2"),
-      (10, ["--class_balance", "3"], "clustering10_budget_balance3_seed2"),
+      (10, ["--class_balance", "3"],  # And no warm-up, as then.
+       "clustering10_budget_balance3_warmup0_seed2"),
       (30, [], "clustering30_budget_seed2")):
     row = {"model": f"clustering{clusters}_budget_16ep_seed2", "epochs": 16,
            "command": "python benchmarks/classify_mnist.py --mode clustering "
@@ -178,7 +179,8 @@ def test_ten_cluster_runs_before_their_own_settings_keep_those_of_16(common):
                command=command.format(10))
   assert tables.classify_flags(plain, old)[-4:] == [
       "--class_balance", "5", "--warmup_epochs", "0"]
-  assert tables.todays_tag(plain, old) == "clustering10_budget_balance5_seed1"
+  assert tables.todays_tag(plain, old) == (
+      "clustering10_budget_balance5_warmup0_seed1")
   assert tables.todays_tag(row, change.before) == row["model"]
   sixteen = dict(plain, model="clustering16_budget_seed1",
                  command=command.format(16))
