@@ -457,6 +457,7 @@ _OLDER_VARIANTS = (
 _CLUSTER_VARIANTS = (
     ("", 24, r"clustering{n}_budget(_balance{w})?(_warmup{u})?(_24ep)?"),
     (", --maxepoch 16", 16, _DEFAULT_RUN),
+    (", --maxepoch 30", 30, r"clustering{n}_budget_30ep"),
     (", --maxepoch 32", 32, r"clustering{n}_budget_32ep"),
     (" with --warmup_epochs 1", 24, r"clustering{n}_budget_warmup1"),
     *((f" with --class_balance {weight}", 24,
