@@ -400,6 +400,7 @@ DRAW_ROWS = (
     SeedRow("budget (the default)" + _CHOSEN, 50,
             r"semisupervised100_budget(_vat0.3)?(_50ep)?",
             test_at_chosen_epoch),
+    SeedRow("budget --maxepoch 80", 80, r"semisupervised100_budget_80ep"),
     SeedRow("budget --maxepoch 20", 20,
             r"semisupervised100_budget(_vat0.3)?_20ep"),
     SeedRow("budget --vat 0.1", 50, r"semisupervised100_budget_vat0.1(_50ep)?"),
