@@ -59,17 +59,21 @@ CLUSTER_BALANCE = {"paper_plus": {16: 3.0, 30: 10.0},
 # count, as CLUSTER_BALANCE: without it 10 clusters can lose their encoder
 # in the first epoch (docs/recipes.md).
 BUDGET_CLUSTER_WARMUP = {10: 1.0, 16: 0.0, 30: 0.0}
+# "budget" clustering's run length in epochs by cluster count, as
+# CLUSTER_BALANCE: 30 clusters kept improving past 24 (docs/recipes.md).
+BUDGET_CLUSTER_EPOCHS = {10: 24, 16: 24, 30: 30}
 # "budget" over "paper_plus": the run's length, where its rates start to
 # anneal (a fraction of it) and the weight average's decay per step.
 BUDGET = dict(max_epoch=20, anneal="linear", anneal_start=0.5,
               weight_average_decay=0.999)
 # "budget" per mode, TrainConfig fields over BUDGET's and paper_plus's: its
 # run length, clustering's larger VAT weight and its clusters named on the
-# validation split as in the paper (docs/recipes.md). Its class-balance
-# weight is CLUSTER_BALANCE["budget"]'s, semi-supervised VAT BUDGET_VAT's.
+# validation split as in the paper (docs/recipes.md). Clustering's run
+# length is BUDGET_CLUSTER_EPOCHS's, its class-balance weight
+# CLUSTER_BALANCE["budget"]'s, semi-supervised VAT BUDGET_VAT's.
 BUDGET_MODES = {"semisupervised": dict(max_epoch=50),
                 "dimreduction": dict(max_epoch=10),
-                "clustering": dict(max_epoch=24, vat_weight=1.0,
+                "clustering": dict(vat_weight=1.0,
                                    cluster_naming_split="validation")}
 # "budget" semi-supervised VAT weight and radius, by the numbers of labels
 # they were chosen for on validation; other numbers (and all labels) take
@@ -130,6 +134,13 @@ def cluster_balance_weight(recipe: str, num_clusters: Optional[int]) -> float:
   """Clustering's class-balance weight under `recipe` ("paper_plus" or
   "budget"): the one chosen for the nearest measured cluster count."""
   return _nearest(CLUSTER_BALANCE[recipe],
+                  num_classes("clustering", None, num_clusters))
+
+
+def cluster_max_epoch(num_clusters: Optional[int]) -> int:
+  """Budget clustering's run length: the one chosen for the nearest
+  measured cluster count."""
+  return _nearest(BUDGET_CLUSTER_EPOCHS,
                   num_classes("clustering", None, num_clusters))
 
 
@@ -278,8 +289,8 @@ def _budget(mode: str, train: TrainConfig, num_clusters: Optional[int],
             num_labeled: Optional[int]) -> TrainConfig:
   """`train` with BUDGET's length, end-of-run annealing (in place of the
   decay epochs) and weight average, the mode's BUDGET_MODES fields and
-  gradient cap, clustering's class-balance weight and warm-up and
-  semi-supervised VAT."""
+  gradient cap, clustering's run length, class-balance weight and warm-up
+  and semi-supervised VAT."""
   warmup = cluster_warmup_epochs(num_clusters) if mode == "clustering" else 0.0
   optimizers = {
       key: dataclasses.replace(opt, decay_epochs=(), anneal=BUDGET["anneal"],
@@ -291,6 +302,7 @@ def _budget(mode: str, train: TrainConfig, num_clusters: Optional[int],
                 weight_average_decay=BUDGET["weight_average_decay"])
   fields.update(BUDGET_MODES.get(mode, {}))
   if mode == "clustering":
+    fields["max_epoch"] = cluster_max_epoch(num_clusters)
     fields["class_balance_weight"] = cluster_balance_weight("budget",
                                                             num_clusters)
   if mode == "semisupervised":

@@ -200,6 +200,10 @@ CHANGED_DEFAULTS = (
     # so that its tag part comes before later changes' (the cap's).
     ChangedDefault(152, r"clustering\d+_budget",
                    ("--maxepoch", "{epochs}"), "_{epochs}ep", last=True),
+    # budget clustering with 30 clusters before its run became 30 epochs
+    # (24).
+    ChangedDefault(177, r"clustering30_budget",
+                   ("--maxepoch", "{epochs}"), "_{epochs}ep", last=True),
     # budget clustering before its class-balance weight became 10 for every
     # cluster count (paper_plus's 3 for 16 clusters and those nearest it).
     ChangedDefault(129, r"clustering(10|16)_budget",
@@ -442,33 +446,32 @@ def _majority(row: dict) -> str:
 # Clustering with the default recipe (budget), named on validation: the
 # paper's naming, the majority digit's and (10 clusters) the matching's.
 # The budget recipe's runs, and its variants': (label, epochs, tag pattern);
-# "{n}" stands for the cluster count, "{w}" for its class-balance weight
-# and "{u}" for its warm-up epochs under budget today.
+# "{n}" stands for the cluster count, "{w}" for its class-balance weight,
+# "{u}" for its warm-up epochs and "{e}" (and epochs None) for its run length
+# under budget today.
 _DEFAULT_RUN = (r"clustering{n}_budget(_balance{w})?(_warmup0)?(_vat1)?"
                 r"(_16ep)?")
 # Variants measured only before the gradient cap: their runs, which pass
 # --clip_norm 0 today, keep their lines.
-_OLDER_VARIANTS = (
-    *((f" with --class_balance {weight}", 16,
-       rf"clustering{{n}}_budget_balance{weight}(_warmup0)?(_vat1)?(_16ep)?")
-      for weight in (3, 5, 10)),
-    (", --maxepoch 8", 8, r"clustering{n}_budget(_vat1)?_8ep"),
-    (" with --class_balance 3, --maxepoch 8", 8,
-     r"clustering{n}_budget_balance3(_vat1)?_8ep"))
+_OLDER_VARIANTS = tuple(
+    (f" with --class_balance {weight}", 16,
+     rf"clustering{{n}}_budget_balance{weight}(_warmup0)?(_vat1)?(_16ep)?")
+    for weight in (3, 5, 10))
 _CLUSTER_VARIANTS = (
-    ("", 24, r"clustering{n}_budget(_balance{w})?(_warmup{u})?(_24ep)?"),
+    ("", None, r"clustering{n}_budget(_balance{w})?(_warmup{u})?(_{e}ep)?"),
     (", --maxepoch 16", 16, _DEFAULT_RUN),
-    (", --maxepoch 30", 30, r"clustering{n}_budget_30ep"),
-    (", --maxepoch 32", 32, r"clustering{n}_budget_32ep"),
-    (" with --warmup_epochs 1", 24, r"clustering{n}_budget_warmup1"),
+    *((f", --maxepoch {epochs}", epochs,
+       rf"clustering{{n}}_budget(_balance{{w}})?(_warmup{{u}})?_{epochs}ep")
+      for epochs in (24, 30, 32)),
+    (" with --warmup_epochs 1", 24, r"clustering{n}_budget_warmup1(_24ep)?"),
     *((f" with --class_balance {weight}", 24,
        rf"clustering{{n}}_budget_balance{weight}(_warmup{{u}})?")
       for weight in (5, 10, 40)),
     (" with --clip_norm 0", 16, _DEFAULT_RUN + "_clip0"),
     *((label, epochs, run + "(_clip0)?")
       for label, epochs, run in _OLDER_VARIANTS))
-# Today's run and its earlier length: the first two variants.
-_DEFAULT_VARIANTS = tuple(label for label, _, _ in _CLUSTER_VARIANTS[:2])
+# Today's run and its earlier lengths: the first three variants.
+_DEFAULT_VARIANTS = tuple(label for label, _, _ in _CLUSTER_VARIANTS[:3])
 
 
 def _budget_balance(count: int) -> str:
@@ -484,13 +487,16 @@ def _budget_warmup(count: int) -> str:
 def _todays(count: int) -> Tuple[str, ...]:
   """The variants' labels that name budget clustering's own settings."""
   return (f" with --class_balance {_budget_balance(count)}",
-          f" with --warmup_epochs {_budget_warmup(count)}")
+          f" with --warmup_epochs {_budget_warmup(count)}",
+          f", --maxepoch {recipes.cluster_max_epoch(count)}")
 
 
 CLUSTER_ROWS = tuple(
-    SeedRow(f"{count} clusters{variant}, {naming}", epochs,
+    SeedRow(f"{count} clusters{variant}, {naming}",
+            epochs or recipes.cluster_max_epoch(count),
             run.format(n=count, w=_budget_balance(count),
-                       u=_budget_warmup(count)), value)
+                       u=_budget_warmup(count),
+                       e=recipes.cluster_max_epoch(count)), value)
     for count in (16, 30, 10)
     for variant, epochs, run in _CLUSTER_VARIANTS
     # A setting's own line is the default's where it is today's setting.
@@ -499,7 +505,7 @@ CLUSTER_ROWS = tuple(
         ("paper naming", SeedRow.value),
         ("majority naming", lambda r: r.get("majority_naming_test_error")),
         ("matched", lambda r: r.get("matched_test_error")))
-    # Majority naming for today's run and its earlier length (every run's
+    # Majority naming for today's run and its earlier lengths (every run's
     # is in the run table), matching for 10 clusters.
     if (naming == "paper naming" or
         (naming == "majority naming" and variant in _DEFAULT_VARIANTS) or

@@ -198,6 +198,37 @@ def test_ten_cluster_runs_before_their_own_settings_keep_those_of_16(common):
   assert ("16 clusters with --warmup_epochs 1, paper naming", 24) in lines
 
 
+def test_thirty_cluster_runs_before_their_30_epochs_keep_24(common):
+  """Budget clustering with 30 clusters ran 24 epochs before its own run
+  length: such runs pass --maxepoch 24 and sit on that by-seed line, while
+  runs that passed today's 30 sit on the default's; 16 clusters keep 24."""
+  del common  # Puts benchmarks/ on the path.
+  import tables  # pylint: disable=g-import-not-at-top
+  change = next(c for c in tables.CHANGED_DEFAULTS
+                if c.tag == "clustering30_budget")
+  command = ("python benchmarks/classify_mnist.py --mode clustering "
+             "--ncluster {} --seed 1")
+  row = {"model": "clustering30_budget_seed1", "epochs": 24,
+         "command": command.format(30), "_first_recipe_row": 0}
+  old = change.before - 1
+  assert tables.classify_flags(row, old)[-2:] == ["--maxepoch", "24"]
+  assert tables.todays_tag(row, old) == "clustering30_budget_24ep_seed1"
+  assert tables.todays_tag(row, change.before) == row["model"]
+  sixteen = dict(row, model="clustering16_budget_seed1",
+                 command=command.format(16))
+  assert tables.todays_tag(sixteen, old) == sixteen["model"]
+  lines = {(r.label, r.epochs): r.pattern + r"(_seed\d+)?"
+           for r in tables.CLUSTER_ROWS}
+  today = lines["30 clusters, paper naming", 30]
+  for name in ("clustering30_budget_seed1", "clustering30_budget_30ep_seed2"):
+    assert re.fullmatch(today, name), name
+  assert re.fullmatch(lines["30 clusters, --maxepoch 24, paper naming", 24],
+                      "clustering30_budget_24ep_seed1")
+  assert ("30 clusters, --maxepoch 30, paper naming", 30) not in lines
+  assert ("16 clusters, paper naming", 24) in lines
+  assert ("16 clusters, --maxepoch 24, paper naming", 24) not in lines
+
+
 def test_semisupervised_runs_before_the_50_epoch_default_keep_theirs(common):
   """A budget semi-supervised run from before its run length became 50
   epochs keeps its 20, in its command and before the seed in its tag; a run

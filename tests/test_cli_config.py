@@ -149,6 +149,16 @@ def test_warmup_reaches_every_phase(mnist, tmp_path):
                                       "-1")
 
 
+def test_clustering_run_length_follows_the_count_unless_given(mnist,
+                                                              tmp_path):
+  def epochs(*args):
+    return _config(cli.MNIST, mnist, tmp_path, "--train_clustering",
+                   *args).train.max_epoch
+  assert epochs() == recipes.BUDGET_CLUSTER_EPOCHS[16]
+  assert epochs("--ncluster", "30") == recipes.BUDGET_CLUSTER_EPOCHS[30]
+  assert epochs("--ncluster", "30", "--maxepoch", "12") == 12
+
+
 def test_library_errors_name_fields(tmp_path):
   config = recipes.make_config("unsupervised", str(tmp_path))
   with pytest.raises(ConfigError, match="train.batch_size must be positive"):

@@ -264,6 +264,17 @@ def test_budget_clustering_warms_up_by_cluster_count(tmp_path, clusters,
             for opt in other.train.optimizers.values()} == {0.0}
 
 
+@pytest.mark.parametrize("clusters, epochs", [(10, 24), (None, 24), (23, 24),
+                                              (24, 30), (30, 30), (50, 30)])
+def test_budget_clustering_run_length_by_cluster_count(tmp_path, clusters,
+                                                       epochs):
+  """Budget clustering runs 30 epochs with 30 clusters (and counts nearer
+  30 than 16), 24 with 10 or 16 (a tie goes to the smaller count)."""
+  budget = recipes.make_config("clustering", str(tmp_path), "budget",
+                               num_clusters=clusters)
+  assert budget.train.max_epoch == epochs
+
+
 def test_budget_is_paper_plus_with_a_schedule_that_ends_with_the_run(tmp_path):
   """The budget recipe: paper_plus's model and phases with a larger VAT
   weight, no decay epochs, every rate annealed over the end of the run, a
