@@ -156,6 +156,19 @@ def test_a_default_changed_for_some_cluster_counts_only(uncapped):
     assert tables.todays_tag(row, index) == tag.replace("_seed", "_16ep_seed")
 
 
+def _cluster_line_patterns(tables):
+  """The clustering by-seed lines' full tag patterns by (label, epochs)."""
+  return {(r.label, r.epochs): r.pattern + r"(_seed\d+)?"
+          for r in tables.CLUSTER_ROWS}
+
+
+def _assert_sixteen_clusters_unchanged(tables, row, command, index):
+  """A 16-cluster twin of `row` keeps its tag at `index`."""
+  sixteen = dict(row, model="clustering16_budget_seed1",
+                 command=command.format(16))
+  assert tables.todays_tag(sixteen, index) == sixteen["model"]
+
+
 def test_ten_cluster_runs_before_their_own_settings_keep_those_of_16(common):
   """Budget clustering with 10 clusters once took 16 clusters' balance
   weight (5) and no warm-up: such runs are reproduced with both, and a
@@ -182,11 +195,8 @@ def test_ten_cluster_runs_before_their_own_settings_keep_those_of_16(common):
   assert tables.todays_tag(plain, old) == (
       "clustering10_budget_balance5_warmup0_seed1")
   assert tables.todays_tag(row, change.before) == row["model"]
-  sixteen = dict(plain, model="clustering16_budget_seed1",
-                 command=command.format(16))
-  assert tables.todays_tag(sixteen, old) == sixteen["model"]
-  lines = {(r.label, r.epochs): r.pattern + r"(_seed\d+)?"
-           for r in tables.CLUSTER_ROWS}
+  _assert_sixteen_clusters_unchanged(tables, plain, command, old)
+  lines = _cluster_line_patterns(tables)
   today = lines["10 clusters, paper naming", 24]
   for name in ("clustering10_budget_seed1", "clustering10_budget_warmup1",
                "clustering10_budget_balance20_warmup1_seed2"):
@@ -214,11 +224,8 @@ def test_thirty_cluster_runs_before_their_30_epochs_keep_24(common):
   assert tables.classify_flags(row, old)[-2:] == ["--maxepoch", "24"]
   assert tables.todays_tag(row, old) == "clustering30_budget_24ep_seed1"
   assert tables.todays_tag(row, change.before) == row["model"]
-  sixteen = dict(row, model="clustering16_budget_seed1",
-                 command=command.format(16))
-  assert tables.todays_tag(sixteen, old) == sixteen["model"]
-  lines = {(r.label, r.epochs): r.pattern + r"(_seed\d+)?"
-           for r in tables.CLUSTER_ROWS}
+  _assert_sixteen_clusters_unchanged(tables, row, command, old)
+  lines = _cluster_line_patterns(tables)
   today = lines["30 clusters, paper naming", 30]
   for name in ("clustering30_budget_seed1", "clustering30_budget_30ep_seed2"):
     assert re.fullmatch(today, name), name
