@@ -130,25 +130,29 @@ def _nearest(table: Dict[int, object], count: int):
                                                 measured))]
 
 
+def _by_cluster_count(table: Dict[int, object],
+                      num_clusters: Optional[int]):
+  """`table`'s entry for the measured cluster count nearest `num_clusters`
+  (None: the default count)."""
+  return _nearest(table, num_classes("clustering", None, num_clusters))
+
+
 def cluster_balance_weight(recipe: str, num_clusters: Optional[int]) -> float:
   """Clustering's class-balance weight under `recipe` ("paper_plus" or
   "budget"): the one chosen for the nearest measured cluster count."""
-  return _nearest(CLUSTER_BALANCE[recipe],
-                  num_classes("clustering", None, num_clusters))
+  return _by_cluster_count(CLUSTER_BALANCE[recipe], num_clusters)
 
 
 def cluster_max_epoch(num_clusters: Optional[int]) -> int:
   """Budget clustering's run length: the one chosen for the nearest
   measured cluster count."""
-  return _nearest(BUDGET_CLUSTER_EPOCHS,
-                  num_classes("clustering", None, num_clusters))
+  return _by_cluster_count(BUDGET_CLUSTER_EPOCHS, num_clusters)
 
 
 def cluster_warmup_epochs(num_clusters: Optional[int]) -> float:
   """Budget clustering's warm-up epochs: those chosen for the nearest
   measured cluster count."""
-  return _nearest(BUDGET_CLUSTER_WARMUP,
-                  num_classes("clustering", None, num_clusters))
+  return _by_cluster_count(BUDGET_CLUSTER_WARMUP, num_clusters)
 
 
 def budget_vat(num_labeled: Optional[int]) -> Dict[str, float]:
