@@ -62,6 +62,10 @@ BUDGET_CLUSTER_WARMUP = {10: 1.0, 16: 0.0, 30: 0.0}
 # "budget" clustering's run length in epochs by cluster count, as
 # CLUSTER_BALANCE: 30 clusters kept improving past 24 (docs/recipes.md).
 BUDGET_CLUSTER_EPOCHS = {10: 24, 16: 24, 30: 30}
+# "budget" clustering's style code size (ModelConfig.ncode) by cluster
+# count, as CLUSTER_BALANCE: the paper's 5, and 10 for 10 clusters, where
+# the larger code parted 3s from 5s (docs/recipes.md).
+BUDGET_CLUSTER_NCODE = {10: 10, 16: 5, 30: 5}
 # "budget" over "paper_plus": the run's length, where its rates start to
 # anneal (a fraction of it) and the weight average's decay per step.
 BUDGET = dict(max_epoch=20, anneal="linear", anneal_start=0.5,
@@ -149,6 +153,12 @@ def cluster_max_epoch(num_clusters: Optional[int]) -> int:
   return _by_cluster_count(BUDGET_CLUSTER_EPOCHS, num_clusters)
 
 
+def cluster_ncode(num_clusters: Optional[int]) -> int:
+  """Budget clustering's style code size: the one chosen for the nearest
+  measured cluster count."""
+  return _by_cluster_count(BUDGET_CLUSTER_NCODE, num_clusters)
+
+
 def cluster_warmup_epochs(num_clusters: Optional[int]) -> float:
   """Budget clustering's warm-up epochs: those chosen for the nearest
   measured cluster count."""
@@ -214,6 +224,8 @@ def make_config(mode: str, save_path: str, recipe: str = "default", *,
     train = _budget(mode, train, num_clusters, num_labeled)
     if mode in BUDGET_UNITS:
       model = config_lib.with_widths(model, BUDGET_UNITS[mode])
+    if mode == "clustering":
+      model = dataclasses.replace(model, ncode=cluster_ncode(num_clusters))
   train = dataclasses.replace(train, recipe=recipe)
   model = dataclasses.replace(
       model, num_classes=num_classes(mode, num_labeled, num_clusters))

@@ -231,6 +231,9 @@ CHANGED_DEFAULTS = (
                    "_balance5"),
     ChangedDefault(173, r"clustering10_budget(_balance[\d.]+)?",
                    ("--warmup_epochs", "0"), "_warmup0"),
+    # budget clustering with 10 clusters before its style code became 10-D
+    # (the paper's 5); last, as its part comes first in a run's name.
+    ChangedDefault(177, r"clustering10_budget", ("--ncode", "5"), "_ncode5"),
 )
 
 
@@ -446,26 +449,34 @@ def _majority(row: dict) -> str:
 # Clustering with the default recipe (budget), named on validation: the
 # paper's naming, the majority digit's and (10 clusters) the matching's.
 # The budget recipe's runs, and its variants': (label, epochs, tag pattern);
-# "{n}" stands for the cluster count, "{w}" for its class-balance weight,
-# "{u}" for its warm-up epochs and "{e}" (and epochs None) for its run length
-# under budget today.
-_DEFAULT_RUN = (r"clustering{n}_budget(_balance{w})?(_warmup0)?(_vat1)?"
-                r"(_16ep)?")
+# "{n}" stands for the cluster count, "{c}" for its style code size, "{w}"
+# for its class-balance weight, "{u}" for its warm-up epochs and "{e}" (and
+# epochs None) for its run length under budget today. Runs of the variants
+# measured before 10 clusters' style code grew kept the paper's (_ncode5).
+_BEFORE_NCODE = r"clustering{n}_budget(_ncode5)?"
+_DEFAULT_RUN = _BEFORE_NCODE + r"(_balance{w})?(_warmup0)?(_vat1)?(_16ep)?"
 # Variants measured only before the gradient cap: their runs, which pass
 # --clip_norm 0 today, keep their lines.
 _OLDER_VARIANTS = tuple(
     (f" with --class_balance {weight}", 16,
-     rf"clustering{{n}}_budget_balance{weight}(_warmup0)?(_vat1)?(_16ep)?")
+     _BEFORE_NCODE + rf"_balance{weight}(_warmup0)?(_vat1)?(_16ep)?")
     for weight in (3, 5, 10))
 _CLUSTER_VARIANTS = (
-    ("", None, r"clustering{n}_budget(_balance{w})?(_warmup{u})?(_{e}ep)?"),
+    ("", None,
+     r"clustering{n}_budget(_ncode{c})?(_balance{w})?(_warmup{u})?(_{e}ep)?"),
     (", --maxepoch 16", 16, _DEFAULT_RUN),
     *((f", --maxepoch {epochs}", epochs,
-       rf"clustering{{n}}_budget(_balance{{w}})?(_warmup{{u}})?_{epochs}ep")
+       rf"clustering{{n}}_budget(_ncode{{c}})?(_balance{{w}})?(_warmup{{u}})?"
+       rf"_{epochs}ep")
       for epochs in (24, 30, 32)),
-    (" with --warmup_epochs 1", 24, r"clustering{n}_budget_warmup1(_24ep)?"),
+    *((f" with --ncode {ncode}", None,
+       rf"clustering{{n}}_budget_ncode{ncode}(_balance{{w}})?(_warmup{{u}})?"
+       r"(_{e}ep)?")
+      for ncode in (5, 10)),
+    (" with --warmup_epochs 1", 24,
+     _BEFORE_NCODE + r"_warmup1(_24ep)?"),
     *((f" with --class_balance {weight}", 24,
-       rf"clustering{{n}}_budget_balance{weight}(_warmup{{u}})?")
+       _BEFORE_NCODE + rf"_balance{weight}(_warmup{{u}})?")
       for weight in (5, 10, 40)),
     (" with --clip_norm 0", 16, _DEFAULT_RUN + "_clip0"),
     *((label, epochs, run + "(_clip0)?")
@@ -486,7 +497,8 @@ def _budget_warmup(count: int) -> str:
 
 def _todays(count: int) -> Tuple[str, ...]:
   """The variants' labels that name budget clustering's own settings."""
-  return (f" with --class_balance {_budget_balance(count)}",
+  return (f" with --ncode {recipes.cluster_ncode(count)}",
+          f" with --class_balance {_budget_balance(count)}",
           f" with --warmup_epochs {_budget_warmup(count)}",
           f", --maxepoch {recipes.cluster_max_epoch(count)}")
 
@@ -494,7 +506,8 @@ def _todays(count: int) -> Tuple[str, ...]:
 CLUSTER_ROWS = tuple(
     SeedRow(f"{count} clusters{variant}, {naming}",
             epochs or recipes.cluster_max_epoch(count),
-            run.format(n=count, w=_budget_balance(count),
+            run.format(n=count, c=recipes.cluster_ncode(count),
+                       w=_budget_balance(count),
                        u=_budget_warmup(count),
                        e=recipes.cluster_max_epoch(count)), value)
     for count in (16, 30, 10)
@@ -505,11 +518,11 @@ CLUSTER_ROWS = tuple(
         ("paper naming", SeedRow.value),
         ("majority naming", lambda r: r.get("majority_naming_test_error")),
         ("matched", lambda r: r.get("matched_test_error")))
-    # Majority naming for today's run and its earlier lengths (every run's
-    # is in the run table), matching for 10 clusters.
+    # Majority naming for today's run and its earlier lengths, matching too
+    # for 10 clusters (every run's are in the run table).
     if (naming == "paper naming" or
-        (naming == "majority naming" and variant in _DEFAULT_VARIANTS) or
-        (naming == "matched" and count == 10)))
+        (variant in _DEFAULT_VARIANTS and
+         (naming == "majority naming" or count == 10))))
 
 
 def classify_error(row: dict) -> str:

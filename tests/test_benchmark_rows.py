@@ -134,15 +134,16 @@ def test_rows_from_before_a_default_changed_keep_their_setting(uncapped):
 def test_a_default_changed_for_some_cluster_counts_only(uncapped):
   """budget clustering's class-balance weight once became 10 for every
   cluster count: older 16- and 10-cluster runs ran paper_plus's 3,
-  30-cluster runs already 10."""
+  30-cluster runs already 10 (10-cluster runs also the 5-D style code and
+  no warm-up of their time)."""
   tables = uncapped
   change = next(c for c in tables.CHANGED_DEFAULTS
                 if c.words[0] == "--class_balance" and "budget" in c.tag)
   index = change.before - 1
   for clusters, words, tag in (
       (16, ["--class_balance", "3"], "clustering16_budget_balance3_seed2"),
-      (10, ["--class_balance", "3"],  # And no warm-up, as then.
-       "clustering10_budget_balance3_warmup0_seed2"),
+      (10, ["--class_balance", "3"],
+       "clustering10_budget_ncode5_balance3_warmup0_seed2"),
       (30, [], "clustering30_budget_seed2")):
     row = {"model": f"clustering{clusters}_budget_16ep_seed2", "epochs": 16,
            "command": "python benchmarks/classify_mnist.py --mode clustering "
@@ -162,6 +163,32 @@ def _cluster_line_patterns(tables):
           for r in tables.CLUSTER_ROWS}
 
 
+# A budget clustering run's command with the cluster count left out.
+_CLUSTER_COMMAND = ("python benchmarks/classify_mnist.py --mode clustering "
+                    "--ncluster {} --seed 1")
+
+
+def _assert_named_as_then(tables, change, row, words, tag):
+  """Before `change` `row` passes `words` and is named `tag`, from it as
+  recorded; a 16-cluster twin keeps its name before it."""
+  old = change.before - 1
+  assert tables.classify_flags(row, old)[-len(words):] == words
+  assert tables.todays_tag(row, old) == tag
+  assert tables.todays_tag(row, change.before) == row["model"]
+  _assert_sixteen_clusters_unchanged(tables, row, _CLUSTER_COMMAND, old)
+
+
+def _assert_on_lines(tables, today, names, tag, own):
+  """`names` sit on the by-seed line `today` (label, epochs), and `tag` on
+  `own`, not on today's; returns the lines' patterns."""
+  lines = _cluster_line_patterns(tables)
+  for name in names:
+    assert re.fullmatch(lines[today], name), name
+  assert not re.fullmatch(lines[today], tag)
+  assert re.fullmatch(lines[own], tag)
+  return lines
+
+
 def _assert_sixteen_clusters_unchanged(tables, row, command, index):
   """A 16-cluster twin of `row` keeps its tag at `index`."""
   sixteen = dict(row, model="clustering16_budget_seed1",
@@ -177,35 +204,57 @@ def test_ten_cluster_runs_before_their_own_settings_keep_those_of_16(common):
   import tables  # pylint: disable=g-import-not-at-top
   change = next(c for c in tables.CHANGED_DEFAULTS
                 if c.words[0] == "--warmup_epochs")
-  command = ("python benchmarks/classify_mnist.py --mode clustering "
-             "--ncluster {} --seed 1")
   row = {"model": "clustering10_budget_warmup1_seed1", "epochs": 24,
-         "command": command.format(10) + " --warmup_epochs 1",
+         "command": _CLUSTER_COMMAND.format(10) + " --warmup_epochs 1",
          "_first_recipe_row": 0}
   old = change.before - 1
   words = tables.classify_flags(row, old)
-  assert words[-2:] == ["--class_balance", "5"]
+  assert words[-4:] == ["--class_balance", "5", "--ncode", "5"]
   assert words.count("--warmup_epochs") == 1
   tag = tables.todays_tag(row, old)
-  assert tag == "clustering10_budget_balance5_warmup1_seed1"
+  assert tag == "clustering10_budget_ncode5_balance5_warmup1_seed1"
   plain = dict(row, model="clustering10_budget_seed1",
-               command=command.format(10))
-  assert tables.classify_flags(plain, old)[-4:] == [
-      "--class_balance", "5", "--warmup_epochs", "0"]
+               command=_CLUSTER_COMMAND.format(10))
+  assert tables.classify_flags(plain, old)[-6:] == [
+      "--class_balance", "5", "--warmup_epochs", "0", "--ncode", "5"]
   assert tables.todays_tag(plain, old) == (
-      "clustering10_budget_balance5_warmup0_seed1")
-  assert tables.todays_tag(row, change.before) == row["model"]
-  _assert_sixteen_clusters_unchanged(tables, plain, command, old)
-  lines = _cluster_line_patterns(tables)
-  today = lines["10 clusters, paper naming", 24]
-  for name in ("clustering10_budget_seed1", "clustering10_budget_warmup1",
-               "clustering10_budget_balance20_warmup1_seed2"):
-    assert re.fullmatch(today, name), name
-  assert not re.fullmatch(today, tag)
-  assert re.fullmatch(lines["10 clusters with --class_balance 5, paper "
-                            "naming", 24], tag)
+      "clustering10_budget_ncode5_balance5_warmup0_seed1")
+  # At the warm-up's change only the later style code is added.
+  assert tables.todays_tag(row, change.before) == (
+      "clustering10_budget_ncode5_warmup1_seed1")
+  _assert_sixteen_clusters_unchanged(tables, plain, _CLUSTER_COMMAND, old)
+  lines = _assert_on_lines(
+      tables, ("10 clusters, paper naming", 24),
+      ("clustering10_budget_seed1", "clustering10_budget_warmup1",
+       "clustering10_budget_balance20_warmup1_seed2"), tag,
+      ("10 clusters with --class_balance 5, paper naming", 24))
   assert ("10 clusters with --warmup_epochs 1, paper naming", 24) not in lines
   assert ("16 clusters with --warmup_epochs 1, paper naming", 24) in lines
+
+
+def test_ten_cluster_runs_before_their_10_d_style_code_keep_5(common):
+  """Budget clustering with 10 clusters had the paper's 5-D style code
+  before its own 10-D one: such runs pass --ncode 5 (named first, as the
+  benchmark names it) and sit on that by-seed line, runs that passed
+  today's 10 on the default's; 16 clusters keep 5."""
+  del common  # Puts benchmarks/ on the path.
+  import tables  # pylint: disable=g-import-not-at-top
+  change = next(c for c in tables.CHANGED_DEFAULTS
+                if c.words[0] == "--ncode")
+  row = {"model": "clustering10_budget_balance20_warmup1_seed1",
+         "epochs": 24, "_first_recipe_row": 0,
+         "command": _CLUSTER_COMMAND.format(10) + " --warmup_epochs 1"
+                    " --class_balance 20"}
+  tag = "clustering10_budget_ncode5_balance20_warmup1_seed1"
+  _assert_named_as_then(tables, change, row, ["--ncode", "5"], tag)
+  lines = _assert_on_lines(
+      tables, ("10 clusters, paper naming", 24),
+      ("clustering10_budget_seed1", "clustering10_budget_ncode10",
+       "clustering10_budget_ncode10_seed2"), tag,
+      ("10 clusters with --ncode 5, paper naming", 24))
+  assert ("10 clusters with --ncode 10, paper naming", 24) not in lines
+  assert ("16 clusters with --ncode 5, paper naming", 24) not in lines
+  assert ("16 clusters with --ncode 10, paper naming", 24) in lines
 
 
 def test_thirty_cluster_runs_before_their_30_epochs_keep_24(common):
@@ -216,21 +265,14 @@ def test_thirty_cluster_runs_before_their_30_epochs_keep_24(common):
   import tables  # pylint: disable=g-import-not-at-top
   change = next(c for c in tables.CHANGED_DEFAULTS
                 if c.tag == "clustering30_budget")
-  command = ("python benchmarks/classify_mnist.py --mode clustering "
-             "--ncluster {} --seed 1")
   row = {"model": "clustering30_budget_seed1", "epochs": 24,
-         "command": command.format(30), "_first_recipe_row": 0}
-  old = change.before - 1
-  assert tables.classify_flags(row, old)[-2:] == ["--maxepoch", "24"]
-  assert tables.todays_tag(row, old) == "clustering30_budget_24ep_seed1"
-  assert tables.todays_tag(row, change.before) == row["model"]
-  _assert_sixteen_clusters_unchanged(tables, row, command, old)
-  lines = _cluster_line_patterns(tables)
-  today = lines["30 clusters, paper naming", 30]
-  for name in ("clustering30_budget_seed1", "clustering30_budget_30ep_seed2"):
-    assert re.fullmatch(today, name), name
-  assert re.fullmatch(lines["30 clusters, --maxepoch 24, paper naming", 24],
-                      "clustering30_budget_24ep_seed1")
+         "command": _CLUSTER_COMMAND.format(30), "_first_recipe_row": 0}
+  tag = "clustering30_budget_24ep_seed1"
+  _assert_named_as_then(tables, change, row, ["--maxepoch", "24"], tag)
+  lines = _assert_on_lines(
+      tables, ("30 clusters, paper naming", 30),
+      ("clustering30_budget_seed1", "clustering30_budget_30ep_seed2"), tag,
+      ("30 clusters, --maxepoch 24, paper naming", 24))
   assert ("30 clusters, --maxepoch 30, paper naming", 30) not in lines
   assert ("16 clusters, paper naming", 24) in lines
   assert ("16 clusters, --maxepoch 24, paper naming", 24) not in lines

@@ -275,6 +275,21 @@ def test_budget_clustering_run_length_by_cluster_count(tmp_path, clusters,
   assert budget.train.max_epoch == epochs
 
 
+@pytest.mark.parametrize("clusters, ncode", [(10, 10), (13, 10), (None, 5),
+                                             (14, 5), (30, 5)])
+def test_budget_clustering_style_code_by_cluster_count(tmp_path, clusters,
+                                                       ncode):
+  """Budget clustering's style code has 10 dimensions with 10 clusters (and
+  counts nearer 10 than 16), the paper's 5 with 16 or 30; paper_plus keeps
+  the paper's."""
+  budget = recipes.make_config("clustering", str(tmp_path), "budget",
+                               num_clusters=clusters)
+  plus = recipes.make_config("clustering", str(tmp_path), "paper_plus",
+                             num_clusters=clusters)
+  assert budget.model.ncode == ncode
+  assert plus.model.ncode == 5
+
+
 def test_budget_is_paper_plus_with_a_schedule_that_ends_with_the_run(tmp_path):
   """The budget recipe: paper_plus's model and phases with a larger VAT
   weight, no decay epochs, every rate annealed over the end of the run, a
