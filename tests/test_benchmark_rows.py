@@ -175,7 +175,7 @@ def _assert_named_as_then(tables, change, row, words, tag):
   assert tables.classify_flags(row, old)[-len(words):] == words
   assert tables.todays_tag(row, old) == tag
   assert tables.todays_tag(row, change.before) == row["model"]
-  _assert_sixteen_clusters_unchanged(tables, row, _CLUSTER_COMMAND, old)
+  _assert_sixteen_clusters_unchanged(tables, row, old)
 
 
 def _assert_on_lines(tables, today, names, tag, own):
@@ -189,10 +189,10 @@ def _assert_on_lines(tables, today, names, tag, own):
   return lines
 
 
-def _assert_sixteen_clusters_unchanged(tables, row, command, index):
+def _assert_sixteen_clusters_unchanged(tables, row, index):
   """A 16-cluster twin of `row` keeps its tag at `index`."""
   sixteen = dict(row, model="clustering16_budget_seed1",
-                 command=command.format(16))
+                 command=_CLUSTER_COMMAND.format(16))
   assert tables.todays_tag(sixteen, index) == sixteen["model"]
 
 
@@ -222,7 +222,7 @@ def test_ten_cluster_runs_before_their_own_settings_keep_those_of_16(common):
   # At the warm-up's change only the later style code is added.
   assert tables.todays_tag(row, change.before) == (
       "clustering10_budget_ncode5_warmup1_seed1")
-  _assert_sixteen_clusters_unchanged(tables, plain, _CLUSTER_COMMAND, old)
+  _assert_sixteen_clusters_unchanged(tables, plain, old)
   lines = _assert_on_lines(
       tables, ("10 clusters, paper naming", 24),
       ("clustering10_budget_seed1", "clustering10_budget_warmup1",
