@@ -1,5 +1,5 @@
 """Shared by the benchmark scripts: hardware string, results rows, the
-plain-TensorFlow check of an exported SavedModel."""
+plain-TensorFlow check of an exported SavedModel, the scripts' main."""
 
 import json
 import os
@@ -32,6 +32,22 @@ else:
   predicted = np.argmax(probs, 1)
 print(float(np.mean(predicted != labels)))
 """
+
+
+def command_main(main, program=None):
+  """The absl main `main` with the command line's handling of a run's
+  errors: a user error, a full disk or a stop by Ctrl-C / SIGTERM is one
+  line on stderr and the shell's exit status, not a traceback (a stopped
+  run resumes with the same command and --resume). With `program` (an
+  aae_tf.cli.Program whose flags the script takes), configuration fields in
+  those lines are named as its flags."""
+  def wrapped(argv):
+    from aae_tf import cli, errors  # pylint: disable=g-import-not-at-top
+    run = lambda: main(argv)
+    if program is not None:
+      run = cli.speaking_flags(program, run)
+    errors.run_command(os.path.basename(sys.argv[0]), run)
+  return wrapped
 
 
 def _usable_cores() -> list:

@@ -46,6 +46,34 @@ def test_pinned_run_says_so_in_hardware_and_command(common, monkeypatch):
       "taskset -c 1,3 python benchmarks/parzen_mnist.py --run r")
 
 
+@pytest.mark.parametrize("error,message,flags,line", [
+    ("Interrupted", "SIGTERM: stopped at step 7.", False,
+     "train.py: SIGTERM: stopped at step 7."),
+    ("ConfigError", "train.batch_size must be positive.", False,
+     "train.py: error: train.batch_size must be positive."),
+    ("ConfigError", "train.batch_size must be positive.", True,
+     "train.py: error: --bsize must be positive."),
+])
+def test_a_stopped_or_refused_benchmark_says_it_on_one_line(
+    common, monkeypatch, capsys, error, message, flags, line):
+  """A benchmark's main stops on a run's error with one line and the
+  shell's status (143 after SIGTERM), as the command line does, not a
+  traceback; given the command line's program, fields are named as its
+  flags."""
+  from aae_tf import cli, errors  # pylint: disable=g-import-not-at-top
+  monkeypatch.setattr(sys, "argv", ["benchmarks/train.py"])
+
+  def main(argv):
+    assert argv == ["train.py"]
+    raise (errors.Interrupted(message, 15) if error == "Interrupted"
+           else errors.ConfigError(message))
+
+  with pytest.raises(SystemExit) as stop:
+    common.command_main(main, cli.MNIST if flags else None)(["train.py"])
+  assert stop.value.code == (143 if error == "Interrupted" else 1)
+  assert capsys.readouterr().err.splitlines() == [line]
+
+
 def test_learning_curve_and_time_to_accuracy(common, tmp_path):
   """Per-epoch values from a run's event files, the training time summed
   within each invocation (a resumed run's idle gap is not counted), and the
