@@ -220,6 +220,9 @@ MNIST_FLAGS = (
          "train.vat_weight"),
     Flag("vat_epsilon", "float", None, "L2 norm of the --vat perturbation, "
          "in the encoder's pixel units.", "train.vat_epsilon"),
+    Flag("vat_rampup", "float", None, "Epochs over which the --vat weight "
+         "rises from about 0 to its value (0: full weight from the start).",
+         "train.vat_rampup_epochs"),
     Flag("vat_radius_scale", "float", None, "Beyond the paper (0: off): each "
          "image's --vat perturbation norm is this multiple of its distance "
          "to its --vat_radius_neighbor-th nearest training image, instead "

@@ -210,6 +210,9 @@ class TrainConfig:
   # steps of size vat_xi.
   vat_weight: float = 0.0
   vat_epsilon: float = 1.0
+  # Epochs over which vat_weight rises from about 0 to its value, as
+  # consistency_rampup_epochs; 0: the full weight at once.
+  vat_rampup_epochs: float = 0.0
   # > 0: each image's perturbation has its own norm instead, this multiple
   # of its distance (in the encoder's pixel units) to its
   # vat_radius_neighbor-th nearest training image, computed once before
@@ -506,7 +509,7 @@ def validate(config: ExperimentConfig) -> None:
   for name in ("encw", "disw", "genw", "clsw", "ydisw", "ygenw", "headw",
                "consistency_weight", "consistency_rampup_epochs",
                "information_weight", "information_marginal_weight",
-               "vat_weight", "class_balance_weight"):
+               "vat_weight", "vat_rampup_epochs", "class_balance_weight"):
     _check(getattr(train, name) >= 0, f"train.{name} must be >= 0.")
   for field in ("consistency_weight", "vat_weight", "information_weight",
                 "class_balance_weight"):

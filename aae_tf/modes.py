@@ -582,7 +582,8 @@ class CategoricalAAE(AdversarialAutoencoder):
     if train.vat_weight > 0:
       phases.append(Phase("virtual_adversarial", self._virtual_adversarial,
                           [self.encoder], "classification", train.vat_weight,
-                          select=self.encoder.class_variables))
+                          select=self.encoder.class_variables,
+                          ramp_up_epochs=train.vat_rampup_epochs))
     return phases
 
   def phase_builders(self):

@@ -58,6 +58,7 @@ NAME_PARTS = (
     ("consistency_rampup", "on", lambda v: f"_ramp{v:g}", "consistency"),
     ("vat", "on", lambda v: f"_vat{v:g}", None),
     ("vat_epsilon", "on", lambda v: f"_eps{v:g}", None),
+    ("vat_rampup", "on", lambda v: f"_vatramp{v:g}", None),
     ("vat_radius_scale", "on", lambda v: f"_radius{v:g}", None),
     ("vat_radius_neighbor", "on", lambda v: f"-k{v}", "vat_radius_scale"),
     ("units", "on", lambda v: "_units" + "-".join(v), None),

@@ -519,25 +519,28 @@ def test_consistency_needs_a_categorical_code(tmp_path):
         config.train, consistency_weight=1.0)).validate()
 
 
-def test_consistency_weight_ramps_up_with_the_global_step(tmp_path):
-  """--consistency_rampup R: the phase's weight at step s is
-  W * exp(-5 (1 - min(s / (R * steps_per_epoch), 1))^2), reported as
-  consistency/weight; a zero weight leaves q(y|x) where it was."""
+@pytest.mark.parametrize("name,fields", [
+    ("consistency", dict(consistency_weight=2.0, consistency_rampup_epochs=2)),
+    ("virtual_adversarial", dict(vat_weight=2.0, vat_rampup_epochs=2)),
+])
+def test_unlabeled_weight_ramps_up_with_the_global_step(tmp_path, name,
+                                                        fields):
+  """--consistency_rampup R / --vat_rampup R: the phase's weight at step s
+  is W * exp(-5 (1 - min(s / (R * steps_per_epoch), 1))^2), reported as
+  NAME/weight; a zero weight leaves q(y|x) where it was."""
   config = _config(tmp_path, "semisupervised", input_noise_std=0.3)
   config.train.num_labeled = 20
   config = dataclasses.replace(config, train=dataclasses.replace(
-      config.train, consistency_weight=2.0,
-      consistency_rampup_epochs=2)).validate()
+      config.train, **fields)).validate()
   model = build_model(config)
   trainer = trainer_lib.Trainer(model, config, steps_per_epoch=5)
-  phase = trainer.phases[-1]
-  assert "consistency/weight" in phase.output_names
+  (phase,) = [p for p in trainer.phases if p.name == name]
+  assert f"{name}/weight" in phase.output_names
   batch = _batch(model)
   for step, expected in ((0, 2 * np.exp(-5)), (5, 2 * np.exp(-1.25)),
                          (10, 2.0), (30, 2.0)):
     out = run_phases([phase], batch, tf.constant(step, tf.int64))
-    assert float(out["consistency/weight"]) == pytest.approx(expected,
-                                                             rel=1e-5)
+    assert float(out[f"{name}/weight"]) == pytest.approx(expected, rel=1e-5)
   with pytest.raises(ValueError, match="global step"):
     run_phases([phase], batch)
   phase.weight = 0.0
@@ -569,12 +572,15 @@ def test_virtual_adversarial_needs_a_categorical_code(tmp_path):
         small_config(tmp_path).train, vat_weight=1.0)).validate()
 
 
-def test_consistency_rampup_must_not_be_negative(tmp_path):
+@pytest.mark.parametrize("fields", [
+    dict(consistency_weight=1.0, consistency_rampup_epochs=-1),
+    dict(vat_weight=1.0, vat_rampup_epochs=-1)])
+def test_rampup_must_not_be_negative(tmp_path, fields):
   config = _config(tmp_path, "semisupervised")
-  with pytest.raises(ConfigError, match="consistency_rampup_epochs"):
+  ramp = [f for f in fields if f.endswith("rampup_epochs")][0]
+  with pytest.raises(ConfigError, match=f"train.{ramp} must be >= 0"):
     dataclasses.replace(config, train=dataclasses.replace(
-        config.train, consistency_weight=1.0,
-        consistency_rampup_epochs=-1)).validate()
+        config.train, **fields)).validate()
 
 
 @pytest.mark.parametrize("mode", ["semisupervised", "clustering"])
