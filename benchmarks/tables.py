@@ -413,6 +413,8 @@ DRAW_ROWS = (
     SeedRow("budget --vat 0.1", 50, r"semisupervised100_budget_vat0.1(_50ep)?"),
     SeedRow("budget --vat 0.1, --maxepoch 20", 20,
             r"semisupervised100_budget_vat0.1_20ep"),
+    SeedRow("budget --vat 0.6 --vat_rampup 5, --maxepoch 20", 20,
+            r"semisupervised100_budget_vat0.6_vatramp5_20ep"),
 )
 # 1000 labels, the same way (three draws).
 DRAW_1000_ROWS = (
