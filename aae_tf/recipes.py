@@ -74,16 +74,16 @@ BUDGET = dict(max_epoch=20, anneal="linear", anneal_start=0.5,
 # run length, clustering's larger VAT weight and its clusters named on the
 # validation split as in the paper (docs/recipes.md). Clustering's run
 # length is BUDGET_CLUSTER_EPOCHS's, its class-balance weight
-# CLUSTER_BALANCE["budget"]'s, semi-supervised VAT BUDGET_VAT's.
-BUDGET_MODES = {"semisupervised": dict(max_epoch=50),
-                "dimreduction": dict(max_epoch=10),
+# CLUSTER_BALANCE["budget"]'s; semi-supervised fields are BUDGET_LABELS's.
+BUDGET_MODES = {"dimreduction": dict(max_epoch=10),
                 "clustering": dict(vat_weight=1.0,
                                    cluster_naming_split="validation")}
-# "budget" semi-supervised VAT weight and radius, by the numbers of labels
-# they were chosen for on validation; other numbers (and all labels) take
-# the nearest one's.
-BUDGET_VAT = {100: dict(vat_weight=0.3, vat_epsilon=1.0),
-              1000: dict(vat_weight=0.1, vat_epsilon=2.0)}
+# "budget" semi-supervised run length and VAT (weight, radius, epochs over
+# which the weight rises), by the numbers of labels they were chosen for on
+# validation; other numbers (and all labels) take the nearest one's.
+BUDGET_LABELS = {100: dict(max_epoch=20, vat_weight=0.6, vat_epsilon=1.0,
+                           vat_rampup_epochs=5.0),
+                 1000: dict(max_epoch=50, vat_weight=0.1, vat_epsilon=2.0)}
 # "budget" per mode: the global-norm cap of every phase's gradients
 # (OptimizerConfig.clip_norm), above the norms of ordinary steps; without it
 # a clustering run can turn to NaN within its first epoch (docs/recipes.md).
@@ -165,11 +165,11 @@ def cluster_warmup_epochs(num_clusters: Optional[int]) -> float:
   return _by_cluster_count(BUDGET_CLUSTER_WARMUP, num_clusters)
 
 
-def budget_vat(num_labeled: Optional[int]) -> Dict[str, float]:
-  """The semi-supervised VAT fields of the budget recipe for `num_labeled`
+def budget_label_fields(num_labeled: Optional[int]) -> Dict[str, float]:
+  """The semi-supervised fields of the budget recipe for `num_labeled`
   labels: those chosen for the nearest measured number (all labels: the
   largest)."""
-  return dict(_nearest(BUDGET_VAT, num_labeled or max(BUDGET_VAT)))
+  return dict(_nearest(BUDGET_LABELS, num_labeled or max(BUDGET_LABELS)))
 
 
 def paper_plus_fields(mode: str, num_clusters: Optional[int] = None) -> Dict:
@@ -306,7 +306,7 @@ def _budget(mode: str, train: TrainConfig, num_clusters: Optional[int],
   """`train` with BUDGET's length, end-of-run annealing (in place of the
   decay epochs) and weight average, the mode's BUDGET_MODES fields and
   gradient cap, clustering's run length, class-balance weight and warm-up
-  and semi-supervised VAT."""
+  and semi-supervised run length and VAT by the number of labels."""
   warmup = cluster_warmup_epochs(num_clusters) if mode == "clustering" else 0.0
   optimizers = {
       key: dataclasses.replace(opt, decay_epochs=(), anneal=BUDGET["anneal"],
@@ -322,7 +322,7 @@ def _budget(mode: str, train: TrainConfig, num_clusters: Optional[int],
     fields["class_balance_weight"] = cluster_balance_weight("budget",
                                                             num_clusters)
   if mode == "semisupervised":
-    fields.update(budget_vat(num_labeled))
+    fields.update(budget_label_fields(num_labeled))
   return dataclasses.replace(train, optimizers=optimizers, **fields)
 
 

@@ -234,6 +234,17 @@ CHANGED_DEFAULTS = (
     # budget clustering with 10 clusters before its style code became 10-D
     # (the paper's 5); last, as its part comes first in a run's name.
     ChangedDefault(177, r"clustering10_budget", ("--ncode", "5"), "_ncode5"),
+    # budget semi-supervised with 100 labels before its VAT weight rose over
+    # the first epochs, to 0.6, in runs of 20 epochs (0.3 from the start, 50
+    # epochs); the ramp's part follows the weight's and radius's, as in a
+    # run's name.
+    ChangedDefault(186, r"semisupervised100_budget", ("--vat", "0.3"),
+                   "_vat0.3"),
+    ChangedDefault(186,
+                   r"semisupervised100_budget(_vat[\d.]+)?(_eps[\d.]+)?",
+                   ("--vat_rampup", "0"), "_vatramp0"),
+    ChangedDefault(186, r"semisupervised100_budget",
+                   ("--maxepoch", "{epochs}"), "_{epochs}ep", last=True),
 )
 
 
@@ -402,19 +413,26 @@ DRAW_ROWS = (
     SeedRow("paper", 50, r"semisupervised100_paper"),
     SeedRow("paper_plus", 50,
             r"semisupervised100_(paper_plus|paper_vat0.1_eps1_balance10)"),
-    SeedRow("budget (the default)", 50,
-            r"semisupervised100_budget(_vat0.3)?(_50ep)?"),
-    SeedRow("budget (the default)" + _CHOSEN, 50,
-            r"semisupervised100_budget(_vat0.3)?(_50ep)?",
+    SeedRow("budget (the default)", 20,
+            r"semisupervised100_budget(_vat0.6_vatramp5)?(_20ep)?"),
+    SeedRow("budget (the default)" + _CHOSEN, 20,
+            r"semisupervised100_budget(_vat0.6_vatramp5)?(_20ep)?",
             test_at_chosen_epoch),
-    SeedRow("budget --maxepoch 80", 80, r"semisupervised100_budget_80ep"),
-    SeedRow("budget --maxepoch 20", 20,
-            r"semisupervised100_budget(_vat0.3)?_20ep"),
-    SeedRow("budget --vat 0.1", 50, r"semisupervised100_budget_vat0.1(_50ep)?"),
-    SeedRow("budget --vat 0.1, --maxepoch 20", 20,
-            r"semisupervised100_budget_vat0.1_20ep"),
-    SeedRow("budget --vat 0.6 --vat_rampup 5, --maxepoch 20", 20,
-            r"semisupervised100_budget_vat0.6_vatramp5_20ep"),
+    SeedRow("budget --maxepoch 50", 50,
+            r"semisupervised100_budget(_vat0.6_vatramp5)?_50ep"),
+    SeedRow("budget --vat 0.3 --vat_rampup 0 --maxepoch 50", 50,
+            r"semisupervised100_budget_vat0.3_vatramp0_50ep"),
+    SeedRow("budget --vat 0.3 --vat_rampup 0 --maxepoch 50" + _CHOSEN, 50,
+            r"semisupervised100_budget_vat0.3_vatramp0_50ep",
+            test_at_chosen_epoch),
+    SeedRow("budget --vat 0.3 --vat_rampup 0 --maxepoch 80", 80,
+            r"semisupervised100_budget_vat0.3_vatramp0_80ep"),
+    SeedRow("budget --vat 0.3 --vat_rampup 0", 20,
+            r"semisupervised100_budget_vat0.3_vatramp0_20ep"),
+    SeedRow("budget --vat 0.1 --vat_rampup 0 --maxepoch 50", 50,
+            r"semisupervised100_budget_vat0.1_vatramp0_50ep"),
+    SeedRow("budget --vat 0.1 --vat_rampup 0", 20,
+            r"semisupervised100_budget_vat0.1_vatramp0_20ep"),
 )
 # 1000 labels, the same way (three draws).
 DRAW_1000_ROWS = (
@@ -596,9 +614,9 @@ CLASSIFY = _classify_page(
         "`paper` (the paper's appendix, SGD), beyond the paper (`--vat`, "
         "`--class_balance`, `--consistency`, off in `seed` and `paper`; "
         "`paper_plus` is `paper` with the ones that measured better), "
-        "`budget` (the default: `paper_plus` with VAT set by the number of "
-        "labels, 50 epochs, rates annealed to the end of `--maxepoch` and "
-        "averaged weights). " +
+        "`budget` (the default: `paper_plus` with the run length and VAT set "
+        "by the number of labels, rates annealed to the end of `--maxepoch` "
+        "and averaged weights). " +
         _JSON.format(other="[cluster_mnist.md](cluster_mnist.md) "
                      "(clustering)")),
     best=_CLASSIFY_BEST,

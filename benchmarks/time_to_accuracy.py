@@ -34,11 +34,11 @@ NUM_LABELED = 100
 # The 100-label rows of results/classify_mnist.json that ran each recipe's
 # own settings (any draw or run seed), by their names under today's defaults
 # (tables.todays_tag); paper_plus's first rows spelled it out flag by flag,
-# budget rows may pass its VAT weight or a --maxepoch of their own.
+# budget rows may pass its 100-label VAT or a --maxepoch of their own.
 RUNS = {"paper": r"semisupervised100_paper",
         "paper_plus": r"semisupervised100_(paper_plus|paper_vat0\.1_eps1_"
                       r"balance10)",
-        "budget": r"semisupervised100_budget(_vat0\.3)?(_\d+ep)?"}
+        "budget": r"semisupervised100_budget(_vat0\.6_vatramp5)?(_\d+ep)?"}
 SEEDS = r"(_seed\d+)?(_labels\d+)?"
 # The JSON field of each split's per-epoch error.
 _CURVES = {"validation": "validation_curve", "test": "curve"}

@@ -319,13 +319,57 @@ def test_semisupervised_runs_before_the_50_epoch_default_keep_theirs(common):
   row = {"model": "semisupervised100_budget_seed3", "epochs": 20,
          "command": command, "_first_recipe_row": 0}
   old = change.before - 1
-  assert tables.classify_flags(row, old)[-2:] == ["--maxepoch", "20"]
-  assert tables.todays_tag(row, old) == "semisupervised100_budget_20ep_seed3"
-  assert tables.todays_tag(row, change.before) == row["model"]
-  passed = dict(row, model="semisupervised100_budget_50ep_seed3", epochs=50,
-                command=command + " --maxepoch 50")
+  words = tables.classify_flags(row, old)
+  assert words[words.index("--maxepoch") + 1] == "20"
+  # Its VAT of the time too (the 100-label default changed again since).
+  assert tables.todays_tag(row, old) == (
+      "semisupervised100_budget_vat0.3_vatramp0_20ep_seed3")
+  thousand = dict(row, model="semisupervised1000_budget_seed3",
+                  command=command.replace("100", "1000"))
+  assert tables.todays_tag(thousand, old).endswith("_20ep_seed3")
+  assert not tables.todays_tag(thousand, change.before).endswith("ep_seed3")
+  passed = dict(row, model="semisupervised100_budget_vat0.3_vatramp0_50ep_seed3",
+                epochs=50, command=command + " --vat 0.3 --vat_rampup 0 "
+                "--maxepoch 50")
   assert tables.todays_tag(passed, old) == passed["model"]
   assert tables.classify_flags(passed, old).count("--maxepoch") == 1
+
+
+def test_100_label_runs_before_the_vat_ramp_default_keep_their_vat(common):
+  """A 100-label budget run from before its VAT weight rose to 0.6 over 5
+  epochs in 20-epoch runs is reproduced with the weight 0.3, no ramp and
+  the epochs it ran, and named as a run passing them is (the ramp after the
+  weight and radius, the length before the seed); a run passing today's
+  values is today's default, and other numbers of labels keep theirs."""
+  del common  # Puts benchmarks/ on the path.
+  import tables  # pylint: disable=g-import-not-at-top
+  changes = [c for c in tables.CHANGED_DEFAULTS
+             if c.tag.startswith("semisupervised100_budget")]
+  assert [c.words[0] for c in changes] == ["--vat", "--vat_rampup",
+                                           "--maxepoch"]
+  old = changes[0].before - 1
+  command = ("python benchmarks/classify_mnist.py --num_labeled 100 "
+             "--seed 3")
+  row = {"model": "semisupervised100_budget_seed3", "epochs": 50,
+         "command": command, "_first_recipe_row": 0}
+  assert tables.classify_flags(row, old)[-6:] == [
+      "--vat", "0.3", "--vat_rampup", "0", "--maxepoch", "50"]
+  assert tables.todays_tag(row, old) == (
+      "semisupervised100_budget_vat0.3_vatramp0_50ep_seed3")
+  radius = dict(row, model="semisupervised100_budget_eps2_seed3",
+                command=command + " --vat_epsilon 2")
+  assert tables.todays_tag(radius, old) == (
+      "semisupervised100_budget_vat0.3_eps2_vatramp0_50ep_seed3")
+  today = dict(row, epochs=20)
+  assert tables.todays_tag(today, old + 1) == row["model"]
+  assert "--vat" not in tables.classify_flags(today, old + 1)
+  passed = dict(row, model="semisupervised100_budget_vat0.6_vatramp5_20ep_seed3",
+                epochs=20, command=command + " --maxepoch 20 --vat 0.6 "
+                "--vat_rampup 5")
+  assert tables.todays_tag(passed, old) == passed["model"]
+  thousand = dict(row, model="semisupervised1000_budget_seed3",
+                  command=command.replace("100", "1000"))
+  assert tables.todays_tag(thousand, old) == thousand["model"]
 
 
 def test_a_default_that_changed_twice_names_the_one_of_the_runs_time(uncapped):

@@ -300,7 +300,7 @@ def test_budget_is_paper_plus_with_a_schedule_that_ends_with_the_run(tmp_path):
                                num_labeled=100)
   assert budget.model == plus.model
   assert budget.train.recipe == "budget"
-  assert budget.train.max_epoch == 50
+  assert budget.train.max_epoch == 20
   assert budget.train.weight_average_decay == recipes.BUDGET[
       "weight_average_decay"]
   for key, opt in budget.train.optimizers.items():
@@ -309,24 +309,30 @@ def test_budget_is_paper_plus_with_a_schedule_that_ends_with_the_run(tmp_path):
         anneal=recipes.BUDGET["anneal"],
         anneal_start=recipes.BUDGET["anneal_start"]), key
     assert opt.clip_norm is None, key  # No cap semi-supervised.
-  assert budget.train.vat_weight == 0.3 and plus.train.vat_weight == 0.1
+  assert (budget.train.vat_weight, plus.train.vat_weight) == (0.6, 0.1)
   assert budget.train.vat_epsilon == plus.train.vat_epsilon == 1.0
+  assert (budget.train.vat_rampup_epochs, plus.train.vat_rampup_epochs) == (
+      5.0, 0.0)
   assert dataclasses.replace(
       budget.train, optimizers=plus.train.optimizers,
       max_epoch=plus.train.max_epoch, weight_average_decay=0.0,
-      vat_weight=plus.train.vat_weight, recipe="paper_plus") == plus.train
+      vat_weight=plus.train.vat_weight, vat_rampup_epochs=0.0,
+      recipe="paper_plus") == plus.train
 
 
-@pytest.mark.parametrize("num_labeled, weight, radius", [
-    (100, 0.3, 1.0), (20, 0.3, 1.0), (550, 0.3, 1.0), (560, 0.1, 2.0),
-    (1000, 0.1, 2.0), (None, 0.1, 2.0)])
-def test_budget_vat_follows_the_number_of_labels(tmp_path, num_labeled,
-                                                 weight, radius):
-  """budget's semi-supervised VAT is the one chosen for the nearest measured
-  number of labels (a tie to the smaller; all labels: the largest)."""
+@pytest.mark.parametrize("num_labeled, epochs, weight, radius, rampup", [
+    (100, 20, 0.6, 1.0, 5.0), (20, 20, 0.6, 1.0, 5.0),
+    (550, 20, 0.6, 1.0, 5.0), (560, 50, 0.1, 2.0, 0.0),
+    (1000, 50, 0.1, 2.0, 0.0), (None, 50, 0.1, 2.0, 0.0)])
+def test_budget_length_and_vat_follow_the_number_of_labels(
+    tmp_path, num_labeled, epochs, weight, radius, rampup):
+  """budget's semi-supervised run length and VAT are those chosen for the
+  nearest measured number of labels (a tie to the smaller; all labels: the
+  largest)."""
   train = recipes.make_config("semisupervised", str(tmp_path), "budget",
                               num_labeled=num_labeled).train
-  assert (train.vat_weight, train.vat_epsilon) == (weight, radius)
+  assert (train.max_epoch, train.vat_weight, train.vat_epsilon,
+          train.vat_rampup_epochs) == (epochs, weight, radius, rampup)
 
 
 def test_dimreduction_defaults_to_budget_with_labels_only(tmp_path):
